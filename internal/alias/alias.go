@@ -1,0 +1,380 @@
+// Package alias holds the Lambda side of a promotion: reading the function and
+// its alias, waiting for an update in progress, publishing a version, and
+// moving the alias with weighted routing. Lambda's rules for weighted aliases
+// are enforced here, because emulators (and mistakes) do not enforce them.
+package alias
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+)
+
+// Latest is Lambda's name for the unpublished version.
+const Latest = "$LATEST"
+
+// API is the part of the Lambda client this package calls.
+type API interface {
+	GetFunctionConfiguration(context.Context, *lambda.GetFunctionConfigurationInput, ...func(*lambda.Options)) (*lambda.GetFunctionConfigurationOutput, error)
+	PublishVersion(context.Context, *lambda.PublishVersionInput, ...func(*lambda.Options)) (*lambda.PublishVersionOutput, error)
+	GetAlias(context.Context, *lambda.GetAliasInput, ...func(*lambda.Options)) (*lambda.GetAliasOutput, error)
+	CreateAlias(context.Context, *lambda.CreateAliasInput, ...func(*lambda.Options)) (*lambda.CreateAliasOutput, error)
+	UpdateAlias(context.Context, *lambda.UpdateAliasInput, ...func(*lambda.Options)) (*lambda.UpdateAliasOutput, error)
+}
+
+// Function is what a promotion needs to know about one version of a function.
+type Function struct {
+	Name        string // function name
+	ARN         string // unqualified function ARN
+	Version     string // "$LATEST" or a number
+	State       string // Pending, Active, Inactive, Failed
+	StateReason string
+	Update      string // LastUpdateStatus: InProgress, Successful, Failed ("" when never updated)
+	UpdateWhy   string // LastUpdateStatusReason
+	Role        string
+	DeadLetter  string // dead-letter target ARN, "" when none
+	CodeSHA     string
+	RevisionID  string
+}
+
+// Busy reports whether Lambda is still creating or updating this version.
+func (f Function) Busy() bool {
+	return f.State == string(types.StatePending) || f.Update == string(types.LastUpdateStatusInProgress)
+}
+
+// Broken returns a non-nil error when the function cannot be promoted as it is.
+func (f Function) Broken() error {
+	switch {
+	case f.State == string(types.StateFailed):
+		return fmt.Errorf("function %s version %s is in state Failed: %s", f.Name, f.Version, f.StateReason)
+	case f.Update == string(types.LastUpdateStatusFailed):
+		return fmt.Errorf("the last update of function %s failed: %s; fix it and deploy the code again (aws lambda update-function-code --function-name %s ...)", f.Name, f.UpdateWhy, f.Name)
+	}
+	return nil
+}
+
+func functionFrom(c *lambda.GetFunctionConfigurationOutput) Function {
+	f := Function{
+		Name:        aws.ToString(c.FunctionName),
+		ARN:         Unqualified(aws.ToString(c.FunctionArn)),
+		Version:     aws.ToString(c.Version),
+		State:       string(c.State),
+		StateReason: aws.ToString(c.StateReason),
+		Update:      string(c.LastUpdateStatus),
+		UpdateWhy:   aws.ToString(c.LastUpdateStatusReason),
+		Role:        aws.ToString(c.Role),
+		CodeSHA:     aws.ToString(c.CodeSha256),
+		RevisionID:  aws.ToString(c.RevisionId),
+	}
+	if c.DeadLetterConfig != nil {
+		f.DeadLetter = aws.ToString(c.DeadLetterConfig.TargetArn)
+	}
+	return f
+}
+
+// Unqualified strips a version or alias qualifier from a function ARN.
+func Unqualified(arn string) string {
+	// arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]
+	parts := strings.Split(arn, ":")
+	if len(parts) == 8 {
+		return strings.Join(parts[:7], ":")
+	}
+	return arn
+}
+
+// GetFunction reads one version of the function ("" or "$LATEST" for the
+// unpublished one). A missing function or version is ErrNotFound.
+func GetFunction(ctx context.Context, c API, name, version string) (Function, error) {
+	in := &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(name)}
+	if version != "" && version != Latest {
+		in.Qualifier = aws.String(version)
+	}
+	out, err := c.GetFunctionConfiguration(ctx, in)
+	if err != nil {
+		var nf *types.ResourceNotFoundException
+		if errors.As(err, &nf) {
+			what := "function " + name
+			if version != "" {
+				what += " version " + version
+			}
+			return Function{}, fmt.Errorf("%s: %w", what, ErrNotFound)
+		}
+		return Function{}, fmt.Errorf("read function %s: %w", name, err)
+	}
+	return functionFrom(out), nil
+}
+
+// ErrNotFound marks a function, version or alias that does not exist.
+var ErrNotFound = errors.New("not found")
+
+// WaitReady waits while Lambda creates or updates $LATEST, for at most max,
+// and returns the function as it is once ready. It makes no request when f is
+// not busy.
+func WaitReady(ctx context.Context, c API, f Function, max time.Duration) (Function, error) {
+	if !f.Busy() {
+		return f, f.Broken()
+	}
+	w := lambda.NewFunctionUpdatedWaiter(c, func(o *lambda.FunctionUpdatedWaiterOptions) {
+		o.MinDelay = time.Second
+		o.MaxDelay = 5 * time.Second
+	})
+	out, err := w.WaitForOutput(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(f.ARN)}, max)
+	if err != nil {
+		return f, fmt.Errorf("wait for the update of function %s to finish: %w", f.Name, err)
+	}
+	ready := functionFrom(out)
+	return ready, ready.Broken()
+}
+
+// Publish publishes $LATEST as read in f. Passing its code hash and revision
+// makes Lambda refuse when $LATEST changed after it was checked. When neither
+// code nor configuration changed since the last published version, Lambda
+// returns that version and creates nothing.
+func Publish(ctx context.Context, c API, f Function, description string) (Function, error) {
+	in := &lambda.PublishVersionInput{
+		FunctionName: aws.String(f.ARN),
+		Description:  aws.String(description),
+	}
+	if f.CodeSHA != "" {
+		in.CodeSha256 = aws.String(f.CodeSHA)
+	}
+	if f.RevisionID != "" {
+		in.RevisionId = aws.String(f.RevisionID)
+	}
+	out, err := c.PublishVersion(ctx, in)
+	if err != nil {
+		var pf *types.PreconditionFailedException
+		if errors.As(err, &pf) {
+			return Function{}, fmt.Errorf("publish function %s: $LATEST changed after it was checked; run again to promote the new code: %w", f.Name, err)
+		}
+		return Function{}, fmt.Errorf("publish function %s: %w", f.Name, err)
+	}
+	return Function{
+		Name:       aws.ToString(out.FunctionName),
+		ARN:        Unqualified(aws.ToString(out.FunctionArn)),
+		Version:    aws.ToString(out.Version),
+		State:      string(out.State),
+		Update:     string(out.LastUpdateStatus),
+		Role:       aws.ToString(out.Role),
+		DeadLetter: deadLetter(out.DeadLetterConfig),
+		CodeSHA:    aws.ToString(out.CodeSha256),
+		RevisionID: aws.ToString(out.RevisionId),
+	}, nil
+}
+
+func deadLetter(d *types.DeadLetterConfig) string {
+	if d == nil {
+		return ""
+	}
+	return aws.ToString(d.TargetArn)
+}
+
+// State is an alias as Lambda has it.
+type State struct {
+	Name        string
+	ARN         string
+	Version     string             // primary version
+	Weights     map[string]float64 // additional versions and their share, 0–1
+	RevisionID  string
+	Description string
+}
+
+// Split reports whether traffic is shared between two versions.
+func (s State) Split() (version string, weight float64, ok bool) {
+	for v, w := range s.Weights {
+		if w > 0 {
+			return v, w, true
+		}
+	}
+	return "", 0, false
+}
+
+// Same reports whether two readings show the same routing: same primary
+// version, same weights. Revision IDs are compared only when both are known and
+// both readings come from Lambda, since some emulators never change them.
+func (s State) Same(o State) bool {
+	if s.Version != o.Version {
+		return false
+	}
+	return maps.EqualFunc(nonZero(s.Weights), nonZero(o.Weights), func(a, b float64) bool {
+		return abs(a-b) < 1e-9
+	})
+}
+
+func nonZero(m map[string]float64) map[string]float64 {
+	out := map[string]float64{}
+	for k, v := range m {
+		if v > 0 {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func abs(f float64) float64 {
+	if f < 0 {
+		return -f
+	}
+	return f
+}
+
+// String says where the alias points, for logs and messages:
+// "4", "3 with 10% on 4".
+func (s State) String() string {
+	if v, w, ok := s.Split(); ok {
+		return fmt.Sprintf("%s with %s%% on %s", s.Version, strconv.FormatFloat(w*100, 'f', -1, 64), v)
+	}
+	return s.Version
+}
+
+func stateFrom(arn, name, version, rev, desc *string, rc *types.AliasRoutingConfiguration) State {
+	s := State{
+		Name:        aws.ToString(name),
+		ARN:         aws.ToString(arn),
+		Version:     aws.ToString(version),
+		RevisionID:  aws.ToString(rev),
+		Description: aws.ToString(desc),
+		Weights:     map[string]float64{},
+	}
+	if rc != nil {
+		maps.Copy(s.Weights, rc.AdditionalVersionWeights)
+	}
+	return s
+}
+
+// Get reads an alias. A missing alias is returned as ok=false with no error.
+func Get(ctx context.Context, c API, function, name string) (State, bool, error) {
+	out, err := c.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String(function), Name: aws.String(name)})
+	if err != nil {
+		var nf *types.ResourceNotFoundException
+		if errors.As(err, &nf) {
+			return State{}, false, nil
+		}
+		return State{}, false, fmt.Errorf("read alias %s of function %s: %w", name, function, err)
+	}
+	return stateFrom(out.AliasArn, out.Name, out.FunctionVersion, out.RevisionId, out.Description, out.RoutingConfig), true, nil
+}
+
+// Create creates an alias on version with no weights.
+func Create(ctx context.Context, c API, function, name, version, description string) (State, error) {
+	out, err := c.CreateAlias(ctx, &lambda.CreateAliasInput{
+		FunctionName:    aws.String(function),
+		Name:            aws.String(name),
+		FunctionVersion: aws.String(version),
+		Description:     aws.String(description),
+	})
+	if err != nil {
+		return State{}, fmt.Errorf("create alias %s on version %s: %w", name, version, err)
+	}
+	return stateFrom(out.AliasArn, out.Name, out.FunctionVersion, out.RevisionId, out.Description, out.RoutingConfig), nil
+}
+
+// ErrMoved means the alias changed since it was last read: someone else moved
+// it. Lambda reports it as PreconditionFailedException on the revision ID.
+var ErrMoved = errors.New("the alias was changed by someone else since it was read")
+
+// Route is where an alias should send traffic.
+type Route struct {
+	Version string  // primary version
+	Extra   string  // additional version, "" for none
+	Weight  float64 // share of Extra, 0–1
+}
+
+// Move points the alias at r, on the condition that it is still at the
+// revision `from` was read at. Weights are always written, so moving to a
+// route with no Extra clears any earlier split.
+func Move(ctx context.Context, c API, function string, from State, r Route, description string) (State, error) {
+	weights := map[string]float64{}
+	if r.Extra != "" && r.Weight > 0 {
+		weights[r.Extra] = r.Weight
+	}
+	in := &lambda.UpdateAliasInput{
+		FunctionName:    aws.String(function),
+		Name:            aws.String(from.Name),
+		FunctionVersion: aws.String(r.Version),
+		RoutingConfig:   &types.AliasRoutingConfiguration{AdditionalVersionWeights: weights},
+		Description:     aws.String(description),
+	}
+	if from.RevisionID != "" {
+		in.RevisionId = aws.String(from.RevisionID)
+	}
+	out, err := c.UpdateAlias(ctx, in)
+	if err != nil {
+		var pf *types.PreconditionFailedException
+		if errors.As(err, &pf) {
+			return from, fmt.Errorf("move alias %s: %w", from.Name, errors.Join(ErrMoved, err))
+		}
+		return from, fmt.Errorf("move alias %s to %s: %w", from.Name, r, err)
+	}
+	return stateFrom(out.AliasArn, out.Name, out.FunctionVersion, out.RevisionId, out.Description, out.RoutingConfig), nil
+}
+
+// String says where the route sends traffic.
+func (r Route) String() string {
+	if r.Extra != "" && r.Weight > 0 {
+		return fmt.Sprintf("%s with %s%% on %s", r.Version, strconv.FormatFloat(r.Weight*100, 'f', -1, 64), r.Extra)
+	}
+	return r.Version
+}
+
+// WeightedRules checks Lambda's rules for an alias that splits traffic between
+// stable and next: both published, same execution role, same dead-letter
+// target. It returns one error per broken rule.
+func WeightedRules(stable, next Function) error {
+	var errs []error
+	for _, f := range []Function{stable, next} {
+		if f.Version == Latest || f.Version == "" {
+			errs = append(errs, fmt.Errorf("weighted routing needs published versions, and one side is $LATEST; promote a published version (version: publish)"))
+			break
+		}
+	}
+	if stable.Role != next.Role {
+		errs = append(errs, fmt.Errorf("weighted routing needs the same execution role on both versions: version %s has %s, version %s has %s; promote all at once (strategy: all-at-once) or give both the same role", stable.Version, stable.Role, next.Version, next.Role))
+	}
+	if stable.DeadLetter != next.DeadLetter {
+		errs = append(errs, fmt.Errorf("weighted routing needs the same dead-letter queue on both versions: version %s has %q, version %s has %q; promote all at once (strategy: all-at-once) or give both the same dead-letter config", stable.Version, stable.DeadLetter, next.Version, next.DeadLetter))
+	}
+	return errors.Join(errs...)
+}
+
+// recordPrefix starts the alias description this action writes, so a later
+// `rollback: true` knows where the alias was before the last promotion.
+const recordPrefix = "lambda-promote: previous version "
+
+// Record is the alias description that remembers the version served before a
+// promotion.
+func Record(previous string) string {
+	if previous == "" {
+		return "lambda-promote: created"
+	}
+	return recordPrefix + previous
+}
+
+// Previous reads the version recorded by Record, "" when there is none.
+func Previous(description string) string {
+	rest, ok := strings.CutPrefix(description, recordPrefix)
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(rest, " ")
+	if _, err := strconv.Atoi(v); err != nil && v != Latest {
+		return ""
+	}
+	return v
+}
+
+// Versions lists the versions an alias state mentions, primary first.
+func (s State) Versions() []string {
+	out := []string{s.Version}
+	extra := slices.Sorted(maps.Keys(nonZero(s.Weights)))
+	return append(out, extra...)
+}

@@ -1,0 +1,95 @@
+package command
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/apigateway"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"github.com/lambda-promote/lambda-promote/internal/config"
+	"github.com/lambda-promote/lambda-promote/internal/gate"
+	"github.com/lambda-promote/lambda-promote/internal/outcome"
+	"github.com/lambda-promote/lambda-promote/internal/promote"
+	"github.com/lambda-promote/lambda-promote/internal/stage"
+)
+
+// requestTimeout bounds one AWS request, retries aside, so a hung connection
+// cannot hold a rollout (and the alias) in the middle of a step.
+const requestTimeout = 20 * time.Second
+
+// loadAWS loads the SDK configuration the usual way (environment, shared
+// files, web identity for OIDC, AWS_ENDPOINT_URL), with the region input (or
+// the function ARN's region) as an override.
+func loadAWS(ctx context.Context, cfg config.Config) (aws.Config, error) {
+	opts := []func(*awsconfig.LoadOptions) error{
+		awsconfig.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(requestTimeout)),
+		awsconfig.WithRetryMaxAttempts(5),
+	}
+	if cfg.Region != "" {
+		opts = append(opts, awsconfig.WithRegion(cfg.Region))
+	}
+	ac, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	if ac.Region == "" {
+		return aws.Config{}, fmt.Errorf("no AWS region: set the aws-region input or AWS_REGION (aws-actions/configure-aws-credentials sets it)")
+	}
+	return ac, nil
+}
+
+// awsDeps builds the real clients and binds them to promote's needs.
+func awsDeps(ctx context.Context, cfg config.Config, log promote.Logger) (promote.Deps, error) {
+	ac, err := loadAWS(ctx, cfg)
+	if err != nil {
+		return promote.Deps{}, err
+	}
+	lc := lambda.NewFromConfig(ac)
+	cw := gate.NewCloudWatch(ac)
+	clients := stage.Clients{REST: apigateway.NewFromConfig(ac), HTTP: apigatewayv2.NewFromConfig(ac)}
+
+	return promote.Deps{
+		Lambda: lc,
+		Log:    log,
+		Stage: func(ctx context.Context, apiID, stageName, variable, function, aliasName string) (promote.StageFinding, error) {
+			f, err := stage.Inspect(ctx, clients, apiID, stageName, variable, function)
+			if err != nil {
+				return promote.StageFinding{}, err
+			}
+			return promote.StageFinding{URL: f.URL, Checks: f.Check(aliasName)}, nil
+		},
+		Permission: func(ctx context.Context, function, aliasName, aliasARN, apiID string) (outcome.Check, error) {
+			return stage.CheckPermission(ctx, lc, aliasARN, sourceARNPrefix(aliasARN, apiID))
+		},
+		Alarms: func(ctx context.Context, names []string) ([]outcome.Gate, error) {
+			return gate.CheckAlarms(ctx, cw, names)
+		},
+		ErrorRate: func(ctx context.Context, function, aliasName, version string, since time.Time) (outcome.Gate, error) {
+			errs, invocations, err := gate.ErrorRate(ctx, cw, function, aliasName, version, since, time.Now())
+			if err != nil {
+				return outcome.Gate{}, err
+			}
+			return gate.RateGate(errs, invocations, *cfg.MaxErrorRate), nil
+		},
+		Smoke: func(ctx context.Context, function, version string, payload []byte) outcome.Gate {
+			return gate.Smoke(ctx, lc, function, version, payload)
+		},
+	}, nil
+}
+
+// sourceARNPrefix is arn:PARTITION:execute-api:REGION:ACCOUNT:APIID, the start
+// of the source ARN of every call the API makes, built from the alias ARN.
+func sourceARNPrefix(aliasARN, apiID string) string {
+	p := strings.Split(aliasARN, ":")
+	if len(p) < 5 {
+		return ""
+	}
+	return strings.Join([]string{"arn", p[1], "execute-api", p[3], p[4], apiID}, ":")
+}

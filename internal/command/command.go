@@ -1,0 +1,193 @@
+// Package command is the Run half of lambda-promote: it reads the inputs
+// (from the runner or from flags), builds the real AWS and GitHub clients,
+// hands them to promote.Process, and writes the outputs, the summary and the
+// GitHub posts. Deciding what to do is promote's job, not this package's.
+package command
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/lambda-promote/lambda-promote/internal/config"
+	"github.com/lambda-promote/lambda-promote/internal/outcome"
+	"github.com/lambda-promote/lambda-promote/internal/promote"
+	"github.com/lambda-promote/lambda-promote/internal/report"
+)
+
+// Env is the process's outside world, passed in so that tests can run the
+// command in-process and main stays thin.
+type Env struct {
+	Args    []string
+	Getenv  func(string) string
+	Stdout  io.Writer
+	Stderr  io.Writer
+	Version string
+
+	// Now is the clock for the run's start and end; nil means time.Now.
+	Now func() time.Time
+}
+
+// reportedError is an error already shown to the user (as ::error:: or on
+// the terminal), so main only sets the exit code.
+type reportedError struct{ err error }
+
+func (e *reportedError) Error() string { return e.err.Error() }
+func (e *reportedError) Unwrap() error { return e.err }
+
+// Reported reports whether err was already shown to the user.
+func Reported(err error) bool {
+	var r *reportedError
+	return errors.As(err, &r)
+}
+
+// Run runs one promotion and returns a non-nil error when the exit code must
+// be non-zero.
+func Run(ctx context.Context, e Env) error {
+	inActions := e.Getenv("GITHUB_ACTIONS") == "true"
+	log := newLogger(inActions, e)
+	if inActions {
+		// Mask the token before anything else can print it.
+		log.mask(strings.TrimSpace(e.Getenv("INPUT_GITHUB-TOKEN")))
+	}
+
+	var (
+		cfg config.Config
+		err error
+	)
+	if inActions {
+		cfg, err = config.FromAction(e.Getenv)
+	} else {
+		cfg, err = config.FromFlags(e.Args, e.Stderr)
+		switch {
+		case errors.Is(err, flag.ErrHelp):
+			return nil
+		case errors.Is(err, config.ErrVersion):
+			fmt.Fprintf(e.Stdout, "lambda-promote %s\n", e.Version)
+			return nil
+		}
+	}
+	if err != nil {
+		return badInput(log, e, inActions, err)
+	}
+	fillDefaults(&cfg, e.Getenv)
+
+	now := time.Now
+	if e.Now != nil {
+		now = e.Now
+	}
+	started := now()
+	deps, err := awsDeps(ctx, cfg, log)
+	if err != nil {
+		return finish(ctx, log, e, inActions, cfg, nil, failedBeforeAWS(cfg, err, started, now()))
+	}
+	gh := newGitHub(ctx, cfg, e.Getenv, inActions, log)
+	gh.begin(ctx, cfg)
+
+	res := promote.Process(ctx, cfg, deps)
+	return finish(ctx, log, e, inActions, cfg, gh, res)
+}
+
+// fillDefaults sets the defaults that depend on the run's environment.
+func fillDefaults(cfg *config.Config, getenv func(string) string) {
+	if cfg.Description == "" {
+		cfg.Description = "lambda-promote"
+		if sha := getenv("GITHUB_SHA"); len(sha) >= 7 {
+			cfg.Description = fmt.Sprintf("lambda-promote: commit %s, run %s", sha[:7], getenv("GITHUB_RUN_ID"))
+		}
+	}
+	if cfg.Environment == "" {
+		cfg.Environment = cfg.Alias
+		if cfg.Stage != "" {
+			cfg.Environment = cfg.Stage
+		}
+	}
+}
+
+// badInput reports every invalid input and writes a failed status.
+func badInput(log *logger, e Env, inActions bool, err error) error {
+	var lines []string
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			lines = append(lines, line)
+			log.errorf("%s", line)
+		}
+	}
+	log.errorf("nothing was changed in AWS: fix the inputs above and run again")
+	if inActions {
+		outs := []report.Output{{Name: "status", Value: string(outcome.Failed)}}
+		if werr := report.WriteOutputs(e.Getenv("GITHUB_OUTPUT"), outs); werr != nil && e.Getenv("GITHUB_OUTPUT") != "" {
+			log.errorf("%v", werr)
+		}
+		if path := e.Getenv("GITHUB_STEP_SUMMARY"); path != "" {
+			md := "### lambda-promote: invalid inputs\n\nNothing was changed in AWS.\n\n"
+			for _, l := range lines {
+				md += "- " + report.Escape(l) + "\n"
+			}
+			if werr := report.AppendSummary(path, md); werr != nil {
+				log.warningf("%v", werr)
+			}
+		}
+	}
+	return &reportedError{err: err}
+}
+
+func failedBeforeAWS(cfg config.Config, err error, started, finished time.Time) outcome.Result {
+	return outcome.Result{
+		FunctionName: cfg.FunctionName,
+		Alias:        cfg.Alias,
+		Status:       outcome.Failed,
+		Error:        err.Error(),
+		AliasState:   "unknown: AWS was not reached; nothing was changed",
+		Next:         "set credentials and a region for the job (aws-actions/configure-aws-credentials, or the aws-region input) and run again",
+		Started:      started,
+		Finished:     finished,
+	}
+}
+
+// finish writes the outputs and the summary, posts to GitHub, and turns the
+// status into the exit code.
+func finish(ctx context.Context, log *logger, e Env, inActions bool, cfg config.Config, gh *github, res outcome.Result) error {
+	links := report.LinksFromEnv(e.Getenv, res)
+	var errs []error
+	if inActions {
+		if path := e.Getenv("GITHUB_OUTPUT"); path != "" {
+			if err := report.WriteOutputs(path, report.Outputs(res)); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if path := e.Getenv("GITHUB_STEP_SUMMARY"); path != "" {
+			if err := report.AppendSummary(path, report.Summary(res, links)); err != nil {
+				log.warningf("job summary not written: %v", err)
+			}
+		}
+	} else {
+		fmt.Fprintln(e.Stdout)
+		fmt.Fprint(e.Stdout, report.Summary(res, links))
+	}
+	gh.end(ctx, cfg, res, links)
+
+	for _, err := range errs {
+		log.errorf("%v", err)
+	}
+	if !res.Status.OK() {
+		log.errorf("%s %s: %s", res.Alias, res.Status, oneLine(res.Error))
+		log.errorf("alias now: %s", res.AliasState)
+		log.errorf("next: %s", res.Next)
+		return &reportedError{err: fmt.Errorf("%s", res.Status)}
+	}
+	if len(errs) > 0 {
+		return &reportedError{err: errors.Join(errs...)}
+	}
+	log.infof("%s: %s (version %s, %s%% of traffic)", res.Alias, res.Status, res.Version, report.Weight(res.TrafficWeight))
+	return nil
+}
+
+func oneLine(s string) string { return strings.ReplaceAll(s, "\n", "; ") }
+
+// Logger is the promote.Logger of this run.
+var _ promote.Logger = (*logger)(nil)

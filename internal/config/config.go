@@ -1,0 +1,51 @@
+// Package config reads the action's inputs (from the runner's INPUT_*
+// variables or from command-line flags), validates all of them at once and
+// turns them into a Config.
+package config
+
+import "time"
+
+// Version values with a meaning of their own.
+const (
+	VersionPublish = "publish"
+	VersionLatest  = "$LATEST"
+)
+
+// StrategyAllAtOnce is the default strategy.
+const StrategyAllAtOnce = "all-at-once"
+
+// Config is the validated input of one run. Every field is in its parsed form;
+// nothing here needs checking again.
+type Config struct {
+	FunctionName string // as given: name, partial ARN or full ARN
+	Alias        string
+	Version      string // VersionPublish, VersionLatest or a published version number ("7")
+	SourceAlias  string // promote the version this alias serves; "" when not set
+	Description  string // description for a published version; "" means the default
+
+	// Traffic shifting.
+	Strategy      string        // StrategyAllAtOnce or a CodeDeploy name without the "CodeDeployDefault.Lambda" prefix
+	Steps         []float64     // custom schedule, percent on the new version, ascending, last one 100; nil when not set
+	Interval      time.Duration // time between custom steps
+	TrafficWeight *float64      // percent 0–100 to hold at; nil when not set
+	Alarms        []string      // CloudWatch alarm names
+	MaxErrorRate  *float64      // fraction (0.02 for "2%"); nil when not set
+	SmokePayload  []byte        // valid JSON; nil when not set
+	Rollback      bool
+
+	// API Gateway stage check.
+	APIID           string
+	Stage           string
+	StageVariable   string
+	CheckPermission bool
+
+	DryRun bool
+
+	// GitHub reporting.
+	GitHubToken string
+	Comment     bool
+	Deployment  bool
+	Environment string // "" means the stage, else the alias
+
+	Region string // "" means the SDK's usual environment
+}

@@ -1,0 +1,88 @@
+package config
+
+// Input is one input of the action, which is also a flag of the CLI.
+type Input struct {
+	Name     string // kebab-case, as in action.yml and on the command line
+	Default  string // the value used when the input is empty; "" when there is none
+	Required bool
+	Bool     bool // "true" or "false"; a bare --flag on the command line means "true"
+
+	// ActionDefault is the default written in action.yml when it is not a
+	// plain value, e.g. "${{ github.token }}"; "" means Default.
+	ActionDefault string
+
+	Description string // one line
+}
+
+// Names of the inputs, for Parse's raw map and InputError.Input.
+const (
+	InFunctionName     = "function-name"
+	InAlias            = "alias"
+	InVersion          = "version"
+	InSourceAlias      = "source-alias"
+	InDescription      = "description"
+	InStrategy         = "strategy"
+	InSteps            = "steps"
+	InInterval         = "interval"
+	InTrafficWeight    = "traffic-weight"
+	InAlarms           = "alarms"
+	InMaxErrorRate     = "max-error-rate"
+	InSmokeTestPayload = "smoke-test-payload"
+	InRollback         = "rollback"
+	InAPIID            = "api-id"
+	InStage            = "stage"
+	InStageVariable    = "stage-variable"
+	InCheckPermission  = "check-permission"
+	InDryRun           = "dry-run"
+	InGitHubToken      = "github-token"
+	InComment          = "comment"
+	InDeployment       = "deployment"
+	InEnvironment      = "environment"
+	InAWSRegion        = "aws-region"
+)
+
+// DefaultInterval is the default of the interval input.
+const DefaultInterval = "1m"
+
+// inputs is the single list of inputs: FromAction reads them, FromFlags
+// defines them as flags, Usage prints them, Parse checks that no other name
+// is given. The order is the README's.
+var inputs = []Input{
+	{Name: InFunctionName, Required: true, Description: "function name, partial ARN or full ARN"},
+	{Name: InAlias, Required: true, Description: "alias to move; created when it does not exist yet"},
+	{Name: InVersion, Default: VersionPublish, Description: `"publish" (publish a version from $LATEST), a published version number, or "$LATEST" (no weights)`},
+	{Name: InSourceAlias, Description: `promote the version this alias points to, e.g. "staging"; only with version "publish"`},
+	{Name: InDescription, Description: "description of the published version (default: the commit and the run)"},
+	{Name: InStrategy, Default: StrategyAllAtOnce, Description: `"all-at-once" or a CodeDeploy configuration name, e.g. "Canary10Percent5Minutes", "Linear10PercentEvery1Minute"`},
+	{Name: InSteps, Description: `custom schedule: percentages on the new version ending at 100, e.g. "10,25,50,100"`},
+	{Name: InInterval, Default: DefaultInterval, Description: `time between the steps of "steps", a Go duration, e.g. "30s", "5m"`},
+	{Name: InTrafficWeight, Description: `percent on the new version, 0-100 ("10", "10%", "0.5"); alone it moves that slice and holds`},
+	{Name: InAlarms, Description: "CloudWatch alarm names, comma- or newline-separated; one in ALARM while traffic shifts rolls back"},
+	{Name: InMaxErrorRate, Description: `e.g. "2%": the new version's Errors / Invocations above it rolls back`},
+	{Name: InSmokeTestPayload, Description: "JSON to invoke the new version with before any traffic moves; a function error stops the promotion"},
+	{Name: InRollback, Default: "false", Bool: true, Description: "put the alias back on its stable version with no weights"},
+	{Name: InAPIID, Description: "API Gateway REST or HTTP API id whose stage is checked"},
+	{Name: InStage, Description: `stage name; required with "api-id"`},
+	{Name: InStageVariable, Default: "lambdaAlias", Description: `the stage variable that must equal "alias"`},
+	{Name: InCheckPermission, Default: "true", Bool: true, Description: `with "api-id": the alias's resource policy must let API Gateway invoke it for this API`},
+	{Name: InDryRun, Default: "false", Bool: true, Description: "read everything, print the plan, change nothing"},
+	{Name: InGitHubToken, ActionDefault: "${{ github.token }}", Description: "token for the pull-request comment and the deployment"},
+	{Name: InComment, Default: "true", Bool: true, Description: "keep one comment per function and alias up to date on the pull request"},
+	{Name: InDeployment, Default: "true", Bool: true, Description: "on events other than pull requests, record a GitHub deployment with its statuses"},
+	{Name: InEnvironment, Description: "GitHub environment name of the deployment (default: the stage, else the alias)"},
+	{Name: InAWSRegion, Description: "region override (default: from the environment, or the region of a full function ARN)"},
+}
+
+// Inputs returns every input of the action, in the README's order.
+func Inputs() []Input {
+	return append([]Input(nil), inputs...)
+}
+
+func lookupInput(name string) (Input, bool) {
+	for _, in := range inputs {
+		if in.Name == name {
+			return in, true
+		}
+	}
+	return Input{}, false
+}

@@ -1,0 +1,78 @@
+package config
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/lambda-promote/lambda-promote/internal/rollout"
+)
+
+// Redacted returns the config as input name → value, in the inputs' text
+// form, for debug logs and the dry-run plan. The token is "***" when set.
+func (c Config) Redacted() map[string]string {
+	m := map[string]string{
+		InFunctionName:     c.FunctionName,
+		InAlias:            c.Alias,
+		InVersion:          c.Version,
+		InSourceAlias:      c.SourceAlias,
+		InDescription:      c.Description,
+		InStrategy:         c.Strategy,
+		InSteps:            "",
+		InInterval:         rollout.ShortDuration(c.Interval),
+		InTrafficWeight:    "",
+		InAlarms:           strings.Join(c.Alarms, ","),
+		InMaxErrorRate:     "",
+		InSmokeTestPayload: string(c.SmokePayload),
+		InRollback:         strconv.FormatBool(c.Rollback),
+		InAPIID:            c.APIID,
+		InStage:            c.Stage,
+		InStageVariable:    c.StageVariable,
+		InCheckPermission:  strconv.FormatBool(c.CheckPermission),
+		InDryRun:           strconv.FormatBool(c.DryRun),
+		InGitHubToken:      "",
+		InComment:          strconv.FormatBool(c.Comment),
+		InDeployment:       strconv.FormatBool(c.Deployment),
+		InEnvironment:      c.Environment,
+		InAWSRegion:        c.Region,
+	}
+	if len(c.Steps) > 0 {
+		parts := make([]string, len(c.Steps))
+		for i, s := range c.Steps {
+			parts[i] = strconv.FormatFloat(s, 'f', -1, 64)
+		}
+		m[InSteps] = strings.Join(parts, ",")
+	}
+	if c.TrafficWeight != nil {
+		m[InTrafficWeight] = rollout.FormatWeight(*c.TrafficWeight)
+	}
+	if c.MaxErrorRate != nil {
+		// Twelve significant digits drop the noise of fraction × 100
+		// (0.07 × 100 = 7.000000000000001).
+		pct, _ := strconv.ParseFloat(strconv.FormatFloat(*c.MaxErrorRate*100, 'g', 12, 64), 64)
+		m[InMaxErrorRate] = rollout.FormatWeight(pct)
+	}
+	if c.GitHubToken != "" {
+		m[InGitHubToken] = "***"
+	}
+	return m
+}
+
+// Plan returns the rollout this config asks for: a held slice for
+// traffic-weight (all at once when it is 100), the custom steps, or the
+// strategy's preset.
+func (c Config) Plan() rollout.Plan {
+	switch {
+	case c.TrafficWeight != nil && *c.TrafficWeight < 100:
+		return rollout.Hold(*c.TrafficWeight)
+	case c.TrafficWeight != nil:
+		p, _ := rollout.Preset(StrategyAllAtOnce)
+		return p
+	case len(c.Steps) > 0:
+		return rollout.Custom(c.Steps, c.Interval)
+	}
+	if p, ok := rollout.Preset(c.Strategy); ok {
+		return p
+	}
+	p, _ := rollout.Preset(StrategyAllAtOnce)
+	return p
+}

@@ -1,0 +1,254 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/lambda-promote/lambda-promote/internal/config"
+	"github.com/lambda-promote/lambda-promote/internal/emulator"
+)
+
+// binary is the lambda-promote binary built once for the package.
+var binary string
+
+func TestMain(m *testing.M) {
+	os.Exit(testMain(m))
+}
+
+func testMain(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "lambda-promote-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	binary = filepath.Join(dir, "lambda-promote")
+	_, here, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(here), "..", "..")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Dir = root
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build lambda-promote: %v\n%s", err, out)
+		return 1
+	}
+	return m.Run()
+}
+
+// Run is one run of the binary as the runner runs it.
+type Run struct {
+	Code    int
+	Stdout  string
+	Stderr  string
+	Outputs map[string]string
+	Summary string
+}
+
+// Options of one run besides the inputs.
+type Options struct {
+	Endpoint string   // AWS endpoint; default the moto server
+	Env      []string // more variables, e.g. GITHUB_EVENT_NAME
+	Start    func(*exec.Cmd)
+	Wait     func(*exec.Cmd) // called after Start, before Wait, in its own goroutine
+}
+
+// runAction runs the binary with INPUT_* variables as the runner sets them:
+// every input of action.yml with its default, overridden by inputs.
+func runAction(t *testing.T, srv *emulator.Server, inputs map[string]string, o Options) Run {
+	t.Helper()
+	dir := t.TempDir()
+	outPath := filepath.Join(dir, "output")
+	sumPath := filepath.Join(dir, "summary")
+	eventPath := filepath.Join(dir, "event.json")
+	if err := os.WriteFile(eventPath, []byte(`{"ref":"refs/heads/main"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{outPath, sumPath} {
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + dir,
+		"GITHUB_ACTIONS=true",
+		"GITHUB_OUTPUT=" + outPath,
+		"GITHUB_STEP_SUMMARY=" + sumPath,
+		"GITHUB_EVENT_PATH=" + eventPath,
+		"GITHUB_EVENT_NAME=push",
+		"GITHUB_REPOSITORY=acme/orders",
+		"GITHUB_SHA=0123456789abcdef0123456789abcdef01234567",
+		"GITHUB_RUN_ID=42",
+		"GITHUB_SERVER_URL=https://github.com",
+		"GITHUB_API_URL=http://127.0.0.1:1/api/v3", // nothing listens: a post would fail
+	}
+	if srv != nil {
+		env = append(env, srv.Env()...)
+	}
+	if o.Endpoint != "" {
+		env = append(env, "AWS_ENDPOINT_URL="+o.Endpoint)
+	}
+	given := map[string]string{"comment": "false", "deployment": "false"}
+	for k, v := range inputs {
+		given[k] = v
+	}
+	for _, in := range config.Inputs() {
+		v := in.Default
+		if in.ActionDefault != "" {
+			v = "" // ${{ github.token }} is empty in these runs unless given
+		}
+		if g, ok := given[in.Name]; ok {
+			v = g
+		}
+		env = append(env, config.ActionEnv(in.Name)+"="+v)
+	}
+	env = append(env, o.Env...)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary)
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	if o.Wait != nil {
+		wg.Go(func() { o.Wait(cmd) })
+	}
+	err := cmd.Wait()
+	wg.Wait()
+	r := Run{Stdout: stdout.String(), Stderr: stderr.String()}
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		r.Code = exit.ExitCode()
+	case err != nil:
+		t.Fatalf("run: %v", err)
+	}
+	out, err := os.ReadFile(outPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Outputs = parseOutputs(t, string(out))
+	sum, err := os.ReadFile(sumPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Summary = string(sum)
+	t.Logf("exit %d\nstdout:\n%s\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
+	return r
+}
+
+// parseOutputs reads a GITHUB_OUTPUT file: name=value lines and
+// name<<DELIMITER blocks.
+func parseOutputs(t *testing.T, s string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	sc := bufio.NewScanner(strings.NewReader(s))
+	for sc.Scan() {
+		line := sc.Text()
+		if name, delim, ok := strings.Cut(line, "<<"); ok {
+			var val []string
+			for sc.Scan() && sc.Text() != delim {
+				val = append(val, sc.Text())
+			}
+			out[name] = strings.Join(val, "\n")
+			continue
+		}
+		if name, val, ok := strings.Cut(line, "="); ok {
+			out[name] = val
+		}
+	}
+	return out
+}
+
+// aliasRoute reads an alias from moto as "version" or "version+extra@weight".
+func aliasRoute(t *testing.T, srv *emulator.Server, fn, alias string) string {
+	t.Helper()
+	v, w, err := srv.Alias(context.Background(), fn, alias)
+	if err != nil {
+		return "missing"
+	}
+	for extra, weight := range w {
+		if weight > 0 {
+			v += fmt.Sprintf("+%s@%g", extra, weight)
+		}
+	}
+	return v
+}
+
+// versions lists the published versions of a function.
+func versions(t *testing.T, srv *emulator.Server, fn string) int {
+	t.Helper()
+	n := 0
+	p := lambda.NewListVersionsByFunctionPaginator(srv.Lambda(), &lambda.ListVersionsByFunctionInput{FunctionName: &fn})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range page.Versions {
+			if v.Version != nil && *v.Version != "$LATEST" {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func wantOutputs(t *testing.T, r Run, want map[string]string) {
+	t.Helper()
+	for k, v := range want {
+		if got := r.Outputs[k]; got != v {
+			t.Errorf("output %s = %q, want %q", k, got, v)
+		}
+	}
+}
+
+// recorder is an AWS endpoint that answers nothing useful and counts every
+// request that reaches it: runs that must not touch AWS point at it.
+type recorder struct {
+	URL string
+	mu  sync.Mutex
+	n   int
+}
+
+func newRecorder(t *testing.T) *recorder {
+	t.Helper()
+	rec := &recorder{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec.mu.Lock()
+		rec.n++
+		rec.mu.Unlock()
+		http.Error(w, `{"message":"recorder: no AWS here"}`, http.StatusInternalServerError)
+	}))
+	t.Cleanup(srv.Close)
+	rec.URL = srv.URL
+	return rec
+}
+
+func (r *recorder) env() []string {
+	return []string{"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_EC2_METADATA_DISABLED=true"}
+}
+
+func (r *recorder) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.n
+}

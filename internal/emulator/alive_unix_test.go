@@ -1,0 +1,13 @@
+//go:build unix
+
+package emulator
+
+import (
+	"errors"
+	"syscall"
+)
+
+// alive reports whether any process of group pgid is left.
+func alive(pgid int) bool {
+	return !errors.Is(syscall.Kill(-pgid, 0), syscall.ESRCH)
+}

@@ -1,0 +1,265 @@
+// Package gate reads the health gates of a rollout: CloudWatch alarms, the
+// new version's error rate, and a smoke-test invocation of the new version.
+package gate
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/lambda-promote/lambda-promote/internal/outcome"
+)
+
+// Gate names other than alarm names.
+const (
+	NameErrorRate = "error rate"
+	NameSmoke     = "smoke test"
+)
+
+// Alarms is the part of the CloudWatch client CheckAlarms calls.
+type Alarms interface {
+	DescribeAlarms(context.Context, *cloudwatch.DescribeAlarmsInput, ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error)
+}
+
+// maxAlarmNames is the most names DescribeAlarms takes in one call.
+const maxAlarmNames = 100
+
+// MissingAlarmsError lists alarm names that do not exist.
+type MissingAlarmsError struct {
+	Names []string
+}
+
+func (e *MissingAlarmsError) Error() string {
+	return fmt.Sprintf("alarms not found: %s; list the alarms with: aws cloudwatch describe-alarms --alarm-types MetricAlarm CompositeAlarm --query '[MetricAlarms[].AlarmName, CompositeAlarms[].AlarmName]'",
+		strings.Join(e.Names, ", "))
+}
+
+// CheckAlarms reads the state of the named metric and composite alarms, one
+// gate per distinct name in the order given. An alarm in ALARM fails its gate;
+// INSUFFICIENT_DATA passes (there is nothing to judge yet) and says so.
+//
+// Names that do not exist make a *MissingAlarmsError, returned together with
+// the gates of the alarms that were found.
+func CheckAlarms(ctx context.Context, c Alarms, names []string) ([]outcome.Gate, error) {
+	names = distinct(names)
+	type state struct {
+		value  cwtypes.StateValue
+		reason string
+	}
+	found := make(map[string]state, len(names))
+	for chunk := range slices.Chunk(names, maxAlarmNames) {
+		in := &cloudwatch.DescribeAlarmsInput{
+			AlarmNames: chunk,
+			AlarmTypes: []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm, cwtypes.AlarmTypeCompositeAlarm},
+		}
+		for {
+			out, err := c.DescribeAlarms(ctx, in)
+			if err != nil {
+				return nil, fmt.Errorf("describe alarms: %w", err)
+			}
+			for _, a := range out.MetricAlarms {
+				found[aws.ToString(a.AlarmName)] = state{a.StateValue, aws.ToString(a.StateReason)}
+			}
+			for _, a := range out.CompositeAlarms {
+				found[aws.ToString(a.AlarmName)] = state{a.StateValue, aws.ToString(a.StateReason)}
+			}
+			if aws.ToString(out.NextToken) == "" {
+				break
+			}
+			in.NextToken = out.NextToken
+		}
+	}
+
+	gates := make([]outcome.Gate, 0, len(names))
+	var missing []string
+	for _, name := range names {
+		st, ok := found[name]
+		if !ok {
+			missing = append(missing, name)
+			continue
+		}
+		g := outcome.Gate{Name: name, OK: st.value != cwtypes.StateValueAlarm, Detail: string(st.value)}
+		switch st.value {
+		case cwtypes.StateValueAlarm:
+			if st.reason != "" {
+				g.Detail += ": " + safe([]byte(st.reason), 200)
+			}
+		case cwtypes.StateValueInsufficientData:
+			g.Detail += " (counts as OK: no data to judge yet)"
+		}
+		gates = append(gates, g)
+	}
+	if len(missing) > 0 {
+		return gates, &MissingAlarmsError{Names: missing}
+	}
+	return gates, nil
+}
+
+func distinct(names []string) []string {
+	out := make([]string, 0, len(names))
+	seen := make(map[string]bool, len(names))
+	for _, n := range names {
+		if n == "" || seen[n] {
+			continue
+		}
+		seen[n] = true
+		out = append(out, n)
+	}
+	return out
+}
+
+// Metrics is the part of the CloudWatch client ErrorRate calls.
+type Metrics interface {
+	GetMetricData(context.Context, *cloudwatch.GetMetricDataInput, ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error)
+}
+
+// period is the metric period, in seconds, of ErrorRate.
+const period = 60
+
+// ErrorRate sums the Errors and Invocations of version of fn served through
+// alias (namespace AWS/Lambda, dimensions FunctionName, Resource=FN:ALIAS,
+// ExecutedVersion) from since to now, in one GetMetricData call (and its
+// pages). The window is widened to whole minutes so that the current minute
+// counts.
+func ErrorRate(ctx context.Context, c Metrics, fn, alias, version string, since, now time.Time) (errors, invocations float64, err error) {
+	dims := []cwtypes.Dimension{
+		{Name: aws.String("FunctionName"), Value: aws.String(fn)},
+		{Name: aws.String("Resource"), Value: aws.String(fn + ":" + alias)},
+		{Name: aws.String("ExecutedVersion"), Value: aws.String(version)},
+	}
+	query := func(id, metric string) cwtypes.MetricDataQuery {
+		return cwtypes.MetricDataQuery{
+			Id: aws.String(id),
+			MetricStat: &cwtypes.MetricStat{
+				Metric: &cwtypes.Metric{Namespace: aws.String("AWS/Lambda"), MetricName: aws.String(metric), Dimensions: dims},
+				Period: aws.Int32(period),
+				Stat:   aws.String("Sum"),
+			},
+			ReturnData: aws.Bool(true),
+		}
+	}
+	start := since.Truncate(time.Minute)
+	end := now.Truncate(time.Minute).Add(time.Minute)
+	in := &cloudwatch.GetMetricDataInput{
+		StartTime:         aws.Time(start),
+		EndTime:           aws.Time(end),
+		MetricDataQueries: []cwtypes.MetricDataQuery{query("errors", "Errors"), query("invocations", "Invocations")},
+	}
+	for {
+		out, err := c.GetMetricData(ctx, in)
+		if err != nil {
+			return 0, 0, fmt.Errorf("get metrics of %s:%s version %s: %w", fn, alias, version, err)
+		}
+		for _, r := range out.MetricDataResults {
+			var sum float64
+			for _, v := range r.Values {
+				sum += v
+			}
+			switch aws.ToString(r.Id) {
+			case "errors":
+				errors += sum
+			case "invocations":
+				invocations += sum
+			}
+		}
+		if aws.ToString(out.NextToken) == "" {
+			return errors, invocations, nil
+		}
+		in.NextToken = out.NextToken
+	}
+}
+
+// RateGate judges an error rate: errors/invocations above max (a fraction,
+// 0.02 for 2%) fails. With no invocations there is nothing to judge and the
+// gate passes.
+func RateGate(errors, invocations, max float64) outcome.Gate {
+	g := outcome.Gate{Name: NameErrorRate}
+	if invocations <= 0 || math.IsNaN(invocations) {
+		g.OK = true
+		g.Detail = "no invocations yet"
+		return g
+	}
+	rate := errors / invocations
+	g.OK = rate <= max
+	op := "≤"
+	if !g.OK {
+		op = ">"
+	}
+	g.Detail = fmt.Sprintf("%s / %s = %.2f%% %s %.2f%%",
+		count(errors, "error"), count(invocations, "invocation"), rate*100, op, max*100)
+	return g
+}
+
+func count(n float64, noun string) string {
+	if n != 1 {
+		noun += "s"
+	}
+	return fmt.Sprintf("%s %s", fmt.Sprint(n), noun)
+}
+
+// Invoker is the part of the Lambda client Smoke calls.
+type Invoker interface {
+	Invoke(context.Context, *lambda.InvokeInput, ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
+}
+
+// maxDetail bounds the bytes of a response quoted in a gate's Detail.
+const maxDetail = 500
+
+// Smoke invokes version of fn once with payload and waits for the answer. A
+// function error, a status other than 2xx, or a failed call fails the gate;
+// the Detail quotes the response (at most 500 bytes, printable characters).
+func Smoke(ctx context.Context, c Invoker, fn, version string, payload []byte) outcome.Gate {
+	g := outcome.Gate{Name: NameSmoke}
+	out, err := c.Invoke(ctx, &lambda.InvokeInput{
+		FunctionName:   aws.String(fn),
+		Qualifier:      aws.String(version),
+		InvocationType: lambdatypes.InvocationTypeRequestResponse,
+		Payload:        payload,
+	})
+	switch {
+	case err != nil:
+		g.Detail = fmt.Sprintf("invoke %s:%s: %v", fn, version, err)
+	case out.FunctionError != nil:
+		g.Detail = fmt.Sprintf("%s:%s returned a function error (%s): %s",
+			fn, version, safe([]byte(aws.ToString(out.FunctionError)), 50), safe(out.Payload, maxDetail))
+	case out.StatusCode < 200 || out.StatusCode > 299:
+		g.Detail = fmt.Sprintf("%s:%s answered with status %d: %s", fn, version, out.StatusCode, safe(out.Payload, maxDetail))
+	default:
+		g.OK = true
+		g.Detail = fmt.Sprintf("%s:%s answered with status %d", fn, version, out.StatusCode)
+	}
+	return g
+}
+
+// safe makes b printable on one line (control characters and invalid UTF-8
+// become U+FFFD, newlines become spaces) and cuts it to at most max bytes on
+// a character boundary, marking the cut with "…".
+func safe(b []byte, max int) string {
+	var sb strings.Builder
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		b = b[size:]
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+			r = ' '
+		case r == utf8.RuneError || !unicode.IsPrint(r) && r != ' ':
+			r = utf8.RuneError
+		}
+		if sb.Len()+utf8.RuneLen(r) > max {
+			return sb.String() + "…"
+		}
+		sb.WriteRune(r)
+	}
+	return sb.String()
+}

@@ -1,0 +1,140 @@
+package gate_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/lambda-promote/lambda-promote/internal/emulator"
+	"github.com/lambda-promote/lambda-promote/internal/gate"
+	"github.com/lambda-promote/lambda-promote/internal/outcome"
+)
+
+// TestMoto runs the gates against moto's server, one server for all subtests.
+func TestMoto(t *testing.T) {
+	t.Parallel()
+	s := emulator.StartT(t)
+	cfg := s.AWSConfig()
+	cw := gate.NewCloudWatch(cfg)
+	lc := lambda.NewFromConfig(cfg)
+	ctx := t.Context()
+
+	for name, state := range map[string]string{"ok-alarm": "OK", "firing": "ALARM", "new": "INSUFFICIENT_DATA"} {
+		if err := s.CreateAlarm(ctx, name); err != nil {
+			t.Fatal(err)
+		}
+		// moto creates alarms in OK; set every state explicitly.
+		if err := s.SetAlarmState(ctx, name, state); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w, err := s.Demo(ctx, "orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("alarms", func(t *testing.T) {
+		t.Parallel()
+		tests := []struct {
+			name    string
+			alarms  []string
+			want    []outcome.Gate
+			missing []string
+		}{
+			{
+				name:   "ok and insufficient data",
+				alarms: []string{"ok-alarm", "new"},
+				want: []outcome.Gate{
+					{Name: "ok-alarm", OK: true, Detail: "OK"},
+					{Name: "new", OK: true, Detail: "INSUFFICIENT_DATA (counts as OK: no data to judge yet)"},
+				},
+			},
+			{
+				name:   "alarm",
+				alarms: []string{"ok-alarm", "firing"},
+				want: []outcome.Gate{
+					{Name: "ok-alarm", OK: true, Detail: "OK"},
+					{Name: "firing", Detail: "ALARM: set by the emulator"},
+				},
+			},
+			{
+				name:    "missing",
+				alarms:  []string{"nope", "ok-alarm", "gone"},
+				want:    []outcome.Gate{{Name: "ok-alarm", OK: true, Detail: "OK"}},
+				missing: []string{"nope", "gone"},
+			},
+			{
+				name:   "none",
+				alarms: nil,
+				want:   []outcome.Gate{},
+			},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel()
+				got, err := gate.CheckAlarms(ctx, cw, tt.alarms)
+				var me *gate.MissingAlarmsError
+				switch {
+				case tt.missing == nil && err != nil:
+					t.Fatalf("CheckAlarms() error = %v", err)
+				case tt.missing != nil && !errors.As(err, &me):
+					t.Fatalf("CheckAlarms() error = %v, want a *MissingAlarmsError", err)
+				case tt.missing != nil:
+					if diff := cmp.Diff(tt.missing, me.Names); diff != "" {
+						t.Errorf("missing alarms (-want +got):\n%s", diff)
+					}
+				}
+				if diff := cmp.Diff(tt.want, got); diff != "" {
+					t.Errorf("CheckAlarms() (-want +got):\n%s", diff)
+				}
+			})
+		}
+	})
+
+	t.Run("error rate", func(t *testing.T) {
+		t.Parallel()
+		since := time.Now().Add(-5 * time.Minute)
+		if err := s.PutLambdaMetrics(ctx, "metrics-fn", "prod", "2", 3, 100); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.PutLambdaMetrics(ctx, "metrics-fn", "prod", "2", 1, 50); err != nil {
+			t.Fatal(err)
+		}
+		// Another version and another alias must not count.
+		if err := s.PutLambdaMetrics(ctx, "metrics-fn", "prod", "1", 40, 40); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.PutLambdaMetrics(ctx, "metrics-fn", "dev", "2", 40, 40); err != nil {
+			t.Fatal(err)
+		}
+		errs, invs, err := gate.ErrorRate(ctx, cw, "metrics-fn", "prod", "2", since, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if errs != 4 || invs != 150 {
+			t.Errorf("ErrorRate() = %v errors, %v invocations, want 4, 150", errs, invs)
+		}
+		want := outcome.Gate{Name: "error rate", Detail: "4 errors / 150 invocations = 2.67% > 2.00%"}
+		if diff := cmp.Diff(want, gate.RateGate(errs, invs, 0.02)); diff != "" {
+			t.Errorf("RateGate() (-want +got):\n%s", diff)
+		}
+
+		errs, invs, err = gate.ErrorRate(ctx, cw, "metrics-fn", "prod", "3", since, time.Now())
+		if err != nil || errs != 0 || invs != 0 {
+			t.Errorf("ErrorRate() of a version without data = %v, %v, %v, want 0, 0, nil", errs, invs, err)
+		}
+	})
+
+	t.Run("smoke", func(t *testing.T) {
+		t.Parallel()
+		got := gate.Smoke(ctx, lc, w.Function, w.Version, []byte(`{"ping":1}`))
+		want := outcome.Gate{Name: "smoke test", OK: true, Detail: "orders:1 answered with status 200"}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("Smoke() (-want +got):\n%s", diff)
+		}
+	})
+
+}

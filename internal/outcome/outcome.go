@@ -1,0 +1,82 @@
+// Package outcome holds what a promotion run ended with: the status, the
+// versions, the checks made and the traffic timeline. The promote package
+// fills it; the report and notify packages render and post it.
+package outcome
+
+import "time"
+
+// Status is how a run ended. It is the value of the `status` output.
+type Status string
+
+// The statuses of the `status` output (see the README's Outputs table).
+const (
+	Promoted   Status = "promoted"    // the alias serves the new version with no weights
+	Canary     Status = "canary"      // a slice of traffic holds on the new version, on purpose
+	Unchanged  Status = "unchanged"   // the alias already served the target version
+	RolledBack Status = "rolled-back" // the alias is back on the stable version with no weights
+	Failed     Status = "failed"      // the run stopped; see AliasState for where the alias is
+	DryRun     Status = "dry-run"     // everything was read and the plan printed; nothing changed
+)
+
+// OK reports whether the status ends the run with exit code 0.
+func (s Status) OK() bool {
+	switch s {
+	case Promoted, Canary, Unchanged, DryRun:
+		return true
+	}
+	return false
+}
+
+// Check is one preflight check: what was checked, whether it passed, what was
+// found, and when it failed, the command that fixes it.
+type Check struct {
+	Name   string // e.g. "stage variable", "alias permission", "function state"
+	OK     bool
+	Detail string // what was found
+	Fix    string // a command that fixes a failed check; empty when OK
+}
+
+// Gate is one reading of a health gate during a rollout.
+type Gate struct {
+	Name   string // alarm name, "error rate", "smoke test"
+	OK     bool
+	Detail string // e.g. "OK", "ALARM", "3 errors / 100 invocations = 3.00% > 2.00%"
+}
+
+// Event is one row of the traffic timeline.
+type Event struct {
+	At     time.Time
+	Weight float64 // percent of traffic on the new version after this event, 0–100
+	Note   string  // e.g. "shifted", "rolled back: alarm api-5xx in ALARM"
+	Gates  []Gate  // gate readings taken for this event
+}
+
+// Result is everything a run reports.
+type Result struct {
+	FunctionName    string // the function's name (not the ARN)
+	FunctionARN     string // unqualified function ARN, when known
+	Region          string
+	Alias           string
+	AliasARN        string
+	Version         string  // the version the alias serves at the end (the `version` output)
+	PreviousVersion string  // what the alias served before this run ("" when it was created)
+	NewVersion      string  // the version this run promoted or tried to promote
+	Status          Status  // how the run ended
+	TrafficWeight   float64 // percent on the new version at the end, 0–100
+	Strategy        string  // e.g. "all-at-once", "Canary10Percent5Minutes", "steps 10,50,100 every 1m"
+	StageURL        string  // invoke URL of the checked stage, when api-id was given
+	APIID           string
+	Stage           string
+	AliasCreated    bool     // the alias did not exist and this run created it
+	Plan            []string // the steps the run would take (dry-run) or took
+	Checks          []Check
+	Timeline        []Event
+	Error           string // what went wrong, for failed and rolled-back runs
+	AliasState      string // one sentence: where the alias is now, e.g. "prod serves 4 with no weights"
+	Next            string // what to run next, for the person on call
+	Started         time.Time
+	Finished        time.Time
+}
+
+// Duration is how long the run took.
+func (r Result) Duration() time.Duration { return r.Finished.Sub(r.Started) }

@@ -1,0 +1,135 @@
+package report
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/lambda-promote/lambda-promote/internal/outcome"
+)
+
+// SummaryLimit is the most the runner accepts in one step's
+// GITHUB_STEP_SUMMARY file; a larger summary is dropped.
+const SummaryLimit = 1 << 20
+
+// Output is one step output.
+type Output struct{ Name, Value string }
+
+// Outputs are the action's outputs for r, in the order of the README's
+// Outputs table.
+func Outputs(r outcome.Result) []Output {
+	return []Output{
+		{"version", r.Version},
+		{"previous-version", r.PreviousVersion},
+		{"alias-arn", r.AliasARN},
+		{"status", string(r.Status)},
+		{"traffic-weight", Weight(r.TrafficWeight)},
+		{"stage-url", r.StageURL},
+	}
+}
+
+// Weight formats a percentage the way the traffic-weight input takes it:
+// "100", "10", "0.5". It rounds to four decimals so that float noise such as
+// 7.000000000000001 (0.07 × 100) reads "7".
+func Weight(percent float64) string {
+	if math.IsNaN(percent) || math.IsInf(percent, 0) {
+		return "0"
+	}
+	w := math.Round(percent*1e4) / 1e4
+	if w == 0 {
+		w = 0 // no "-0"
+	}
+	return strconv.FormatFloat(w, 'f', -1, 64)
+}
+
+// WriteOutputs appends outs to the GITHUB_OUTPUT file at path, each in the
+// delimiter form (name<<ghadelimiter_RANDOM … ghadelimiter_RANDOM) so that
+// values with newlines are safe. All outputs are written in one write.
+func WriteOutputs(path string, outs []Output) error {
+	if path == "" {
+		return errors.New("write outputs: GITHUB_OUTPUT is not set")
+	}
+	var b strings.Builder
+	for _, o := range outs {
+		if o.Name == "" || strings.ContainsAny(o.Name, "\r\n<=") {
+			return fmt.Errorf("write outputs: invalid output name %q", o.Name)
+		}
+		delim, err := delimiter(o.Value)
+		if err != nil {
+			return fmt.Errorf("write output %s: %w", o.Name, err)
+		}
+		fmt.Fprintf(&b, "%s<<%s\n%s\n%s\n", o.Name, delim, o.Value, delim)
+	}
+	if err := appendFile(path, b.String()); err != nil {
+		return fmt.Errorf("write outputs to GITHUB_OUTPUT (%s): %w", path, unpath(err))
+	}
+	return nil
+}
+
+// delimiter returns a random heredoc delimiter that does not occur in value.
+func delimiter(value string) (string, error) {
+	for range 3 {
+		var raw [16]byte
+		if _, err := rand.Read(raw[:]); err != nil {
+			return "", fmt.Errorf("make delimiter: %w", err)
+		}
+		d := "ghadelimiter_" + hex.EncodeToString(raw[:])
+		if !strings.Contains(value, d) {
+			return d, nil
+		}
+	}
+	return "", errors.New("value contains every delimiter tried")
+}
+
+// AppendSummary appends markdown to the GITHUB_STEP_SUMMARY file at path. It
+// refuses, without writing, when the file would grow past SummaryLimit, since
+// the runner would then drop the whole summary.
+func AppendSummary(path, markdown string) error {
+	if path == "" {
+		return errors.New("write job summary: GITHUB_STEP_SUMMARY is not set")
+	}
+	var size int64
+	if fi, err := os.Stat(path); err == nil {
+		size = fi.Size()
+	}
+	if size+int64(len(markdown)) > SummaryLimit {
+		return fmt.Errorf("write job summary to GITHUB_STEP_SUMMARY (%s): %d bytes would pass the runner's limit of %d bytes", path, size+int64(len(markdown)), SummaryLimit)
+	}
+	if !strings.HasSuffix(markdown, "\n") {
+		markdown += "\n"
+	}
+	if err := appendFile(path, markdown); err != nil {
+		return fmt.Errorf("write job summary to GITHUB_STEP_SUMMARY (%s): %w", path, unpath(err))
+	}
+	return nil
+}
+
+// unpath drops the path from a *fs.PathError, which the caller's message
+// already names, keeping the operation and the cause.
+func unpath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	return err
+}
+
+func appendFile(path, s string) (err error) {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	_, err = f.WriteString(s)
+	return err
+}

@@ -1,0 +1,523 @@
+package report
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/lambda-promote/lambda-promote/internal/outcome"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// t0 is the fixed clock of every fixture.
+var t0 = time.Date(2025, 3, 14, 2, 0, 0, 0, time.UTC)
+
+var testLinks = Links{
+	RunURL:     "https://github.com/acme/api/actions/runs/123456/attempts/2",
+	ConsoleURL: "https://eu-west-1.console.aws.amazon.com/lambda/home?region=eu-west-1#/functions/orders-api/aliases/prod",
+}
+
+func base() outcome.Result {
+	return outcome.Result{
+		FunctionName:    "orders-api",
+		FunctionARN:     "arn:aws:lambda:eu-west-1:123456789012:function:orders-api",
+		Region:          "eu-west-1",
+		Alias:           "prod",
+		AliasARN:        "arn:aws:lambda:eu-west-1:123456789012:function:orders-api:prod",
+		PreviousVersion: "6",
+		NewVersion:      "7",
+		Version:         "7",
+		TrafficWeight:   100,
+		Strategy:        "all-at-once",
+		APIID:           "a1b2c3d4e5",
+		Stage:           "prod",
+		StageURL:        "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod",
+		Checks: []outcome.Check{
+			{Name: "function state", OK: true, Detail: "Active, last update Successful"},
+			{Name: "stage variable", OK: true, Detail: "lambdaAlias = prod"},
+			{Name: "alias permission", OK: true, Detail: "apigateway.amazonaws.com may invoke orders-api:prod for API a1b2c3d4e5"},
+		},
+		Started:  t0,
+		Finished: t0.Add(2*time.Minute + 5*time.Second),
+	}
+}
+
+// fixtures has one Result per status, the golden files' inputs.
+func fixtures() map[string]outcome.Result {
+	promoted := base()
+	promoted.Status = outcome.Promoted
+	promoted.Timeline = []outcome.Event{{At: t0.Add(65 * time.Second), Weight: 100, Note: "shifted"}}
+
+	canary := base()
+	canary.Status = outcome.Canary
+	canary.Version = "6"
+	canary.TrafficWeight = 10
+	canary.Strategy = "traffic-weight 10"
+	canary.AliasState = "prod serves 6 on 90% and 7 on 10%"
+	canary.Next = "run again with traffic-weight: 100 to finish, or rollback: true to undo"
+	canary.Timeline = []outcome.Event{
+		{At: t0.Add(30 * time.Second), Weight: 0, Note: "smoke test passed", Gates: []outcome.Gate{{Name: "smoke test", OK: true, Detail: "200 in 84ms"}}},
+		{At: t0.Add(40 * time.Second), Weight: 10, Note: "shifted", Gates: []outcome.Gate{{Name: "orders-api-5xx", OK: true, Detail: "OK"}}},
+	}
+
+	unchanged := base()
+	unchanged.Status = outcome.Unchanged
+	unchanged.PreviousVersion = "7"
+	unchanged.Finished = t0.Add(4 * time.Second)
+
+	rolledBack := base()
+	rolledBack.Status = outcome.RolledBack
+	rolledBack.Version = "6"
+	rolledBack.TrafficWeight = 0
+	rolledBack.Strategy = "Canary10Percent5Minutes"
+	rolledBack.Error = "alarm orders-api-5xx went to ALARM at 10% (Threshold Crossed: 1 datapoint [12.0] was greater than the threshold (5.0))"
+	rolledBack.AliasState = "prod serves 6 with no weights"
+	rolledBack.Next = "look at version 7's logs, fix, and run the workflow again"
+	rolledBack.Timeline = []outcome.Event{
+		{At: t0.Add(20 * time.Second), Weight: 10, Note: "shifted", Gates: []outcome.Gate{{Name: "orders-api-5xx", OK: true, Detail: "OK"}, {Name: "error rate", OK: true, Detail: "0 errors / 212 invocations = 0.00% ≤ 2.00%"}}},
+		{At: t0.Add(140 * time.Second), Weight: 10, Note: "gate failed", Gates: []outcome.Gate{{Name: "orders-api-5xx", OK: false, Detail: "ALARM"}}},
+		{At: t0.Add(141 * time.Second), Weight: 0, Note: "rolled back: alarm orders-api-5xx in ALARM"},
+	}
+
+	failed := base()
+	failed.Status = outcome.Failed
+	failed.Version = "6"
+	failed.TrafficWeight = 0
+	failed.Checks[1] = outcome.Check{
+		Name:   "stage variable",
+		Detail: `stage prod has lambdaAlias = "dev", want "prod"`,
+		Fix:    "aws apigateway update-stage --rest-api-id a1b2c3d4e5 --stage-name prod \\\n  --patch-operations op=replace,path=/variables/lambdaAlias,value=prod",
+	}
+	failed.Error = "preflight: 1 check failed: stage variable"
+	failed.AliasState = "prod serves 6 with no weights; nothing was changed"
+	failed.Next = "run the fix shown under Checks, then run the workflow again"
+	failed.Finished = t0.Add(3 * time.Second)
+
+	dryRun := base()
+	dryRun.Status = outcome.DryRun
+	dryRun.Version = "6"
+	dryRun.NewVersion = "7"
+	dryRun.TrafficWeight = 0
+	dryRun.Strategy = "steps 10,50,100 every 1m"
+	dryRun.Plan = []string{
+		"publish version 7 from $LATEST (code changed)",
+		"shift prod: 10% on 7, wait 1m, check alarms orders-api-5xx",
+		"shift prod: 50% on 7, wait 1m, check alarms orders-api-5xx",
+		"move prod to 7 with no weights",
+	}
+	dryRun.Finished = t0.Add(2 * time.Second)
+
+	return map[string]outcome.Result{
+		"promoted":    promoted,
+		"canary":      canary,
+		"unchanged":   unchanged,
+		"rolled-back": rolledBack,
+		"failed":      failed,
+		"dry-run":     dryRun,
+	}
+}
+
+func TestGolden(t *testing.T) {
+	t.Parallel()
+	for name, r := range fixtures() {
+		for kind, render := range map[string]func(outcome.Result, Links) string{
+			"summary": Summary,
+			"comment": Comment,
+		} {
+			t.Run(name+"/"+kind, func(t *testing.T) {
+				t.Parallel()
+				golden(t, filepath.Join("testdata", name+"."+kind+".golden"), render(r, testLinks))
+			})
+		}
+	}
+}
+
+// golden compares got with the file at path, or rewrites the file with -update.
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/report -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s differs (-want +got):\n%s", path, diff)
+	}
+}
+
+// TestGoldenStatuses makes sure every status has a fixture.
+func TestGoldenStatuses(t *testing.T) {
+	t.Parallel()
+	f := fixtures()
+	for _, s := range []outcome.Status{outcome.Promoted, outcome.Canary, outcome.Unchanged, outcome.RolledBack, outcome.Failed, outcome.DryRun} {
+		r, ok := f[string(s)]
+		if !ok || r.Status != s {
+			t.Errorf("no fixture for status %q", s)
+		}
+	}
+}
+
+const evil = "</details><img src=x onerror=alert(1)> @octocat | col | ` ``` \n# heading\r\n<!-- x --> [link](javascript:alert(1)) *bold* ~~gone~~ $x$ \u202eevil &amp; #12 "
+
+// TestMaliciousInput renders attacker-controlled text everywhere a Result
+// carries text and checks that none of it escapes its place.
+func TestMaliciousInput(t *testing.T) {
+	t.Parallel()
+	r := fixtures()["failed"]
+	r.FunctionName = "fn<!-- x -->" + evil
+	r.Alias = "prod-->" + evil
+	r.Strategy = evil
+	r.NewVersion = evil
+	r.PreviousVersion = evil
+	r.APIID = evil
+	r.Stage = evil
+	r.StageURL = "https://example.com/prod) <img src=x>|`"
+	r.Error = evil
+	r.AliasState = evil
+	r.Next = evil
+	r.Checks = append(r.Checks, outcome.Check{Name: evil, Detail: evil, Fix: evil + "\n```\n" + evil})
+	r.Plan = []string{evil, "1. " + evil}
+	r.Timeline = []outcome.Event{
+		{At: t0, Weight: 10, Note: evil, Gates: []outcome.Gate{{Name: evil, Detail: evil}}},
+		{At: t0.Add(time.Minute), Weight: 0, Note: evil},
+	}
+	links := Links{RunURL: "javascript:alert(1)", ConsoleURL: "https://console.example/a b(c)"}
+
+	for _, status := range []outcome.Status{outcome.Failed, outcome.DryRun} {
+		r.Status = status
+		for kind, md := range map[string]string{
+			"summary": Summary(r, links),
+			"comment": Comment(r, links),
+		} {
+			t.Run(string(status)+"/"+kind, func(t *testing.T) {
+				t.Parallel()
+				checkSafe(t, md, kind == "comment")
+			})
+		}
+	}
+}
+
+// checkSafe fails when md carries raw HTML, a mention, a comment other than a
+// leading marker, an unescaped backtick outside code blocks, or a table row
+// with the wrong number of cells.
+func checkSafe(t *testing.T, md string, marker bool) {
+	t.Helper()
+	body := md
+	if marker {
+		first, rest, _ := strings.Cut(md, "\n")
+		if !strings.HasPrefix(first, "<!-- lambda-promote:") || strings.Count(first, "-->") != 1 || !strings.HasSuffix(first, " -->") {
+			t.Errorf("first line is not one marker: %q", first)
+		}
+		body = rest
+	}
+	prose := withoutCodeBlocks(t, body)
+	for _, bad := range []string{"<img", "</details", "<!--", "-->", "@octocat", "#12", "\u202e", "\r"} {
+		if strings.Contains(prose, bad) {
+			t.Errorf("output outside code blocks contains %q:\n%s", bad, md)
+		}
+	}
+	for _, m := range linkDest.FindAllStringSubmatch(prose, -1) {
+		if !strings.HasPrefix(m[2], "https://") {
+			t.Errorf("output has a link to %q", m[2])
+		}
+	}
+	allowedTags := regexp.MustCompile(`</?(sub|br)>`)
+	if s := allowedTags.ReplaceAllString(prose, ""); strings.ContainsAny(s, "<>") {
+		t.Errorf("output outside code blocks contains < or >:\n%s", md)
+	}
+	if n := unescaped(prose, '`'); n > 0 {
+		t.Errorf("output outside code blocks has %d unescaped backticks:\n%s", n, md)
+	}
+	var cells int
+	for _, line := range strings.Split(prose, "\n") {
+		if !strings.HasPrefix(line, "|") {
+			cells = 0
+			continue
+		}
+		n := unescaped(line, '|') - 1
+		if cells == 0 {
+			cells = n
+		}
+		if n != cells || !strings.HasSuffix(line, " |") && !strings.HasSuffix(line, "|") {
+			t.Errorf("table row has %d cells, want %d: %q", n, cells, line)
+		}
+	}
+}
+
+// linkDest matches the destination of a markdown link or image.
+var linkDest = regexp.MustCompile(`(^|[^\\])\]\(([^)\s]*)`)
+
+// withoutCodeBlocks removes fenced code blocks, failing if one is not closed
+// by a fence at least as long as its opening.
+func withoutCodeBlocks(t *testing.T, md string) string {
+	t.Helper()
+	var out []string
+	fence := ""
+	for _, line := range strings.Split(md, "\n") {
+		if fence == "" {
+			if strings.HasPrefix(line, "```") {
+				fence = line[:strings.LastIndex(line, "`")+1]
+				fence = fence[:len(fence)-len(strings.TrimLeft(fence, "`"))]
+				continue
+			}
+			out = append(out, line)
+			continue
+		}
+		if strings.TrimRight(line, " ") == fence || strings.HasPrefix(line, fence) && strings.Trim(line, "`") == "" {
+			fence = ""
+		}
+	}
+	if fence != "" {
+		t.Errorf("code block opened with %s is never closed", fence)
+	}
+	return strings.Join(out, "\n")
+}
+
+// unescaped counts occurrences of c not preceded by an odd number of
+// backslashes.
+func unescaped(s string, c byte) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] != c {
+			continue
+		}
+		bs := 0
+		for j := i - 1; j >= 0 && s[j] == '\\'; j-- {
+			bs++
+		}
+		if bs%2 == 0 {
+			n++
+		}
+	}
+	return n
+}
+
+func TestSummaryHugeTimeline(t *testing.T) {
+	t.Parallel()
+	r := fixtures()["rolled-back"]
+	const rows = 100_000
+	r.Timeline = make([]outcome.Event, rows)
+	for i := range r.Timeline {
+		r.Timeline[i] = outcome.Event{
+			At:     t0.Add(time.Duration(i) * time.Second),
+			Weight: float64(i%100) + 0.5,
+			Note:   strings.Repeat("note ", 200),
+			Gates:  []outcome.Gate{{Name: "orders-api-5xx", OK: true, Detail: strings.Repeat("d", 1000)}},
+		}
+	}
+	r.Timeline[0].Note = "first row"
+	r.Timeline[rows-1].Note = "last row"
+	r.Error = strings.Repeat("e", 1<<20)
+	r.Next = strings.Repeat("n", 1<<20)
+
+	md := Summary(r, testLinks)
+	if len(md) > summaryBudget {
+		t.Errorf("summary is %d bytes, want at most %d", len(md), summaryBudget)
+	}
+	for _, want := range []string{"first row", "last row", "rows left out", "…"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("summary does not contain %q", want)
+		}
+	}
+	checkSafe(t, md, false)
+}
+
+func TestSummaryTimelineShownOnlyWithSeveralEvents(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		events int
+		want   bool
+	}{{0, false}, {1, false}, {2, true}} {
+		r := base()
+		r.Status = outcome.Promoted
+		for i := range tc.events {
+			r.Timeline = append(r.Timeline, outcome.Event{At: t0.Add(time.Duration(i) * time.Minute), Weight: 100})
+		}
+		if got := strings.Contains(Summary(r, Links{}), "Traffic timeline"); got != tc.want {
+			t.Errorf("%d events: timeline shown = %v, want %v", tc.events, got, tc.want)
+		}
+	}
+}
+
+func TestEscape(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"orders-api", "orders-api"},
+		{"a|b", `a\|b`},
+		{"<img src=x>", "&lt;img src=x&gt;"},
+		{"a & b", "a &amp; b"},
+		{"`code`", "\\`code\\`"},
+		{"*x* _y_ ~z~", `\*x\* \_y\_ \~z\~`},
+		{"[t](u) ![i](u)", `\[t\](u) \!\[i\](u)`},
+		{"@octocat hi", "@\u200boctocat hi"},
+		{"mail a@b.c", "mail a@\u200bb.c"},
+		{"@ alone", "@ alone"},
+		{"see #12", "see #\u200b12"},
+		{"# title", `\# title`},
+		{"- item", `\- item`},
+		{"+ item", `\+ item`},
+		{"1. item", `1\. item`},
+		{"2) item", `2\) item`},
+		{"v1.2-3", "v1.2-3"},
+		{"line1\nline2\r\n\tline3", "line1 line2 line3"},
+		{"  padded  ", "padded"},
+		{"$LATEST", `\$LATEST`},
+		{`back\slash`, `back\\slash`},
+		{"bidi\u202etxt\x00\x1b", "biditxt"},
+		{"bad \xff utf8", "bad \uFFFD utf8"},
+		{"", ""},
+	}
+	for _, tc := range tests {
+		if got := Escape(tc.in); got != tc.want {
+			t.Errorf("Escape(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func FuzzEscape(f *testing.F) {
+	for _, s := range []string{evil, "@a", "#1", "1. x", "a|b", "`", "<!--", "\n\n- x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := Escape(s)
+		if strings.ContainsAny(got, "<>\n\r") {
+			t.Errorf("Escape(%q) = %q has < > or a newline", s, got)
+		}
+		if unescaped(got, '|') > 0 || unescaped(got, '`') > 0 {
+			t.Errorf("Escape(%q) = %q has an unescaped | or `", s, got)
+		}
+		if regexp.MustCompile(`[@#][\pL\pN_-]`).MatchString(got) {
+			t.Errorf("Escape(%q) = %q has a mention or reference", s, got)
+		}
+	})
+}
+
+func TestCodeBlock(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"aws x", "```sh\naws x\n```\n"},
+		{"a\n```\nb", "````sh\na\n```\nb\n````\n"},
+		{"a\r\nb\n\n", "```sh\na\nb\n```\n"},
+	}
+	for _, tc := range tests {
+		if diff := cmp.Diff(tc.want, codeBlock(tc.in, "sh")); diff != "" {
+			t.Errorf("codeBlock(%q) (-want +got):\n%s", tc.in, diff)
+		}
+	}
+}
+
+func TestMarker(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ function, alias, want string }{
+		{"orders-api", "prod", "<!-- lambda-promote:orders-api:prod -->"},
+		{"my_fn", "$LATEST", "<!-- lambda-promote:my_fn:$LATEST -->"},
+		{"fn<!-- x -->", "prod", "<!-- lambda-promote:fn%3C%21%2D-%20x%20%2D%2D%3E:prod -->"},
+		{"a:b", "c", "<!-- lambda-promote:a%3Ab:c -->"},
+		{"a", "b:c", "<!-- lambda-promote:a:b%3Ac -->"},
+		{"a--", "b->", "<!-- lambda-promote:a%2D-:b%2D%3E -->"},
+		{"100%", "x", "<!-- lambda-promote:100%25:x -->"},
+	}
+	seen := map[string]bool{}
+	for _, tc := range tests {
+		got := Marker(tc.function, tc.alias)
+		if got != tc.want {
+			t.Errorf("Marker(%q, %q) = %q, want %q", tc.function, tc.alias, got, tc.want)
+		}
+		if inner := strings.TrimSuffix(strings.TrimPrefix(got, "<!--"), "-->"); strings.Contains(inner, "--") || strings.ContainsAny(inner, "<>\n") {
+			t.Errorf("Marker(%q, %q) = %q can end the comment early", tc.function, tc.alias, got)
+		}
+		if seen[got] {
+			t.Errorf("Marker(%q, %q) = %q is shared with another pair", tc.function, tc.alias, got)
+		}
+		seen[got] = true
+	}
+	if m, other := Marker("fn", "prod"), Marker("fn", "prod2"); strings.Contains(other, m) {
+		t.Errorf("%q contains %q", other, m)
+	}
+}
+
+func TestCommentStartsWithMarker(t *testing.T) {
+	t.Parallel()
+	for name, r := range fixtures() {
+		if got := Comment(r, testLinks); !strings.HasPrefix(got, Marker(r.FunctionName, r.Alias)+"\n") {
+			t.Errorf("%s: comment does not start with the marker:\n%s", name, got)
+		}
+	}
+}
+
+func TestLinksFromEnv(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		env  map[string]string
+		r    outcome.Result
+		want Links
+	}{
+		{
+			name: "github.com, attempt 2",
+			env:  map[string]string{"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "acme/api", "GITHUB_RUN_ID": "99", "GITHUB_RUN_ATTEMPT": "2"},
+			r:    outcome.Result{FunctionName: "orders-api", Alias: "prod", Region: "eu-west-1"},
+			want: Links{
+				RunURL:     "https://github.com/acme/api/actions/runs/99/attempts/2",
+				ConsoleURL: "https://eu-west-1.console.aws.amazon.com/lambda/home?region=eu-west-1#/functions/orders-api/aliases/prod",
+			},
+		},
+		{
+			name: "GHES without attempt, region from the alias ARN",
+			env:  map[string]string{"GITHUB_SERVER_URL": "https://ghe.example.com/", "GITHUB_REPOSITORY": "acme/api", "GITHUB_RUN_ID": "7"},
+			r:    outcome.Result{FunctionName: "f", Alias: "dev", AliasARN: "arn:aws:lambda:us-east-2:1:function:f:dev"},
+			want: Links{
+				RunURL:     "https://ghe.example.com/acme/api/actions/runs/7",
+				ConsoleURL: "https://us-east-2.console.aws.amazon.com/lambda/home?region=us-east-2#/functions/f/aliases/dev",
+			},
+		},
+		{
+			name: "terminal run, China region",
+			env:  map[string]string{},
+			r:    outcome.Result{FunctionName: "f", Alias: "prod", Region: "cn-north-1"},
+			want: Links{ConsoleURL: "https://cn-north-1.console.amazonaws.cn/lambda/home?region=cn-north-1#/functions/f/aliases/prod"},
+		},
+		{
+			name: "no region",
+			env:  map[string]string{"GITHUB_REPOSITORY": "acme/api", "GITHUB_RUN_ID": "7", "GITHUB_RUN_ATTEMPT": "x"},
+			r:    outcome.Result{FunctionName: "f", Alias: "prod"},
+			want: Links{RunURL: "https://github.com/acme/api/actions/runs/7"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := LinksFromEnv(func(k string) string { return tc.env[k] }, tc.r)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("LinksFromEnv (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestSafeURL(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{testLinks.ConsoleURL, testLinks.ConsoleURL},
+		{"https://x.example/a b(c)|d", "https://x.example/a%20b%28c%29%7Cd"},
+		{"javascript:alert(1)", ""},
+		{"/relative", ""},
+		{"", ""},
+	}
+	for _, tc := range tests {
+		if got := safeURL(tc.in); got != tc.want {
+			t.Errorf("safeURL(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,341 @@
+// Package stage checks the API Gateway side of a promotion: that a stage of a
+// REST API or HTTP API sets the stage variable to the alias, that its
+// integrations call the function through that variable, and that the alias's
+// resource policy lets API Gateway invoke it.
+package stage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/apigateway"
+	agtypes "github.com/aws/aws-sdk-go-v2/service/apigateway/types"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
+	agv2types "github.com/aws/aws-sdk-go-v2/service/apigatewayv2/types"
+)
+
+// The kinds of API Inspect tells apart.
+const (
+	KindREST = "REST API"
+	KindHTTP = "HTTP API"
+)
+
+// Names of the checks Finding.Check makes.
+const (
+	CheckVariable    = "stage variable"
+	CheckIntegration = "integration"
+)
+
+// ErrNotFound is wrapped by the errors Inspect returns when the API or the
+// stage does not exist.
+var ErrNotFound = errors.New("not found")
+
+// RESTAPI is the part of the API Gateway (v1) client Inspect calls.
+type RESTAPI interface {
+	GetRestApi(context.Context, *apigateway.GetRestApiInput, ...func(*apigateway.Options)) (*apigateway.GetRestApiOutput, error)
+	GetStage(context.Context, *apigateway.GetStageInput, ...func(*apigateway.Options)) (*apigateway.GetStageOutput, error)
+	GetResources(context.Context, *apigateway.GetResourcesInput, ...func(*apigateway.Options)) (*apigateway.GetResourcesOutput, error)
+}
+
+// HTTPAPI is the part of the API Gateway v2 client Inspect calls.
+type HTTPAPI interface {
+	GetApi(context.Context, *apigatewayv2.GetApiInput, ...func(*apigatewayv2.Options)) (*apigatewayv2.GetApiOutput, error)
+	GetStage(context.Context, *apigatewayv2.GetStageInput, ...func(*apigatewayv2.Options)) (*apigatewayv2.GetStageOutput, error)
+	GetIntegrations(context.Context, *apigatewayv2.GetIntegrationsInput, ...func(*apigatewayv2.Options)) (*apigatewayv2.GetIntegrationsOutput, error)
+}
+
+// Clients are the API Gateway clients Inspect uses, both for the same region
+// as the function.
+type Clients struct {
+	REST RESTAPI
+	HTTP HTTPAPI
+}
+
+// Binding is one integration of the API that names the function.
+type Binding struct {
+	URI       string
+	Qualifier string // as written in the URI: "", "7", "prod" or "${stageVariables.lambdaAlias}"
+	Where     string // "ANY /orders" (REST) or "integration abc123" (HTTP)
+
+	ResourceID, HTTPMethod string // REST
+	IntegrationID          string // HTTP
+}
+
+// Finding is what Inspect read about a stage.
+type Finding struct {
+	Kind          string // KindREST or KindHTTP
+	APIID, Stage  string
+	Variable      string // the stage variable that must name the alias
+	VariableValue string // "" when unset
+	VariableSet   bool
+	Integrations  []string // URIs of the integrations that name the function
+	UsesVariable  bool     // some integration of the function uses ${stageVariables.VAR} as its qualifier
+	URL           string   // invoke URL of the stage
+	// SourceARNPrefix is arn:PARTITION:execute-api:REGION:ACCOUNT:APIID, the
+	// start of every source ARN of the API's calls to Lambda.
+	SourceARNPrefix string
+
+	Bindings       []Binding         // the integrations that name the function
+	Others         []string          // URIs of the integrations that do not name it
+	StageVariables map[string]string // every variable of the stage
+	AutoDeploy     bool              // HTTP API stage deploys changes at once
+
+	fn function
+}
+
+// function is a parsed unqualified function ARN.
+type function struct {
+	partition, region, account, name string
+}
+
+func (f function) arn() string {
+	return "arn:" + f.partition + ":lambda:" + f.region + ":" + f.account + ":function:" + f.name
+}
+
+func parseFunctionARN(s string) (function, error) {
+	parts := strings.Split(s, ":")
+	if (len(parts) != 7 && len(parts) != 8) || parts[0] != "arn" || parts[2] != "lambda" || parts[5] != "function" ||
+		parts[1] == "" || parts[3] == "" || parts[4] == "" || parts[6] == "" {
+		return function{}, fmt.Errorf("%q is not a lambda function ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME)", s)
+	}
+	return function{partition: parts[1], region: parts[3], account: parts[4], name: parts[6]}, nil
+}
+
+// Inspect reads stage of API apiID, whose kind (REST or HTTP API) it detects,
+// and the integrations of that API that name the function. functionARN is the
+// function's ARN (a qualifier is ignored); the region, account and partition
+// come from it, so no STS call is needed.
+//
+// A missing API or stage is an error that wraps ErrNotFound and says how to
+// list what exists.
+func Inspect(ctx context.Context, c Clients, apiID, stage, variable, functionARN string) (Finding, error) {
+	fn, err := parseFunctionARN(functionARN)
+	if err != nil {
+		return Finding{}, fmt.Errorf("inspect stage: %w", err)
+	}
+	kind, err := detect(ctx, c, apiID, fn.region)
+	if err != nil {
+		return Finding{}, err
+	}
+	f := Finding{
+		Kind:            kind,
+		APIID:           apiID,
+		Stage:           stage,
+		Variable:        variable,
+		SourceARNPrefix: "arn:" + fn.partition + ":execute-api:" + fn.region + ":" + fn.account + ":" + apiID,
+		fn:              fn,
+	}
+	f.URL = "https://" + apiID + ".execute-api." + fn.region + "." + dnsSuffix(fn.partition)
+	if !(kind == KindHTTP && stage == "$default") {
+		f.URL += "/" + stage
+	}
+	if kind == KindREST {
+		err = f.readREST(ctx, c.REST)
+	} else {
+		err = f.readHTTP(ctx, c.HTTP)
+	}
+	if err != nil {
+		return Finding{}, err
+	}
+	f.VariableValue, f.VariableSet = f.StageVariables[variable]
+	for _, b := range f.Bindings {
+		f.Integrations = append(f.Integrations, b.URI)
+		if b.Qualifier == variableRef(variable) {
+			f.UsesVariable = true
+		}
+	}
+	return f, nil
+}
+
+func dnsSuffix(partition string) string {
+	if partition == "aws-cn" {
+		return "amazonaws.com.cn"
+	}
+	return "amazonaws.com"
+}
+
+func variableRef(variable string) string { return "${stageVariables." + variable + "}" }
+
+// detect asks both APIs about apiID at the same time; the one that knows it
+// decides the kind.
+func detect(ctx context.Context, c Clients, apiID, region string) (string, error) {
+	var (
+		wg             sync.WaitGroup
+		restErr, v2Err error
+		protocol       agv2types.ProtocolType
+		restNF         *agtypes.NotFoundException
+		httpNF         *agv2types.NotFoundException
+	)
+	wg.Go(func() {
+		_, restErr = c.REST.GetRestApi(ctx, &apigateway.GetRestApiInput{RestApiId: aws.String(apiID)})
+	})
+	wg.Go(func() {
+		out, err := c.HTTP.GetApi(ctx, &apigatewayv2.GetApiInput{ApiId: aws.String(apiID)})
+		if err == nil {
+			protocol = out.ProtocolType
+		}
+		v2Err = err
+	})
+	wg.Wait()
+
+	switch {
+	case restErr == nil:
+		return KindREST, nil
+	case v2Err == nil && protocol == agv2types.ProtocolTypeWebsocket:
+		return "", fmt.Errorf("api %s is a WebSocket API; only REST APIs and HTTP APIs can be checked", apiID)
+	case v2Err == nil:
+		return KindHTTP, nil
+	case !errors.As(restErr, &restNF):
+		return "", fmt.Errorf("get rest api %s: %w", apiID, restErr)
+	case !errors.As(v2Err, &httpNF):
+		return "", fmt.Errorf("get http api %s: %w", apiID, v2Err)
+	}
+	return "", fmt.Errorf("api %s is neither a REST API nor an HTTP API in %s; list them with: "+
+		"aws apigateway get-rest-apis --region %s --query 'items[].[id,name]' && "+
+		"aws apigatewayv2 get-apis --region %s --query 'Items[].[ApiId,Name,ProtocolType]': %w",
+		apiID, region, region, region, ErrNotFound)
+}
+
+func (f *Finding) readREST(ctx context.Context, c RESTAPI) error {
+	st, err := c.GetStage(ctx, &apigateway.GetStageInput{RestApiId: aws.String(f.APIID), StageName: aws.String(f.Stage)})
+	var nf *agtypes.NotFoundException
+	if errors.As(err, &nf) {
+		return fmt.Errorf("stage %s of REST API %s does not exist; list its stages with: aws apigateway get-stages --rest-api-id %s --query 'item[].stageName': %w",
+			f.Stage, f.APIID, f.APIID, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("get stage %s of REST API %s: %w", f.Stage, f.APIID, err)
+	}
+	f.StageVariables = maps.Clone(st.Variables)
+
+	in := &apigateway.GetResourcesInput{RestApiId: aws.String(f.APIID), Embed: []string{"methods"}, Limit: aws.Int32(500)}
+	for {
+		out, err := c.GetResources(ctx, in)
+		if err != nil {
+			return fmt.Errorf("get resources of REST API %s: %w", f.APIID, err)
+		}
+		for _, r := range out.Items {
+			for _, method := range slices.Sorted(maps.Keys(r.ResourceMethods)) {
+				m := r.ResourceMethods[method]
+				if m.MethodIntegration == nil || aws.ToString(m.MethodIntegration.Uri) == "" {
+					continue
+				}
+				uri := aws.ToString(m.MethodIntegration.Uri)
+				ref, ok := parseIntegrationURI(uri)
+				if !ok || !f.fn.names(ref) {
+					f.Others = append(f.Others, uri)
+					continue
+				}
+				f.Bindings = append(f.Bindings, Binding{
+					URI:        uri,
+					Qualifier:  ref.qualifier,
+					Where:      method + " " + aws.ToString(r.Path),
+					ResourceID: aws.ToString(r.Id),
+					HTTPMethod: method,
+				})
+			}
+		}
+		if aws.ToString(out.Position) == "" {
+			return nil
+		}
+		in.Position = out.Position
+	}
+}
+
+func (f *Finding) readHTTP(ctx context.Context, c HTTPAPI) error {
+	st, err := c.GetStage(ctx, &apigatewayv2.GetStageInput{ApiId: aws.String(f.APIID), StageName: aws.String(f.Stage)})
+	var nf *agv2types.NotFoundException
+	if errors.As(err, &nf) {
+		return fmt.Errorf("stage %s of HTTP API %s does not exist; list its stages with: aws apigatewayv2 get-stages --api-id %s --query 'Items[].StageName': %w",
+			f.Stage, f.APIID, f.APIID, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("get stage %s of HTTP API %s: %w", f.Stage, f.APIID, err)
+	}
+	f.StageVariables = maps.Clone(st.StageVariables)
+	f.AutoDeploy = aws.ToBool(st.AutoDeploy)
+
+	in := &apigatewayv2.GetIntegrationsInput{ApiId: aws.String(f.APIID)}
+	for {
+		out, err := c.GetIntegrations(ctx, in)
+		if err != nil {
+			return fmt.Errorf("get integrations of HTTP API %s: %w", f.APIID, err)
+		}
+		for _, i := range out.Items {
+			uri := aws.ToString(i.IntegrationUri)
+			if uri == "" {
+				continue
+			}
+			ref, ok := parseIntegrationURI(uri)
+			if !ok || !f.fn.names(ref) {
+				f.Others = append(f.Others, uri)
+				continue
+			}
+			id := aws.ToString(i.IntegrationId)
+			f.Bindings = append(f.Bindings, Binding{URI: uri, Qualifier: ref.qualifier, Where: "integration " + id, IntegrationID: id})
+		}
+		if aws.ToString(out.NextToken) == "" {
+			return nil
+		}
+		in.NextToken = out.NextToken
+	}
+}
+
+// names reports whether an integration's function reference is this
+// function. A reference that takes its account from a stage variable counts
+// when the name matches.
+func (f function) names(r functionRef) bool {
+	return r.name == f.name && (r.account == f.account || strings.Contains(r.account, "${"))
+}
+
+// functionRef is the Lambda function an integration URI names.
+type functionRef struct {
+	partition, region, account, name string
+	qualifier                        string // "" when unqualified
+	start, end                       int    // where the function ARN sits in the URI
+}
+
+// parseIntegrationURI finds the Lambda function an integration URI calls. It
+// takes the REST form
+// arn:aws:apigateway:REGION:lambda:path/2015-03-31/functions/FUNCTION_ARN/invocations
+// and the HTTP API form, the bare function ARN. ok is false for URIs that
+// call no Lambda function.
+func parseIntegrationURI(uri string) (ref functionRef, ok bool) {
+	start, end := 0, len(uri)
+	if strings.HasPrefix(uri, "arn:") && strings.Contains(uri, ":apigateway:") {
+		const fns, inv = "/functions/", "/invocations"
+		i := strings.Index(uri, ":lambda:path/")
+		if i < 0 {
+			return functionRef{}, false
+		}
+		j := strings.Index(uri[i:], fns)
+		if j < 0 {
+			return functionRef{}, false
+		}
+		start = i + j + len(fns)
+		k := strings.LastIndex(uri, inv)
+		if k < start {
+			return functionRef{}, false
+		}
+		end = k
+	}
+	parts := strings.Split(uri[start:end], ":")
+	if (len(parts) != 7 && len(parts) != 8) || parts[0] != "arn" || parts[2] != "lambda" || parts[5] != "function" ||
+		parts[1] == "" || parts[3] == "" || parts[4] == "" || parts[6] == "" {
+		return functionRef{}, false
+	}
+	ref = functionRef{partition: parts[1], region: parts[3], account: parts[4], name: parts[6], start: start, end: end}
+	if len(parts) == 8 {
+		if parts[7] == "" {
+			return functionRef{}, false
+		}
+		ref.qualifier = parts[7]
+	}
+	return ref, true
+}
