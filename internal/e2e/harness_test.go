@@ -46,7 +46,13 @@ func testMain(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "build lambda-promote: %v\n%s", err, out)
 		return 1
 	}
-	return m.Run()
+	code := m.Run()
+	if shared != nil {
+		if err := shared.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "stop moto:", err)
+		}
+	}
+	return code
 }
 
 // Run is one run of the binary as the runner runs it.

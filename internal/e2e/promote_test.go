@@ -19,8 +19,7 @@ var (
 )
 
 // moto returns a moto server shared by the tests of this package; each test
-// uses functions of its own name. It is stopped when the process exits
-// (the emulator starts it in its own process group; see stopShared).
+// uses functions of its own name. TestMain stops it.
 func moto(t *testing.T) *emulator.Server {
 	t.Helper()
 	sharedOnce.Do(func() {

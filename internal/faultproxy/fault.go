@@ -56,7 +56,10 @@ var (
 	// answer to a RevisionId that is no longer the latest.
 	PreconditionFailed = Fault{kind: kindPreconditionFailed}
 	// Reset closes the connection without an answer: the client sees a
-	// connection reset or EOF.
+	// connection reset or EOF. Go's http.Transport itself resends a GET
+	// reset on a kept-alive connection, below the SDK's retries, so such a
+	// call reaches the proxy again (as the next attempt) even with
+	// RetryMaxAttempts 1; inject Every to fail it for good.
 	Reset = Fault{kind: kindReset}
 )
 

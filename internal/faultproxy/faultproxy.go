@@ -292,6 +292,7 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		case kindDelay:
 			if err := p.wait(r.Context(), f.delay); err != nil {
 				p.done(rec, func(rec *Record) { rec.Err = err.Error() })
+				hangUp(w)
 				return
 			}
 		case kindReset:
@@ -322,6 +323,7 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		case kindDelay:
 			if err := p.wait(r.Context(), f.delay); err != nil {
 				p.done(rec, func(rec *Record) { rec.Err = err.Error() })
+				hangUp(w)
 				return
 			}
 		case kindReset:

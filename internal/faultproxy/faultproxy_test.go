@@ -442,6 +442,10 @@ func TestFaults(t *testing.T) {
 		_, err := c.http.GetApi(ctx, &apigatewayv2.GetApiInput{ApiId: aws.String(w.HTTPAPIID)})
 		return err
 	}
+	httpUpdateStage := func(ctx context.Context, c clients) error {
+		_, err := c.http.UpdateStage(ctx, &apigatewayv2.UpdateStageInput{ApiId: aws.String(w.HTTPAPIID), StageName: aws.String("prod"), Description: aws.String("x")})
+		return err
+	}
 	alarms := func(ctx context.Context, c clients) error {
 		_, err := c.cw.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{w.Function + "-errors"}})
 		return err
@@ -484,11 +488,14 @@ func TestFaults(t *testing.T) {
 			{"lambda reset", "UpdateAlias", faultproxy.Reset, updateAlias, connectionError, 0},
 			{"lambda reset of a publish", "PublishVersion", faultproxy.Reset, publish, connectionError, 0},
 			{"rest api throttle", "GetStage", faultproxy.Throttle, restStage, isA[*agtypes.TooManyRequestsException], 429},
-			{"rest api unavailable", "GetRestApi", faultproxy.Unavailable, restAPI, isA[*agtypes.ServiceUnavailableException], 503},
+			// API Gateway's SDKs only build the error types an operation
+			// models; no operation models ServiceUnavailableException.
+			{"rest api unavailable", "GetRestApi", faultproxy.Unavailable, restAPI, code("ServiceUnavailableException"), 503},
 			{"rest api conflict", "apigateway.GetStage", faultproxy.Conflict, restStage, isA[*agtypes.ConflictException], 409},
 			{"rest api server error", "GetStage", faultproxy.ServerError, restStage, code("InternalFailure"), 500},
 			{"http api throttle", "apigatewayv2.GetStage", faultproxy.Throttle, httpStage, isA[*agv2types.TooManyRequestsException], 429},
-			{"http api conflict", "GetApi", faultproxy.Conflict, httpAPI, isA[*agv2types.ConflictException], 409},
+			{"http api conflict", "UpdateStage", faultproxy.Conflict, httpUpdateStage, isA[*agv2types.ConflictException], 409},
+			{"http api conflict where not modeled", "GetApi", faultproxy.Conflict, httpAPI, code("ConflictException"), 409},
 			{"http api reset", "GetApi", faultproxy.Reset, httpAPI, connectionError, 0},
 			{"cloudwatch throttle", "DescribeAlarms", faultproxy.Throttle, alarms, code("Throttling"), 400},
 			{"cloudwatch server error", "DescribeAlarms", faultproxy.ServerError, alarms, isA[*cwtypes.InternalServiceFault], 500},
@@ -575,9 +582,13 @@ func TestFaults(t *testing.T) {
 				}
 				got := summary(p.Requests())
 				op := got0(got).Op
+				ok := 200 // moto answers some reads with 201
+				if len(got) == 2 && got[1].Status/100 == 2 {
+					ok = got[1].Status
+				}
 				want := []seen{
 					{Op: op, Attempt: 1, Status: tt.first, Fault: tt.fault.String()},
-					{Op: op, Attempt: 2, Status: 200, Upstream: 200, Forwarded: true},
+					{Op: op, Attempt: 2, Status: ok, Upstream: ok, Forwarded: true},
 				}
 				if diff := cmp.Diff(want, got); diff != "" {
 					t.Errorf("Requests() (-want +got):\n%s", diff)
@@ -672,6 +683,35 @@ func TestFaults(t *testing.T) {
 		}
 	})
 
+	t.Run("reset of a read on a kept-alive connection", func(t *testing.T) {
+		t.Parallel()
+		p := faultproxy.NewT(t, s.URL)
+		c := newClients(s, p, 1)
+		if err := getAlias(t.Context(), c); err != nil {
+			t.Fatal(err)
+		}
+		// net/http resends the GET on a new connection, under the SDK.
+		p.Inject("GetAlias", 2, faultproxy.Reset)
+		if err := getAlias(t.Context(), c); err != nil {
+			t.Fatalf("GetAlias reset on a reused connection = %v, want net/http to resend it", err)
+		}
+		var faults []string
+		for _, r := range p.Requests() {
+			faults = append(faults, r.Fault)
+		}
+		if diff := cmp.Diff([]string{"", "Reset", ""}, faults); diff != "" {
+			t.Errorf("faults of the requests (-want +got):\n%s", diff)
+		}
+		// A PUT is not resent: the reset reaches the caller.
+		p.Inject("UpdateAlias", 2, faultproxy.Reset)
+		if err := updateAlias(t.Context(), c); err != nil {
+			t.Fatal(err)
+		}
+		if err := updateAlias(t.Context(), c); !connectionError(err) {
+			t.Errorf("UpdateAlias reset on a reused connection = %v, want a connection error", err)
+		}
+	})
+
 	t.Run("close ends a delay", func(t *testing.T) {
 		t.Parallel()
 		p, err := faultproxy.New(s.URL)
@@ -756,11 +796,15 @@ func TestAfterForward(t *testing.T) {
 			if tt.timeout > 0 {
 				waitFor(t, func() bool { return p.Requests()[0].Err != "" })
 			}
+			got := summary(p.Changing())
+			if up := got0(got).Upstream; up/100 != 2 {
+				t.Errorf("moto answered %d, want 2xx", up)
+			}
 			want := []seen{{
 				Op:      faultproxy.Op{Service: "lambda", Name: "UpdateAlias", Changing: true},
-				Attempt: 1, Status: tt.status, Upstream: 200, Forwarded: true, Fault: tt.fault.String(),
+				Attempt: 1, Status: tt.status, Upstream: got0(got).Upstream, Forwarded: true, Fault: tt.fault.String(),
 			}}
-			if diff := cmp.Diff(want, summary(p.Changing())); diff != "" {
+			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("Changing() (-want +got):\n%s", diff)
 			}
 		})

@@ -100,6 +100,22 @@ func (r *run) preflight(ctx context.Context) (facts, error) {
 			f.stage = s
 		})
 	}
+	if r.cfg.APIID != "" && r.cfg.CheckPermission && r.d.Permission != nil {
+		wg.Go(func() {
+			<-fnRead
+			if f.fn.ARN == "" {
+				return
+			}
+			// An alias ARN is the function ARN and the alias name, whether
+			// the alias exists yet or not.
+			c, err := r.d.Permission(ctx, f.fn.ARN, r.cfg.Alias, f.fn.ARN+":"+r.cfg.Alias, r.cfg.APIID)
+			if err != nil {
+				fail(err)
+				return
+			}
+			f.permCheck = &c
+		})
+	}
 	if len(r.cfg.Alarms) > 0 && r.d.Alarms != nil && !r.cfg.Rollback {
 		wg.Go(func() {
 			g, err := r.d.Alarms(ctx, r.cfg.Alarms)
@@ -126,19 +142,11 @@ func (r *run) preflight(ctx context.Context) (facts, error) {
 		r.last = f.cur
 	}
 
-	// The permission check needs the alias ARN, known only now.
-	if r.cfg.APIID != "" && r.cfg.CheckPermission && r.d.Permission != nil {
-		c, err := r.d.Permission(ctx, f.fn.ARN, r.cfg.Alias, r.res.AliasARN, r.cfg.APIID)
-		if err != nil {
-			return f, &failure{err: err}
-		}
-		if !c.OK && !f.exists {
-			// A permission is granted on an alias, which is created by this
-			// run: it cannot exist yet. Say what to run afterwards.
-			c.Detail = "the alias does not exist yet, so no permission can name it; " + c.Detail
-			r.d.Log.Warningf("API Gateway cannot invoke %s until a permission is added: %s", r.cfg.Alias, c.Fix)
-		}
-		f.permCheck = &c
+	if f.permCheck != nil && !f.permCheck.OK && !f.exists {
+		// A permission is granted on an alias, which this run creates: it
+		// cannot exist yet. Say what to run afterwards.
+		f.permCheck.Detail = "the alias does not exist yet, so no permission can name it; " + f.permCheck.Detail
+		r.d.Log.Warningf("API Gateway cannot invoke %s until a permission is added: %s", r.cfg.Alias, f.permCheck.Fix)
 	}
 	r.res.Checks = append(r.res.Checks, f.stage.Checks...)
 	if f.permCheck != nil {

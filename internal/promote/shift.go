@@ -297,7 +297,15 @@ func (r *run) rolledBack(cause error, st alias.State) {
 	r.res.Version = r.stable
 	r.res.TrafficWeight = 0
 	r.res.AliasState = r.describe(st) + " (rolled back)"
-	r.res.Next = fmt.Sprintf("version %s took no traffic after the rollback; see why in its logs and metrics, fix it and promote again", r.target.Version)
+	var gate *gateError
+	switch {
+	case errors.Is(cause, context.Canceled) || errors.Is(cause, context.DeadlineExceeded):
+		r.res.Next = fmt.Sprintf("nothing is needed: version %s takes no traffic; run the promotion again when you want it", r.target.Version)
+	case errors.As(cause, &gate):
+		r.res.Next = fmt.Sprintf("version %s failed a health gate and takes no traffic; look at its logs and metrics (CloudWatch, ExecutedVersion=%s), fix it and promote again", r.target.Version, r.target.Version)
+	default:
+		r.res.Next = fmt.Sprintf("version %s takes no traffic; fix the error above and run the promotion again", r.target.Version)
+	}
 	r.event(0, "rolled back: "+cause.Error(), nil)
 	r.d.Log.Warningf("alias %s is back on version %s with no weights", r.cfg.Alias, r.stable)
 }
