@@ -75,6 +75,9 @@ func Run(ctx context.Context, e Env) error {
 		return badInput(log, e, inActions, err)
 	}
 	fillDefaults(&cfg, e.Getenv)
+	if inActions {
+		logInputs(log, cfg)
+	}
 
 	now := time.Now
 	if e.Now != nil {
@@ -104,6 +107,19 @@ func fillDefaults(cfg *config.Config, getenv func(string) string) {
 		cfg.Environment = cfg.Alias
 		if cfg.Stage != "" {
 			cfg.Environment = cfg.Stage
+		}
+	}
+}
+
+// logInputs shows the inputs as the run understood them, the token redacted,
+// in a collapsed group.
+func logInputs(log *logger, cfg config.Config) {
+	log.Group("Inputs")
+	defer log.EndGroup()
+	red := cfg.Redacted()
+	for _, in := range config.Inputs() {
+		if v := red[in.Name]; v != "" {
+			log.infof("%s: %s", in.Name, v)
 		}
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/google/go-cmp/cmp"
 	"github.com/lambda-promote/lambda-promote/internal/config"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
@@ -490,5 +492,43 @@ func TestCheckEvery(t *testing.T) {
 	// 2-minute bakes (every 15s, not at their very end).
 	if w.alarms != 1+3+7*2 {
 		t.Errorf("alarms read %d times, want %d", w.alarms, 1+3+7*2)
+	}
+}
+
+func TestRevisionMismatchWithOurRoutingStillRollsBack(t *testing.T) {
+	t.Parallel()
+	// Lambda answers 412 on the second move although the routing is still
+	// what this run set (someone edited only the description, say): the run
+	// must not stop with the alias split.
+	f := gradualFake()
+	f.fail = func(op string, n int) error {
+		if op == "UpdateAlias" && n == 2 {
+			return &types.PreconditionFailedException{Message: aws.String("revision mismatch")}
+		}
+		return nil
+	}
+	res := Process(context.Background(), stepsCfg(), (&world{lambda: f}).deps())
+	wantStable(t, f, res, "changed by someone else")
+	if res.Status != outcome.RolledBack {
+		t.Errorf("status %s, want rolled-back", res.Status)
+	}
+}
+
+func TestRevisionMismatchWithOtherRoutingLeavesIt(t *testing.T) {
+	t.Parallel()
+	f := gradualFake()
+	f.fail = func(op string, n int) error {
+		if op == "UpdateAlias" && n == 2 {
+			f.moveBySomeoneElse("prod", "2")
+			return &types.PreconditionFailedException{Message: aws.String("revision mismatch")}
+		}
+		return nil
+	}
+	res := Process(context.Background(), stepsCfg(), (&world{lambda: f}).deps())
+	if res.Status != outcome.Failed || f.route("prod") != "2" || f.count("UpdateAlias") != 2 {
+		t.Fatalf("status %s route %s moves %d; want failed, left on 2 by the other party, no more moves", res.Status, f.route("prod"), f.count("UpdateAlias"))
+	}
+	if !strings.Contains(res.AliasState, "left it as it is") {
+		t.Errorf("alias state %q", res.AliasState)
 	}
 }

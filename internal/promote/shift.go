@@ -248,9 +248,11 @@ func (r *run) readGates(ctx context.Context, version string, since time.Time) ([
 // under a fresh context so a cancelled job still rolls back.
 func (r *run) restore(ctx context.Context, cause error) error {
 	var drift *driftError
-	if errors.As(cause, &drift) || errors.Is(cause, alias.ErrMoved) {
+	if errors.As(cause, &drift) {
 		return r.leave(ctx, cause)
 	}
+	// A revision mismatch (alias.ErrMoved) says the alias changed, not that
+	// its routing did: the re-read below tells whether someone else owns it.
 	if errors.Is(cause, context.Canceled) || errors.Is(cause, context.DeadlineExceeded) {
 		cause = fmt.Errorf("the job was cancelled: %w", cause)
 	}
