@@ -46,11 +46,18 @@ func loadAWS(ctx context.Context, cfg config.Config) (aws.Config, error) {
 }
 
 // awsDeps builds the real clients and binds them to promote's needs.
-func awsDeps(ctx context.Context, cfg config.Config, log promote.Logger) (promote.Deps, error) {
+func awsDeps(ctx context.Context, cfg config.Config, log *logger) (promote.Deps, error) {
 	ac, err := loadAWS(ctx, cfg)
 	if err != nil {
 		return promote.Deps{}, err
 	}
+	// AWS may echo a key id in an error message: mask the credentials the
+	// run uses, wherever they come from (environment, OIDC, profiles).
+	creds, err := ac.Credentials.Retrieve(ctx)
+	if err != nil {
+		return promote.Deps{}, fmt.Errorf("get AWS credentials: %w", err)
+	}
+	log.mask(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)
 	lc := lambda.NewFromConfig(ac)
 	cw := gate.NewCloudWatch(ac)
 	clients := stage.Clients{REST: apigateway.NewFromConfig(ac), HTTP: apigatewayv2.NewFromConfig(ac)}

@@ -50,10 +50,8 @@ func Reported(err error) bool {
 func Run(ctx context.Context, e Env) error {
 	inActions := e.Getenv("GITHUB_ACTIONS") == "true"
 	log := newLogger(inActions, e)
-	if inActions {
-		// Mask the token before anything else can print it.
-		log.mask(strings.TrimSpace(e.Getenv("INPUT_GITHUB-TOKEN")))
-	}
+	// Mask the token before anything else can print it.
+	log.mask(strings.TrimSpace(e.Getenv("INPUT_GITHUB-TOKEN")))
 
 	var (
 		cfg config.Config
@@ -84,11 +82,11 @@ func Run(ctx context.Context, e Env) error {
 		now = e.Now
 	}
 	started := now()
+	gh := newGitHub(ctx, cfg, e.Getenv, inActions, log)
 	deps, err := awsDeps(ctx, cfg, log)
 	if err != nil {
-		return finish(ctx, log, e, inActions, cfg, nil, failedBeforeAWS(cfg, err, started, now()))
+		return finish(ctx, log, e, inActions, cfg, gh, failedBeforeAWS(cfg, err, started, now()))
 	}
-	gh := newGitHub(ctx, cfg, e.Getenv, inActions, log)
 	gh.begin(ctx, cfg)
 
 	res := promote.Process(ctx, cfg, deps)
@@ -168,6 +166,7 @@ func failedBeforeAWS(cfg config.Config, err error, started, finished time.Time) 
 // finish writes the outputs and the summary, posts to GitHub, and turns the
 // status into the exit code.
 func finish(ctx context.Context, log *logger, e Env, inActions bool, cfg config.Config, gh *github, res outcome.Result) error {
+	res = log.red.result(res)
 	links := report.LinksFromEnv(e.Getenv, res)
 	var errs []error
 	if inActions {

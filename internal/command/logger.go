@@ -13,6 +13,7 @@ type logger struct {
 	action *githubactions.Action // nil outside Actions
 	out    io.Writer
 	err    io.Writer
+	red    redactor // applied to every line
 }
 
 func newLogger(inActions bool, e Env) *logger {
@@ -23,34 +24,45 @@ func newLogger(inActions bool, e Env) *logger {
 	return l
 }
 
-func (l *logger) mask(secret string) {
-	if l.action != nil && secret != "" {
-		l.action.AddMask(secret)
+// mask hides secrets: the runner masks them in its log, and this logger,
+// the summary and the GitHub posts replace them with ***.
+func (l *logger) mask(secrets ...string) {
+	for _, s := range secrets {
+		if s == "" {
+			continue
+		}
+		if l.action != nil {
+			l.action.AddMask(s)
+		}
+		l.red.add(s)
 	}
 }
 
 func (l *logger) infof(format string, args ...any) {
+	msg := l.red.text(fmt.Sprintf(format, args...))
 	if l.action != nil {
-		l.action.Infof(format, args...)
+		l.action.Infof("%s", msg)
 		return
 	}
-	fmt.Fprintf(l.out, format+"\n", args...)
+	fmt.Fprintln(l.out, msg)
 }
 
 func (l *logger) warningf(format string, args ...any) {
+	msg := l.red.text(fmt.Sprintf(format, args...))
 	if l.action != nil {
-		l.action.Warningf(format, args...)
+		l.action.Warningf("%s", msg)
 		return
 	}
-	fmt.Fprintf(l.err, "warning: "+format+"\n", args...)
+	fmt.Fprintln(l.err, "warning: "+msg)
 }
 
 func (l *logger) errorf(format string, args ...any) {
+	msg := l.red.text(fmt.Sprintf(format, args...))
 	if l.action != nil {
-		l.action.Errorf(format, args...)
+		l.action.Errorf("%s", msg)
 		return
 	}
-	fmt.Fprintf(l.err, "error: "+format+"\n", args...)
+	fmt.Fprintln(l.err, "error: "+msg)
 }
 
 // The promote.Logger methods.
@@ -59,6 +71,7 @@ func (l *logger) Infof(format string, args ...any)    { l.infof(format, args...)
 func (l *logger) Warningf(format string, args ...any) { l.warningf(format, args...) }
 
 func (l *logger) Group(title string) {
+	title = l.red.text(title)
 	if l.action != nil {
 		l.action.Group(title)
 		return

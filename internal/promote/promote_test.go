@@ -532,3 +532,61 @@ func TestRevisionMismatchWithOtherRoutingLeavesIt(t *testing.T) {
 		t.Errorf("alias state %q", res.AliasState)
 	}
 }
+
+func TestRollbackSurvivesALostAnswer(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		fail func(f *fakeLambda) func(op string, n int) error
+	}{
+		{
+			// Step 2 fails for good; the first rollback move is applied but
+			// its answer is lost, and its retry fails on the revision.
+			name: "rollback applied, answer lost",
+			fail: func(f *fakeLambda) func(op string, n int) error {
+				return func(op string, n int) error {
+					switch {
+					case op == "UpdateAlias" && n == 2:
+						return errors.New("InternalError")
+					case op == "UpdateAlias" && n == 3:
+						f.moveBySomeoneElse("prod", "1") // Lambda applied it...
+						return errors.New("connection reset") // ...but the answer was lost
+					}
+					return nil
+				}
+			},
+		},
+		{
+			// Step 2 is applied with its answer lost; the first rollback move
+			// fails; the second goes through.
+			name: "forward step applied, first rollback fails",
+			fail: func(f *fakeLambda) func(op string, n int) error {
+				return func(op string, n int) error {
+					switch {
+					case op == "UpdateAlias" && n == 2:
+						f.mu.Lock()
+						f.aliases["prod"].weights = map[string]float64{"2": 0.5}
+						f.aliases["prod"].rev++
+						f.mu.Unlock()
+						return errors.New("connection reset")
+					case op == "UpdateAlias" && n == 3:
+						return errors.New("InternalError")
+					}
+					return nil
+				}
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := gradualFake()
+			f.fail = tc.fail(f)
+			res := Process(context.Background(), stepsCfg(), (&world{lambda: f}).deps())
+			if res.Status != outcome.RolledBack {
+				t.Fatalf("status %s (%s), alias %s; want rolled-back", res.Status, res.Error, f.route("prod"))
+			}
+			wantStable(t, f, res, "")
+		})
+	}
+}

@@ -263,35 +263,60 @@ func (r *run) restore(ctx context.Context, cause error) error {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.d.RollbackTimeout)
 	defer cancel()
 	r.d.Log.Warningf("rolling back alias %s to version %s: %v", r.cfg.Alias, r.stable, cause)
-	cur, ok, err := r.getAlias(rctx)
-	if err != nil || !ok {
+	// A move can be applied by Lambda while its answer is lost, and a retry
+	// of it then fails on the revision: read the alias again before every
+	// attempt, until it reads back on the stable version or time runs out.
+	var (
+		cur     alias.State
+		read    bool
+		lastErr error
+		forward = r.attempted // the last route this run asked for, applied or not
+	)
+	for attempt := 0; rctx.Err() == nil; attempt++ {
+		if attempt > 0 {
+			select {
+			case <-rctx.Done():
+			case <-r.d.Clock.After(rollbackPause):
+			}
+		}
+		now, ok, err := r.getAlias(rctx)
+		switch {
+		case err != nil:
+			lastErr = err
+			continue
+		case !ok:
+			lastErr = errors.New("the alias no longer exists")
+			continue
+		}
+		cur, read = now, true
+		if _, _, split := cur.Split(); !split && cur.Version == r.stable {
+			r.rolledBack(cause, cur)
+			return cause
+		}
+		if !cur.Same(r.last) && !matches(cur, forward) {
+			return r.leave(rctx, &driftError{now: cur})
+		}
+		r.attempted = alias.Route{Version: r.stable}
+		st, err := alias.Move(rctx, r.d.Lambda, r.fnRef(), cur, r.attempted, "lambda-promote: rolled back from "+r.target.Version)
 		if err == nil {
-			err = errors.New("the alias no longer exists")
+			r.rolledBack(cause, st)
+			return cause
 		}
-		return &failure{
-			err:   errors.Join(cause, fmt.Errorf("roll back: %w", err)),
-			state: fmt.Sprintf("unknown: the alias could not be read after the failure; it may still send traffic to %s", r.target.Version),
-			next:  fmt.Sprintf("see where it is with: %s; put it back with: %s", r.cmdAlias(), r.cmdMove(r.stable)),
-		}
+		lastErr = err
 	}
-	if !cur.Same(r.last) && !matches(cur, r.attempted) {
-		return r.leave(rctx, &driftError{now: cur})
+	state := fmt.Sprintf("unknown: the alias could not be read after the failure; it may still send traffic to %s", r.target.Version)
+	if read {
+		state = r.describe(cur) + " (the rollback failed)"
 	}
-	if _, _, split := cur.Split(); !split && cur.Version == r.stable {
-		r.rolledBack(cause, cur)
-		return cause
+	return &failure{
+		err:   errors.Join(cause, fmt.Errorf("roll back: %w", lastErr)),
+		state: state,
+		next:  fmt.Sprintf("see where it is with: %s; put it back by hand: %s", r.cmdAlias(), r.cmdMove(r.stable)),
 	}
-	st, err := alias.Move(rctx, r.d.Lambda, r.fnRef(), cur, alias.Route{Version: r.stable}, "lambda-promote: rolled back from "+r.target.Version)
-	if err != nil {
-		return &failure{
-			err:   errors.Join(cause, fmt.Errorf("roll back: %w", err)),
-			state: r.describe(cur) + " (the rollback failed)",
-			next:  fmt.Sprintf("put it back by hand: %s", r.cmdMove(r.stable)),
-		}
-	}
-	r.rolledBack(cause, st)
-	return cause
 }
+
+// rollbackPause is the wait between two attempts to put the alias back.
+const rollbackPause = 250 * time.Millisecond
 
 func (r *run) rolledBack(cause error, st alias.State) {
 	r.last = st
