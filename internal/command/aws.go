@@ -65,15 +65,27 @@ func awsDeps(ctx context.Context, cfg config.Config, log *logger) (promote.Deps,
 	return promote.Deps{
 		Lambda: lc,
 		Log:    log,
-		Stage: func(ctx context.Context, apiID, stageName, variable, function, aliasName string) (promote.StageFinding, error) {
-			f, err := stage.Inspect(ctx, clients, apiID, stageName, variable, function)
+		Stage: func(ctx context.Context, apiID, stageName string) (promote.StageMatch, error) {
+			st, err := stage.Read(ctx, clients, apiID, stageName)
 			if err != nil {
-				return promote.StageFinding{}, err
+				return nil, err
 			}
-			return promote.StageFinding{URL: f.URL, Checks: f.Check(aliasName)}, nil
+			return func(functionARN, variable, aliasName string) (promote.StageFinding, error) {
+				f, err := st.Match(variable, functionARN)
+				if err != nil {
+					return promote.StageFinding{}, err
+				}
+				return promote.StageFinding{URL: f.URL, Checks: f.Check(aliasName)}, nil
+			}, nil
 		},
-		Permission: func(ctx context.Context, function, aliasName, aliasARN, apiID string) (outcome.Check, error) {
-			return stage.CheckPermission(ctx, lc, aliasARN, sourceARNPrefix(aliasARN, apiID))
+		Policy: func(ctx context.Context, function, aliasName string) (promote.PolicyJudge, error) {
+			policy, err := stage.ReadPolicy(ctx, lc, function, aliasName)
+			if err != nil {
+				return nil, err
+			}
+			return func(aliasARN, apiID string) outcome.Check {
+				return stage.PermissionCheck(policy, aliasARN, sourceARNPrefix(aliasARN, apiID))
+			}, nil
 		},
 		Alarms: func(ctx context.Context, names []string) ([]outcome.Gate, error) {
 			return gate.CheckAlarms(ctx, cw, names)

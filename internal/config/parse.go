@@ -72,21 +72,55 @@ func InputErrors(err error) []*InputError {
 	return out
 }
 
+// The patterns use + rather than counted repetition ({1,64}): Go compiles a
+// counted repetition into that many copies, which costs milliseconds at every
+// start of the binary. Lengths are checked by maxLen instead.
 var (
-	functionNameRE = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
-	partialARNRE   = regexp.MustCompile(`^[0-9]{12}:function:[a-zA-Z0-9_-]{1,64}$`)
-	fullARNRE      = regexp.MustCompile(`^arn:aws[a-z-]*:lambda:([a-z]{2}(?:-[a-z]+)+-[0-9]):[0-9]{12}:function:[a-zA-Z0-9_-]{1,64}$`)
+	functionNameRE = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
+	partialARNRE   = regexp.MustCompile(`^[0-9]+:function:([a-zA-Z0-9_-]+)$`)
+	fullARNRE      = regexp.MustCompile(`^arn:aws[a-z-]*:lambda:([a-z]+(?:-[a-z]+)+-[0-9]):[0-9]+:function:([a-zA-Z0-9_-]+)$`)
 	// The same three forms followed by a qualifier.
-	qualifiedRE = regexp.MustCompile(`^(?:[a-zA-Z0-9_-]{1,64}|[0-9]{12}:function:[a-zA-Z0-9_-]{1,64}|arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[a-zA-Z0-9_-]{1,64}):([^:]+)$`)
+	qualifiedRE = regexp.MustCompile(`^(?:[a-zA-Z0-9_-]+|[0-9]+:function:[a-zA-Z0-9_-]+|arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]+:function:[a-zA-Z0-9_-]+):([^:]+)$`)
 
 	aliasRE         = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
 	digitsRE        = regexp.MustCompile(`^[0-9]+$`)
-	versionRE       = regexp.MustCompile(`^[1-9][0-9]{0,15}$`)
-	apiIDRE         = regexp.MustCompile(`^[a-z0-9]{1,32}$`)
-	stageRE         = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,128}$`)
+	versionRE       = regexp.MustCompile(`^[1-9][0-9]*$`)
+	apiIDRE         = regexp.MustCompile(`^[a-z0-9]+$`)
+	stageRE         = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
 	stageVariableRE = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
-	regionRE        = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
+	regionRE        = regexp.MustCompile(`^[a-z]+(-[a-z]+)+-[0-9]$`)
 )
+
+// Lengths the patterns above do not check.
+const (
+	maxFunctionName = 64
+	maxVersion      = 16
+	maxAPIID        = 32
+	maxStage        = 128
+)
+
+// accountOK reports whether the account id in a partial or full ARN has its
+// 12 digits.
+func accountOK(fn string) bool {
+	acct := fn
+	if strings.HasPrefix(fn, "arn:") {
+		if parts := strings.Split(fn, ":"); len(parts) > 4 {
+			acct = parts[4]
+		}
+	} else {
+		acct, _, _ = strings.Cut(fn, ":")
+	}
+	return len(acct) == 12
+}
+
+// regionOK reports whether a region starts with its two-letter area.
+func regionOK(r string) bool {
+	area, _, _ := strings.Cut(r, "-")
+	return len(area) == 2
+}
+
+// lastName is the function name at the end of a name or ARN.
+func lastName(fn string) string { return fn[strings.LastIndex(fn, ":")+1:] }
 
 const functionNameAccepted = `a function name (letters, digits, "-" and "_", at most 64), ` +
 	`a partial ARN "123456789012:function:NAME" or a full ARN "arn:aws:lambda:REGION:123456789012:function:NAME"`
@@ -214,9 +248,11 @@ func (p *parser) functionName(c *Config) string {
 	switch {
 	case fn == "":
 		p.fail(InFunctionName, "required: "+functionNameAccepted)
-	case functionNameRE.MatchString(fn), partialARNRE.MatchString(fn):
+	case len(lastName(fn)) > maxFunctionName:
+		p.fail(InFunctionName, functionNameAccepted)
+	case functionNameRE.MatchString(fn), partialARNRE.MatchString(fn) && accountOK(fn):
 		c.FunctionName = fn
-	case fullARNRE.MatchString(fn):
+	case fullARNRE.MatchString(fn) && accountOK(fn) && regionOK(fullARNRE.FindStringSubmatch(fn)[1]):
 		c.FunctionName = fn
 		return fullARNRE.FindStringSubmatch(fn)[1]
 	case qualifiedRE.MatchString(fn):
@@ -259,7 +295,7 @@ func (p *parser) alias(c *Config) {
 func (p *parser) version(c *Config) {
 	v := p.value(InVersion)
 	switch {
-	case v == VersionPublish, v == VersionLatest, versionRE.MatchString(v):
+	case v == VersionPublish, v == VersionLatest, versionRE.MatchString(v) && len(v) <= maxVersion:
 		c.Version = v
 	case strings.EqualFold(v, "LATEST"), strings.EqualFold(v, VersionLatest):
 		p.fail(InVersion, `"$LATEST" with the dollar sign and in capitals; in a shell, quote it as '$LATEST'`)
@@ -471,7 +507,7 @@ func (p *parser) rollback(c *Config) {
 // stage checks api-id, stage, stage-variable and check-permission.
 func (p *parser) stage(c *Config) {
 	if p.given(InAPIID) {
-		if id := p.value(InAPIID); apiIDRE.MatchString(id) {
+		if id := p.value(InAPIID); apiIDRE.MatchString(id) && len(id) <= maxAPIID {
 			c.APIID = id
 		} else {
 			p.fail(InAPIID, `an API Gateway API id: lowercase letters and digits, e.g. "a1b2c3d4e5"`)
@@ -483,7 +519,7 @@ func (p *parser) stage(c *Config) {
 	case !p.given(InAPIID) && p.given(InStage):
 		p.fail(InStage, `only used with "api-id"; give the API id too, or leave "stage" out`)
 	case p.given(InStage):
-		if s := p.value(InStage); stageRE.MatchString(s) {
+		if s := p.value(InStage); stageRE.MatchString(s) && len(s) <= maxStage {
 			c.Stage = s
 		} else {
 			p.fail(InStage, `a stage name of letters, digits, "-" and "_", at most 128, e.g. "prod"`)
@@ -517,7 +553,7 @@ func (p *parser) region(c *Config, fnRegion string) {
 	}
 	r := p.value(InAWSRegion)
 	switch {
-	case !regionRE.MatchString(r):
+	case !regionRE.MatchString(r) || !regionOK(r):
 		p.fail(InAWSRegion, `an AWS region, e.g. "us-east-1" or "eu-west-2"`)
 	case fnRegion != "" && r != fnRegion:
 		p.fail(InAWSRegion, fmt.Sprintf(`the region of the function ARN in "function-name" (%q), or leave it empty`, fnRegion))

@@ -70,7 +70,21 @@ type Server struct {
 // Start runs `python3 -m moto.server` on a free port of 127.0.0.1 in its own
 // process group, waits until it answers, and configures Lambda to run without
 // Docker (Invoke then echoes the payload). Call Stop when done.
-func Start(ctx context.Context) (*Server, error) {
+func Start(ctx context.Context) (*Server, error) { return StartWith(ctx, Options{}) }
+
+// Options change how StartWith runs moto.
+type Options struct {
+	// Env is added to the server's environment, e.g.
+	// INITIAL_NO_AUTH_ACTION_COUNT to have moto enforce IAM.
+	Env []string
+	// Script, when set, is Python run with `python3 -c` in place of
+	// `python3 -m moto.server`; it gets the same arguments (-H, -p) and must
+	// start moto's server with them.
+	Script string
+}
+
+// StartWith is Start with options.
+func StartWith(ctx context.Context, o Options) (*Server, error) {
 	python, err := exec.LookPath("python3")
 	if err != nil {
 		return nil, fmt.Errorf("start moto: %w: %w", ErrNoMoto, err)
@@ -78,7 +92,7 @@ func Start(ctx context.Context) (*Server, error) {
 	var lastErr error
 	// A port found free may be taken before moto binds it; try a few.
 	for range 3 {
-		s, err := start(ctx, python)
+		s, err := start(ctx, python, o)
 		if err == nil {
 			return s, nil
 		}
@@ -90,7 +104,7 @@ func Start(ctx context.Context) (*Server, error) {
 	return nil, lastErr
 }
 
-func start(ctx context.Context, python string) (*Server, error) {
+func start(ctx context.Context, python string, o Options) (*Server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, fmt.Errorf("start moto: find a free port: %w", err)
@@ -104,10 +118,14 @@ func start(ctx context.Context, python string) (*Server, error) {
 	}
 	// Not exec.CommandContext: the server outlives the context that started
 	// it; Stop ends it.
-	s.cmd = exec.Command(python, "-m", "moto.server", "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	launch := []string{"-m", "moto.server"}
+	if o.Script != "" {
+		launch = []string{"-c", o.Script}
+	}
+	s.cmd = exec.Command(python, append(launch, "-H", "127.0.0.1", "-p", strconv.Itoa(port))...)
 	s.cmd.Stdout = s.output
 	s.cmd.Stderr = s.output
-	s.cmd.Env = append(os.Environ(), "PYTHONUNBUFFERED=1")
+	s.cmd.Env = append(append(os.Environ(), "PYTHONUNBUFFERED=1"), o.Env...)
 	setProcessGroup(s.cmd)
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start moto: %w", err)

@@ -17,6 +17,7 @@ type facts struct {
 	fn        alias.Function
 	cur       alias.State
 	exists    bool
+	aliasRead bool        // the alias read answered (exists says whether it is there)
 	src       alias.State // the source alias, when source-alias is set
 	version   alias.Function
 	stage     StageFinding
@@ -43,11 +44,7 @@ func (r *run) preflight(ctx context.Context) (facts, error) {
 	}
 	name := r.cfg.FunctionName
 
-	// The stage inspection needs the function's ARN (its account and
-	// region); every other read starts at once.
-	fnRead := make(chan struct{})
 	wg.Go(func() {
-		defer close(fnRead)
 		fn, err := alias.GetFunction(ctx, r.d.Lambda, name, alias.Latest)
 		if err != nil {
 			fail(notFoundHint(err, "check the function-name input and the region; list functions with: aws lambda list-functions --query 'Functions[].FunctionName'"))
@@ -61,7 +58,7 @@ func (r *run) preflight(ctx context.Context) (facts, error) {
 			fail(err)
 			return
 		}
-		f.cur, f.exists = cur, ok
+		f.cur, f.exists, f.aliasRead = cur, ok, true
 	})
 	if r.cfg.SourceAlias != "" {
 		wg.Go(func() {
@@ -86,34 +83,30 @@ func (r *run) preflight(ctx context.Context) (facts, error) {
 			f.version = v
 		})
 	}
+	// The stage and the policy are read now and judged once the function's
+	// ARN (account, region) is known.
+	var (
+		match StageMatch
+		judge PolicyJudge
+	)
 	if r.cfg.APIID != "" && r.d.Stage != nil {
 		wg.Go(func() {
-			<-fnRead
-			if f.fn.ARN == "" {
-				return // the function read failed and said why
-			}
-			s, err := r.d.Stage(ctx, r.cfg.APIID, r.cfg.Stage, r.cfg.StageVariable, f.fn.ARN, r.cfg.Alias)
+			m, err := r.d.Stage(ctx, r.cfg.APIID, r.cfg.Stage)
 			if err != nil {
 				fail(err)
 				return
 			}
-			f.stage = s
+			match = m
 		})
 	}
-	if r.cfg.APIID != "" && r.cfg.CheckPermission && r.d.Permission != nil {
+	if r.cfg.APIID != "" && r.cfg.CheckPermission && r.d.Policy != nil {
 		wg.Go(func() {
-			<-fnRead
-			if f.fn.ARN == "" {
-				return
-			}
-			// An alias ARN is the function ARN and the alias name, whether
-			// the alias exists yet or not.
-			c, err := r.d.Permission(ctx, f.fn.ARN, r.cfg.Alias, f.fn.ARN+":"+r.cfg.Alias, r.cfg.APIID)
+			j, err := r.d.Policy(ctx, name, r.cfg.Alias)
 			if err != nil {
 				fail(err)
 				return
 			}
-			f.permCheck = &c
+			judge = j
 		})
 	}
 	if len(r.cfg.Alarms) > 0 && r.d.Alarms != nil && !r.cfg.Rollback {
@@ -127,10 +120,24 @@ func (r *run) preflight(ctx context.Context) (facts, error) {
 		})
 	}
 	wg.Wait()
+	r.before, r.exists, r.aliasRead = f.cur, f.exists, f.aliasRead
 	if err := errors.Join(errs...); err != nil {
 		return f, &failure{err: err}
 	}
-	r.fn, r.before, r.exists = f.fn, f.cur, f.exists
+	r.fn = f.fn
+	if match != nil {
+		s, err := match(f.fn.ARN, r.cfg.StageVariable, r.cfg.Alias)
+		if err != nil {
+			return f, &failure{err: err}
+		}
+		f.stage = s
+	}
+	if judge != nil {
+		// An alias ARN is the function ARN and the alias name, whether the
+		// alias exists yet or not.
+		c := judge(f.fn.ARN+":"+r.cfg.Alias, r.cfg.APIID)
+		f.permCheck = &c
+	}
 	r.res.FunctionName = f.fn.Name
 	r.res.FunctionARN = f.fn.ARN
 	r.res.Region = regionOf(f.fn.ARN)

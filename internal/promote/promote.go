@@ -34,16 +34,23 @@ type StageFinding struct {
 	Checks []outcome.Check
 }
 
+// StageMatch checks a stage that was read against the function and alias.
+type StageMatch func(functionARN, variable, aliasName string) (StageFinding, error)
+
+// PolicyJudge checks a policy that was read against the alias's ARN.
+type PolicyJudge func(aliasARN, apiID string) outcome.Check
+
 // Deps are the outside world of a promotion. Lambda is required; the others
 // are needed only when the inputs use them.
 type Deps struct {
 	Lambda alias.API
 
-	// Stage inspects the API Gateway stage and checks it calls the alias.
-	Stage func(ctx context.Context, apiID, stage, variable, function, alias string) (StageFinding, error)
-	// Permission checks that the alias's resource policy lets API Gateway
-	// invoke it from apiID. aliasARN is the alias's full ARN.
-	Permission func(ctx context.Context, function, aliasName, aliasARN, apiID string) (outcome.Check, error)
+	// Stage reads the API Gateway stage; the returned match judges it once
+	// the function's ARN is known, so the read starts with the others.
+	Stage func(ctx context.Context, apiID, stage string) (match StageMatch, err error)
+	// Policy reads the alias's resource policy; the returned judge tells
+	// whether it lets API Gateway invoke the alias (by its full ARN) from apiID.
+	Policy func(ctx context.Context, function, aliasName string) (judge PolicyJudge, err error)
 	// Alarms reads the named CloudWatch alarms; a missing alarm is an error.
 	Alarms func(ctx context.Context, names []string) ([]outcome.Gate, error)
 	// ErrorRate reads the error rate of version behind the alias since a time.
@@ -97,7 +104,7 @@ func Process(ctx context.Context, cfg config.Config, d Deps) outcome.Result {
 		Started:      d.Clock.Now(),
 	}
 	err := r.do(ctx)
-	r.end(err)
+	r.end(ctx, err)
 	r.res.Finished = d.Clock.Now()
 	return r.res
 }
@@ -108,11 +115,12 @@ type run struct {
 	d   Deps
 	res outcome.Result
 
-	fn     alias.Function // $LATEST as read
-	target alias.Function // the version to promote
-	before alias.State    // the alias as found; zero when it did not exist
-	exists bool           // the alias existed
-	stable string         // the version that serves when nothing new does
+	fn        alias.Function // $LATEST as read
+	target    alias.Function // the version to promote
+	before    alias.State    // the alias as found; zero when it did not exist
+	exists    bool           // the alias existed
+	aliasRead bool           // the alias was read, so exists and before are known
+	stable    string         // the version that serves when nothing new does
 
 	changed   bool        // a call that moves the alias was made
 	last      alias.State // the alias as this run last set it
@@ -147,7 +155,7 @@ type failure struct {
 func (f *failure) Error() string { return f.err.Error() }
 func (f *failure) Unwrap() error { return f.err }
 
-func (r *run) end(err error) {
+func (r *run) end(ctx context.Context, err error) {
 	res := &r.res
 	if err == nil {
 		if res.Status == "" {
@@ -171,10 +179,27 @@ func (r *run) end(err error) {
 	if res.Status == "" || res.Status.OK() {
 		res.Status = outcome.Failed
 	}
+	if !r.changed && !r.aliasRead {
+		// The preflight read of the alias failed; one more try, on a fresh
+		// context, so that the report can say where the alias is.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.d.RollbackTimeout)
+		if cur, ok, gerr := r.getAlias(rctx); gerr == nil {
+			r.before, r.exists, r.aliasRead = cur, ok, true
+		}
+		cancel()
+	}
+	if !r.changed && r.aliasRead && r.exists && res.Version == "" {
+		// Nothing moved: the alias serves what it served before.
+		res.Version = r.before.Version
+		res.TrafficWeight = r.weightNow(r.before, res.NewVersion)
+	}
 	if res.AliasState == "" {
-		if r.exists {
+		switch {
+		case !r.aliasRead:
+			res.AliasState = fmt.Sprintf("%s could not be read (see the error); this run changed nothing", r.cfg.Alias)
+		case r.exists:
 			res.AliasState = fmt.Sprintf("%s still serves %s; nothing was changed", r.cfg.Alias, r.before)
-		} else {
+		default:
 			res.AliasState = fmt.Sprintf("%s does not exist; nothing was changed", r.cfg.Alias)
 		}
 	}

@@ -549,7 +549,7 @@ func TestRollbackSurvivesALostAnswer(t *testing.T) {
 					case op == "UpdateAlias" && n == 2:
 						return errors.New("InternalError")
 					case op == "UpdateAlias" && n == 3:
-						f.moveBySomeoneElse("prod", "1") // Lambda applied it...
+						f.moveBySomeoneElse("prod", "1")      // Lambda applied it...
 						return errors.New("connection reset") // ...but the answer was lost
 					}
 					return nil

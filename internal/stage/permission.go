@@ -33,15 +33,26 @@ func CheckPermission(ctx context.Context, c Policies, aliasARN, apiSourceARNPref
 	if err != nil {
 		return outcome.Check{}, fmt.Errorf("check permission: %w", err)
 	}
-	out, err := c.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String(a.fn.arn()), Qualifier: aws.String(a.alias)})
+	policy, err := ReadPolicy(ctx, c, a.fn.arn(), a.alias)
+	if err != nil {
+		return outcome.Check{}, err
+	}
+	return PermissionCheck(policy, aliasARN, apiSourceARNPrefix), nil
+}
+
+// ReadPolicy reads the resource policy of a function's alias: "" when there
+// is none. function may be a name or an ARN, so the read needs nothing else
+// read first.
+func ReadPolicy(ctx context.Context, c Policies, function, alias string) (string, error) {
+	out, err := c.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String(function), Qualifier: aws.String(alias)})
 	var nf *lambdatypes.ResourceNotFoundException
 	if errors.As(err, &nf) {
-		return PermissionCheck("", aliasARN, apiSourceARNPrefix), nil
+		return "", nil
 	}
 	if err != nil {
-		return outcome.Check{}, fmt.Errorf("get policy of %s:%s: %w", a.fn.name, a.alias, err)
+		return "", fmt.Errorf("get policy of %s:%s: %w", function, alias, err)
 	}
-	return PermissionCheck(aws.ToString(out.Policy), aliasARN, apiSourceARNPrefix), nil
+	return aws.ToString(out.Policy), nil
 }
 
 type aliasARN struct {

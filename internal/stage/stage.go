@@ -38,7 +38,6 @@ var ErrNotFound = errors.New("not found")
 
 // RESTAPI is the part of the API Gateway (v1) client Inspect calls.
 type RESTAPI interface {
-	GetRestApi(context.Context, *apigateway.GetRestApiInput, ...func(*apigateway.Options)) (*apigateway.GetRestApiOutput, error)
 	GetStage(context.Context, *apigateway.GetStageInput, ...func(*apigateway.Options)) (*apigateway.GetStageOutput, error)
 	GetResources(context.Context, *apigateway.GetResourcesInput, ...func(*apigateway.Options)) (*apigateway.GetResourcesOutput, error)
 }
@@ -107,50 +106,69 @@ func parseFunctionARN(s string) (function, error) {
 	return function{partition: parts[1], region: parts[3], account: parts[4], name: parts[6]}, nil
 }
 
-// Inspect reads stage of API apiID, whose kind (REST or HTTP API) it detects,
-// and the integrations of that API that name the function. functionARN is the
-// function's ARN (a qualifier is ignored); the region, account and partition
-// come from it, so no STS call is needed.
+// Inspect reads stage of API apiID (Read) and matches what it found against
+// the function (Match). functionARN is the function's ARN (a qualifier is
+// ignored); the region, account and partition come from it, so no STS call is
+// needed.
 //
 // A missing API or stage is an error that wraps ErrNotFound and says how to
 // list what exists.
 func Inspect(ctx context.Context, c Clients, apiID, stage, variable, functionARN string) (Finding, error) {
-	fn, err := parseFunctionARN(functionARN)
-	if err != nil {
-		return Finding{}, fmt.Errorf("inspect stage: %w", err)
-	}
-	kind, err := detect(ctx, c, apiID, fn.region)
+	st, err := Read(ctx, c, apiID, stage)
 	if err != nil {
 		return Finding{}, err
 	}
-	f := Finding{
-		Kind:            kind,
-		APIID:           apiID,
-		Stage:           stage,
-		Variable:        variable,
-		SourceARNPrefix: "arn:" + fn.partition + ":execute-api:" + fn.region + ":" + fn.account + ":" + apiID,
-		fn:              fn,
+	return st.Match(variable, functionARN)
+}
+
+// Stage is what Read found: the stage's variables and every integration URI
+// of its API. It needs nothing of the function, so it can be read at the same
+// time as the function.
+type Stage struct {
+	Kind, APIID, Name string
+	Variables         map[string]string
+	AutoDeploy        bool
+	integrations      []integration
+}
+
+// integration is one integration URI and where it sits.
+type integration struct {
+	uri, where, resourceID, httpMethod, integrationID string
+}
+
+// Read reads a stage and the integrations of its API. It asks the REST API
+// side first, stage and resources at once; only when REST does not know the
+// API does it ask the HTTP API side (stage, integrations and the API's
+// protocol at once). A REST API thus costs one round trip and no detection
+// call.
+func Read(ctx context.Context, c Clients, apiID, stage string) (Stage, error) {
+	st := Stage{Kind: KindREST, APIID: apiID, Name: stage}
+	var (
+		wg                sync.WaitGroup
+		stageErr, resErr  error
+		stageOut          *apigateway.GetStageOutput
+		restNF, restResNF *agtypes.NotFoundException
+	)
+	wg.Go(func() {
+		stageOut, stageErr = c.REST.GetStage(ctx, &apigateway.GetStageInput{RestApiId: aws.String(apiID), StageName: aws.String(stage)})
+	})
+	wg.Go(func() { resErr = st.readResources(ctx, c.REST) })
+	wg.Wait()
+	switch {
+	case stageErr == nil && resErr == nil:
+		st.Variables = maps.Clone(stageOut.Variables)
+		return st, nil
+	case errors.As(resErr, &restResNF):
+		// REST does not know the API: it may be an HTTP API.
+		return readHTTP(ctx, c.HTTP, apiID, stage)
+	case errors.As(stageErr, &restNF):
+		return Stage{}, fmt.Errorf("stage %s of REST API %s does not exist; list its stages with: aws apigateway get-stages --rest-api-id %s --query 'item[].stageName': %w",
+			stage, apiID, apiID, ErrNotFound)
+	case stageErr != nil:
+		return Stage{}, fmt.Errorf("get stage %s of REST API %s: %w", stage, apiID, stageErr)
+	default:
+		return Stage{}, fmt.Errorf("get resources of REST API %s: %w", apiID, resErr)
 	}
-	f.URL = "https://" + apiID + ".execute-api." + fn.region + "." + dnsSuffix(fn.partition)
-	if !(kind == KindHTTP && stage == "$default") {
-		f.URL += "/" + stage
-	}
-	if kind == KindREST {
-		err = f.readREST(ctx, c.REST)
-	} else {
-		err = f.readHTTP(ctx, c.HTTP)
-	}
-	if err != nil {
-		return Finding{}, err
-	}
-	f.VariableValue, f.VariableSet = f.StageVariables[variable]
-	for _, b := range f.Bindings {
-		f.Integrations = append(f.Integrations, b.URI)
-		if b.Qualifier == variableRef(variable) {
-			f.UsesVariable = true
-		}
-	}
-	return f, nil
 }
 
 func dnsSuffix(partition string) string {
@@ -162,63 +180,14 @@ func dnsSuffix(partition string) string {
 
 func variableRef(variable string) string { return "${stageVariables." + variable + "}" }
 
-// detect asks both APIs about apiID at the same time; the one that knows it
-// decides the kind.
-func detect(ctx context.Context, c Clients, apiID, region string) (string, error) {
-	var (
-		wg             sync.WaitGroup
-		restErr, v2Err error
-		protocol       agv2types.ProtocolType
-		restNF         *agtypes.NotFoundException
-		httpNF         *agv2types.NotFoundException
-	)
-	wg.Go(func() {
-		_, restErr = c.REST.GetRestApi(ctx, &apigateway.GetRestApiInput{RestApiId: aws.String(apiID)})
-	})
-	wg.Go(func() {
-		out, err := c.HTTP.GetApi(ctx, &apigatewayv2.GetApiInput{ApiId: aws.String(apiID)})
-		if err == nil {
-			protocol = out.ProtocolType
-		}
-		v2Err = err
-	})
-	wg.Wait()
-
-	switch {
-	case restErr == nil:
-		return KindREST, nil
-	case v2Err == nil && protocol == agv2types.ProtocolTypeWebsocket:
-		return "", fmt.Errorf("api %s is a WebSocket API; only REST APIs and HTTP APIs can be checked", apiID)
-	case v2Err == nil:
-		return KindHTTP, nil
-	case !errors.As(restErr, &restNF):
-		return "", fmt.Errorf("get rest api %s: %w", apiID, restErr)
-	case !errors.As(v2Err, &httpNF):
-		return "", fmt.Errorf("get http api %s: %w", apiID, v2Err)
-	}
-	return "", fmt.Errorf("api %s is neither a REST API nor an HTTP API in %s; list them with: "+
-		"aws apigateway get-rest-apis --region %s --query 'items[].[id,name]' && "+
-		"aws apigatewayv2 get-apis --region %s --query 'Items[].[ApiId,Name,ProtocolType]': %w",
-		apiID, region, region, region, ErrNotFound)
-}
-
-func (f *Finding) readREST(ctx context.Context, c RESTAPI) error {
-	st, err := c.GetStage(ctx, &apigateway.GetStageInput{RestApiId: aws.String(f.APIID), StageName: aws.String(f.Stage)})
-	var nf *agtypes.NotFoundException
-	if errors.As(err, &nf) {
-		return fmt.Errorf("stage %s of REST API %s does not exist; list its stages with: aws apigateway get-stages --rest-api-id %s --query 'item[].stageName': %w",
-			f.Stage, f.APIID, f.APIID, ErrNotFound)
-	}
-	if err != nil {
-		return fmt.Errorf("get stage %s of REST API %s: %w", f.Stage, f.APIID, err)
-	}
-	f.StageVariables = maps.Clone(st.Variables)
-
-	in := &apigateway.GetResourcesInput{RestApiId: aws.String(f.APIID), Embed: []string{"methods"}, Limit: aws.Int32(500)}
+// readResources reads every method integration of a REST API. A missing API
+// is returned as the SDK's NotFoundException.
+func (st *Stage) readResources(ctx context.Context, c RESTAPI) error {
+	in := &apigateway.GetResourcesInput{RestApiId: aws.String(st.APIID), Embed: []string{"methods"}, Limit: aws.Int32(500)}
 	for {
 		out, err := c.GetResources(ctx, in)
 		if err != nil {
-			return fmt.Errorf("get resources of REST API %s: %w", f.APIID, err)
+			return err
 		}
 		for _, r := range out.Items {
 			for _, method := range slices.Sorted(maps.Keys(r.ResourceMethods)) {
@@ -226,18 +195,11 @@ func (f *Finding) readREST(ctx context.Context, c RESTAPI) error {
 				if m.MethodIntegration == nil || aws.ToString(m.MethodIntegration.Uri) == "" {
 					continue
 				}
-				uri := aws.ToString(m.MethodIntegration.Uri)
-				ref, ok := parseIntegrationURI(uri)
-				if !ok || !f.fn.names(ref) {
-					f.Others = append(f.Others, uri)
-					continue
-				}
-				f.Bindings = append(f.Bindings, Binding{
-					URI:        uri,
-					Qualifier:  ref.qualifier,
-					Where:      method + " " + aws.ToString(r.Path),
-					ResourceID: aws.ToString(r.Id),
-					HTTPMethod: method,
+				st.integrations = append(st.integrations, integration{
+					uri:        aws.ToString(m.MethodIntegration.Uri),
+					where:      method + " " + aws.ToString(r.Path),
+					resourceID: aws.ToString(r.Id),
+					httpMethod: method,
 				})
 			}
 		}
@@ -248,43 +210,104 @@ func (f *Finding) readREST(ctx context.Context, c RESTAPI) error {
 	}
 }
 
-func (f *Finding) readHTTP(ctx context.Context, c HTTPAPI) error {
-	st, err := c.GetStage(ctx, &apigatewayv2.GetStageInput{ApiId: aws.String(f.APIID), StageName: aws.String(f.Stage)})
-	var nf *agv2types.NotFoundException
-	if errors.As(err, &nf) {
-		return fmt.Errorf("stage %s of HTTP API %s does not exist; list its stages with: aws apigatewayv2 get-stages --api-id %s --query 'Items[].StageName': %w",
-			f.Stage, f.APIID, f.APIID, ErrNotFound)
+// readHTTP reads the stage, the integrations and the protocol of an HTTP API.
+func readHTTP(ctx context.Context, c HTTPAPI, apiID, stage string) (Stage, error) {
+	st := Stage{Kind: KindHTTP, APIID: apiID, Name: stage}
+	var (
+		wg                       sync.WaitGroup
+		apiErr, stageErr, intErr error
+		api                      *apigatewayv2.GetApiOutput
+		stageOut                 *apigatewayv2.GetStageOutput
+		apiNF, stageNF           *agv2types.NotFoundException
+	)
+	wg.Go(func() { api, apiErr = c.GetApi(ctx, &apigatewayv2.GetApiInput{ApiId: aws.String(apiID)}) })
+	wg.Go(func() {
+		stageOut, stageErr = c.GetStage(ctx, &apigatewayv2.GetStageInput{ApiId: aws.String(apiID), StageName: aws.String(stage)})
+	})
+	wg.Go(func() { intErr = st.readIntegrations(ctx, c) })
+	wg.Wait()
+	switch {
+	case errors.As(apiErr, &apiNF):
+		return Stage{}, fmt.Errorf("api %s is neither a REST API nor an HTTP API in this region; list them with: "+
+			"aws apigateway get-rest-apis --query 'items[].[id,name]' && "+
+			"aws apigatewayv2 get-apis --query 'Items[].[ApiId,Name,ProtocolType]': %w", apiID, ErrNotFound)
+	case apiErr != nil:
+		return Stage{}, fmt.Errorf("get http api %s: %w", apiID, apiErr)
+	case api.ProtocolType == agv2types.ProtocolTypeWebsocket:
+		return Stage{}, fmt.Errorf("api %s is a WebSocket API; only REST APIs and HTTP APIs can be checked", apiID)
+	case errors.As(stageErr, &stageNF):
+		return Stage{}, fmt.Errorf("stage %s of HTTP API %s does not exist; list its stages with: aws apigatewayv2 get-stages --api-id %s --query 'Items[].StageName': %w",
+			stage, apiID, apiID, ErrNotFound)
+	case stageErr != nil:
+		return Stage{}, fmt.Errorf("get stage %s of HTTP API %s: %w", stage, apiID, stageErr)
+	case intErr != nil:
+		return Stage{}, fmt.Errorf("get integrations of HTTP API %s: %w", apiID, intErr)
 	}
-	if err != nil {
-		return fmt.Errorf("get stage %s of HTTP API %s: %w", f.Stage, f.APIID, err)
-	}
-	f.StageVariables = maps.Clone(st.StageVariables)
-	f.AutoDeploy = aws.ToBool(st.AutoDeploy)
+	st.Variables = maps.Clone(stageOut.StageVariables)
+	st.AutoDeploy = aws.ToBool(stageOut.AutoDeploy)
+	return st, nil
+}
 
-	in := &apigatewayv2.GetIntegrationsInput{ApiId: aws.String(f.APIID)}
+func (st *Stage) readIntegrations(ctx context.Context, c HTTPAPI) error {
+	in := &apigatewayv2.GetIntegrationsInput{ApiId: aws.String(st.APIID)}
 	for {
 		out, err := c.GetIntegrations(ctx, in)
 		if err != nil {
-			return fmt.Errorf("get integrations of HTTP API %s: %w", f.APIID, err)
+			return err
 		}
 		for _, i := range out.Items {
-			uri := aws.ToString(i.IntegrationUri)
-			if uri == "" {
-				continue
+			if uri := aws.ToString(i.IntegrationUri); uri != "" {
+				id := aws.ToString(i.IntegrationId)
+				st.integrations = append(st.integrations, integration{uri: uri, where: "integration " + id, integrationID: id})
 			}
-			ref, ok := parseIntegrationURI(uri)
-			if !ok || !f.fn.names(ref) {
-				f.Others = append(f.Others, uri)
-				continue
-			}
-			id := aws.ToString(i.IntegrationId)
-			f.Bindings = append(f.Bindings, Binding{URI: uri, Qualifier: ref.qualifier, Where: "integration " + id, IntegrationID: id})
 		}
 		if aws.ToString(out.NextToken) == "" {
 			return nil
 		}
 		in.NextToken = out.NextToken
 	}
+}
+
+// Match judges what Read found against the function: which integrations
+// name it, with which qualifier, and what the stage variable says.
+func (st Stage) Match(variable, functionARN string) (Finding, error) {
+	fn, err := parseFunctionARN(functionARN)
+	if err != nil {
+		return Finding{}, fmt.Errorf("inspect stage: %w", err)
+	}
+	f := Finding{
+		Kind:            st.Kind,
+		APIID:           st.APIID,
+		Stage:           st.Name,
+		Variable:        variable,
+		StageVariables:  maps.Clone(st.Variables),
+		AutoDeploy:      st.AutoDeploy,
+		SourceARNPrefix: "arn:" + fn.partition + ":execute-api:" + fn.region + ":" + fn.account + ":" + st.APIID,
+		fn:              fn,
+	}
+	f.URL = "https://" + st.APIID + ".execute-api." + fn.region + "." + dnsSuffix(fn.partition)
+	if !(st.Kind == KindHTTP && st.Name == "$default") {
+		f.URL += "/" + st.Name
+	}
+	for _, i := range st.integrations {
+		ref, ok := parseIntegrationURI(i.uri)
+		if !ok || !fn.names(ref) {
+			f.Others = append(f.Others, i.uri)
+			continue
+		}
+		f.Bindings = append(f.Bindings, Binding{
+			URI: i.uri, Qualifier: ref.qualifier, Where: i.where,
+			ResourceID: i.resourceID, HTTPMethod: i.httpMethod, IntegrationID: i.integrationID,
+		})
+	}
+	f.VariableValue, f.VariableSet = f.StageVariables[variable]
+	for _, b := range f.Bindings {
+		f.Integrations = append(f.Integrations, b.URI)
+		if b.Qualifier == variableRef(variable) {
+			f.UsesVariable = true
+		}
+	}
+	return f, nil
 }
 
 // names reports whether an integration's function reference is this

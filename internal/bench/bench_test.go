@@ -1,0 +1,56 @@
+package main
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// The bench's own arithmetic and parsing; no timing is asserted.
+func TestBeyond(t *testing.T) {
+	t.Parallel()
+	ops := []string{"lambda.GetAlias", "lambda.GetFunctionConfiguration", "apigateway.GetRestApi", "lambda.PublishVersion", "lambda.PublishVersion"}
+	got := beyond(ops, minimum)
+	want := []string{"lambda.GetAlias", "apigateway.GetRestApi", "lambda.PublishVersion"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("beyond (-want +got):\n%s", diff)
+	}
+}
+
+func TestMedian(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in   []time.Duration
+		want time.Duration
+	}{
+		{nil, 0},
+		{[]time.Duration{3, 1, 2}, 2},
+		{[]time.Duration{4, 1, 2, 3}, 2},
+	} {
+		if got := median(tc.in); got != tc.want {
+			t.Errorf("median(%v) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestParseOutputs(t *testing.T) {
+	t.Parallel()
+	got := parseOutputs("status<<ghadelimiter_1\npromoted\nghadelimiter_1\nversion=7\n")
+	want := map[string]string{"status": "promoted", "version": "7"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("parseOutputs (-want +got):\n%s", diff)
+	}
+}
+
+func TestParseInitTrace(t *testing.T) {
+	t.Parallel()
+	got := parseInitTrace("noise\ninit a/b @1.5 ms, 2.5 ms clock, 100 bytes, 3 allocs\ninit c @10 ms, 0.5 ms clock, 20 bytes, 1 allocs\n")
+	want := startup{
+		InitEndMS: 10.5, InitMS: 3, InitAllocB: 120,
+		Top: []initPkg{{Pkg: "a/b", ClockMS: 2.5, Bytes: 100}, {Pkg: "c", ClockMS: 0.5, Bytes: 20}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("parseInitTrace (-want +got):\n%s", diff)
+	}
+}
