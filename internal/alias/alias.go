@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -55,7 +54,7 @@ func (f Function) Busy() bool {
 func (f Function) Broken() error {
 	switch {
 	case f.State == string(types.StateFailed):
-		return fmt.Errorf("function %s version %s is in state Failed: %s", f.Name, f.Version, f.StateReason)
+		return fmt.Errorf("function %s version %s is in state Failed: %s; see it with: aws lambda get-function-configuration --function-name %s --query '[State,StateReason]', fix the cause and deploy the code again", f.Name, f.Version, f.StateReason, f.Name)
 	case f.Update == string(types.LastUpdateStatusFailed):
 		return fmt.Errorf("the last update of function %s failed: %s; fix it and deploy the code again (aws lambda update-function-code --function-name %s ...)", f.Name, f.UpdateWhy, f.Name)
 	}
@@ -129,7 +128,7 @@ func WaitReady(ctx context.Context, c API, f Function, max time.Duration) (Funct
 	})
 	out, err := w.WaitForOutput(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(f.ARN)}, max)
 	if err != nil {
-		return f, fmt.Errorf("wait for the update of function %s to finish: %w", f.Name, err)
+		return f, fmt.Errorf("wait for the update of function %s to finish (nothing was changed; see it with: aws lambda get-function-configuration --function-name %s --query LastUpdateStatus, and run again once it is Successful): %w", f.Name, f.Name, err)
 	}
 	ready := functionFrom(out)
 	return ready, ready.Broken()
@@ -199,8 +198,9 @@ func (s State) Split() (version string, weight float64, ok bool) {
 }
 
 // Same reports whether two readings show the same routing: same primary
-// version, same weights. Revision IDs are compared only when both are known and
-// both readings come from Lambda, since some emulators never change them.
+// version, same weights. Revision IDs are not compared: a change of the
+// description alone is not someone else's routing, and some emulators never
+// change them.
 func (s State) Same(o State) bool {
 	if s.Version != o.Version {
 		return false
@@ -370,11 +370,4 @@ func Previous(description string) string {
 		return ""
 	}
 	return v
-}
-
-// Versions lists the versions an alias state mentions, primary first.
-func (s State) Versions() []string {
-	out := []string{s.Version}
-	extra := slices.Sorted(maps.Keys(nonZero(s.Weights)))
-	return append(out, extra...)
 }

@@ -3,7 +3,6 @@ package command
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -52,12 +51,12 @@ func awsDeps(ctx context.Context, cfg config.Config, log *logger) (promote.Deps,
 		return promote.Deps{}, err
 	}
 	// AWS may echo a key id in an error message: mask the credentials the
-	// run uses, wherever they come from (environment, OIDC, profiles).
-	creds, err := ac.Credentials.Retrieve(ctx)
-	if err != nil {
+	// run uses, wherever they come from (environment, OIDC, profiles), and
+	// again whenever they are refreshed during a long rollout.
+	ac.Credentials = maskingProvider{inner: ac.Credentials, log: log}
+	if _, err := ac.Credentials.Retrieve(ctx); err != nil {
 		return promote.Deps{}, fmt.Errorf("get AWS credentials: %w", err)
 	}
-	log.mask(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)
 	lc := lambda.NewFromConfig(ac)
 	cw := gate.NewCloudWatch(ac)
 	clients := stage.Clients{REST: apigateway.NewFromConfig(ac), HTTP: apigatewayv2.NewFromConfig(ac)}
@@ -84,7 +83,7 @@ func awsDeps(ctx context.Context, cfg config.Config, log *logger) (promote.Deps,
 				return nil, err
 			}
 			return func(aliasARN, apiID string) outcome.Check {
-				return stage.PermissionCheck(policy, aliasARN, sourceARNPrefix(aliasARN, apiID))
+				return stage.PermissionCheck(policy, aliasARN, stage.SourceARNPrefix(aliasARN, apiID))
 			}, nil
 		},
 		Alarms: func(ctx context.Context, names []string) ([]outcome.Gate, error) {
@@ -103,12 +102,17 @@ func awsDeps(ctx context.Context, cfg config.Config, log *logger) (promote.Deps,
 	}, nil
 }
 
-// sourceARNPrefix is arn:PARTITION:execute-api:REGION:ACCOUNT:APIID, the start
-// of the source ARN of every call the API makes, built from the alias ARN.
-func sourceARNPrefix(aliasARN, apiID string) string {
-	p := strings.Split(aliasARN, ":")
-	if len(p) < 5 {
-		return ""
+// maskingProvider masks every set of credentials it hands out. The SDK's
+// provider it wraps caches them, so this is called per request cheaply.
+type maskingProvider struct {
+	inner aws.CredentialsProvider
+	log   *logger
+}
+
+func (m maskingProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	c, err := m.inner.Retrieve(ctx)
+	if err == nil {
+		m.log.mask(c.AccessKeyID, c.SecretAccessKey, c.SessionToken)
 	}
-	return strings.Join([]string{"arn", p[1], "execute-api", p[3], p[4], apiID}, ":")
+	return c, err
 }

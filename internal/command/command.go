@@ -190,7 +190,11 @@ func finish(ctx context.Context, log *logger, e Env, inActions bool, cfg config.
 		log.errorf("%v", err)
 	}
 	if !res.Status.OK() {
-		log.errorf("%s %s: %s", res.Alias, res.Status, oneLine(res.Error))
+		if res.Error != "" {
+			log.errorf("%s %s: %s", res.Alias, res.Status, oneLine(res.Error))
+		} else {
+			log.errorf("%s %s", res.Alias, res.Status)
+		}
 		log.errorf("alias now: %s", res.AliasState)
 		log.errorf("next: %s", res.Next)
 		return &reportedError{err: fmt.Errorf("%s", res.Status)}

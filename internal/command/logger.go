@@ -28,13 +28,9 @@ func newLogger(inActions bool, e Env) *logger {
 // the summary and the GitHub posts replace them with ***.
 func (l *logger) mask(secrets ...string) {
 	for _, s := range secrets {
-		if s == "" {
-			continue
-		}
-		if l.action != nil {
+		if l.red.add(s) && l.action != nil {
 			l.action.AddMask(s)
 		}
-		l.red.add(s)
 	}
 }
 

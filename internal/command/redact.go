@@ -1,7 +1,9 @@
 package command
 
 import (
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
 )
@@ -10,18 +12,31 @@ import (
 // every text the run prints, summarises or posts. AWS can echo an access key
 // id in an error message; the runner's masks cover its log, but not the
 // summary file, the pull-request comment or a terminal.
-type redactor struct{ secrets []string }
+// Secrets can be added while requests run (refreshed credentials), so it
+// is safe for concurrent use.
+type redactor struct {
+	mu      sync.Mutex
+	secrets []string
+}
 
-func (r *redactor) add(s ...string) {
-	for _, v := range s {
-		// Very short values would turn ordinary words into ***.
-		if len(v) >= 8 {
-			r.secrets = append(r.secrets, v)
-		}
+// add records a secret and reports whether it is new. Very short values are
+// ignored: they would turn ordinary words into ***.
+func (r *redactor) add(v string) bool {
+	if len(v) < 8 {
+		return false
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if slices.Contains(r.secrets, v) {
+		return false
+	}
+	r.secrets = append(r.secrets, v)
+	return true
 }
 
 func (r *redactor) text(s string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	for _, v := range r.secrets {
 		s = strings.ReplaceAll(s, v, "***")
 	}

@@ -27,6 +27,11 @@ func (s Status) OK() bool {
 	return false
 }
 
+// CheckAliasPermission is the name of the check that API Gateway may invoke
+// the alias. A first deploy does not block on it: the alias it names does not
+// exist until the run creates it.
+const CheckAliasPermission = "alias permission"
+
 // Check is one preflight check: what was checked, whether it passed, what was
 // found, and when it failed, the command that fixes it.
 type Check struct {

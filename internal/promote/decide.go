@@ -79,7 +79,7 @@ func (r *run) decide(ctx context.Context, f facts) error {
 		}
 	}
 	if err := checksFailed(r.res.Checks, func(c outcome.Check) bool {
-		return !f.exists && c.Name == permissionCheck
+		return !f.exists && c.Name == outcome.CheckAliasPermission
 	}); err != nil {
 		errs = append(errs, err)
 	}
@@ -101,23 +101,27 @@ func (r *run) decide(ctx context.Context, f facts) error {
 	return nil
 }
 
-// permissionCheck is the name of the alias permission check.
-const permissionCheck = "alias permission"
-
-// weightedRules reads the stable version (and the target, when it is an
-// existing version) and checks Lambda's rules for weighted aliases. For a
-// version still to be published, $LATEST stands in: publishing copies it.
+// weightedRules checks Lambda's rules for weighted aliases before anything
+// changes. For a version still to be published, $LATEST stands in:
+// publishing copies it.
 func (r *run) weightedRules(ctx context.Context, f facts) error {
-	stable, err := alias.GetFunction(ctx, r.d.Lambda, f.fn.ARN, r.stable)
-	if err != nil {
-		return fmt.Errorf("read the stable version %s: %w", r.stable, err)
-	}
 	next := f.fn
 	next.Version = "(to be published)"
 	if r.target.Version != "" {
+		var err error
 		if next, err = alias.GetFunction(ctx, r.d.Lambda, f.fn.ARN, r.target.Version); err != nil {
 			return fmt.Errorf("read version %s: %w", r.target.Version, err)
 		}
+	}
+	return r.checkWeighted(ctx, next)
+}
+
+// checkWeighted reads the stable version and checks it and next against
+// Lambda's rules for an alias that splits traffic between them.
+func (r *run) checkWeighted(ctx context.Context, next alias.Function) error {
+	stable, err := alias.GetFunction(ctx, r.d.Lambda, r.fnRef(), r.stable)
+	if err != nil {
+		return fmt.Errorf("read the stable version %s: %w", r.stable, err)
 	}
 	return alias.WeightedRules(stable, next)
 }

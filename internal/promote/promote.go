@@ -195,6 +195,8 @@ func (r *run) end(ctx context.Context, err error) {
 	}
 	if res.AliasState == "" {
 		switch {
+		case r.changed:
+			res.AliasState = "unknown: a change was sent to the alias before the run stopped; see it with: " + r.cmdAlias()
 		case !r.aliasRead:
 			res.AliasState = fmt.Sprintf("%s could not be read (see the error); this run changed nothing", r.cfg.Alias)
 		case r.exists:
@@ -248,7 +250,7 @@ func (r *run) cmdAlias() string {
 	return fmt.Sprintf("aws lambda get-alias --function-name %s --name %s", r.res.FunctionName, r.cfg.Alias)
 }
 
-// cmdRollback is what to run to put the alias on a version by hand.
+// cmdMove is what to run to put the alias on a version by hand.
 func (r *run) cmdMove(version string) string {
 	return fmt.Sprintf("aws lambda update-alias --function-name %s --name %s --function-version %s --routing-config AdditionalVersionWeights={}", r.res.FunctionName, r.cfg.Alias, version)
 }

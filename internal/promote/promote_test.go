@@ -590,3 +590,118 @@ func TestRollbackSurvivesALostAnswer(t *testing.T) {
 		})
 	}
 }
+
+// Each case is a finding of the code review: the end state must be whole
+// and the outputs must say what the alias serves.
+func TestReviewedEndStates(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		lambda      func() *fakeLambda
+		cfg         func(*config.Config)
+		wantStatus  outcome.Status
+		wantRoute   string
+		wantVersion string
+	}{
+		{
+			name: "moved by someone else before the first step: outputs show their version",
+			lambda: func() *fakeLambda {
+				f := newFake().withVersions(2).withAlias("prod", "1", nil, "")
+				f.newCode()
+				f.onCall = func(op string, n int) {
+					if op == "GetAlias" && n == 2 {
+						f.moveBySomeoneElse("prod", "2")
+					}
+				}
+				return f
+			},
+			cfg:         func(c *config.Config) { c.Steps = []float64{10, 50, 100} },
+			wantStatus:  outcome.Failed,
+			wantRoute:   "2",
+			wantVersion: "2",
+		},
+		{
+			name: "requested rollback whose answer is lost",
+			lambda: func() *fakeLambda {
+				f := newFake().withVersions(2).withAlias("prod", "2", nil, "lambda-promote: previous version 1")
+				f.fail = func(op string, n int) error {
+					if op == "UpdateAlias" && n == 1 {
+						f.moveBySomeoneElse("prod", "1")
+						return errors.New("connection reset")
+					}
+					return nil
+				}
+				return f
+			},
+			cfg:         func(c *config.Config) { c.Rollback = true },
+			wantStatus:  outcome.RolledBack,
+			wantRoute:   "1",
+			wantVersion: "1",
+		},
+		{
+			name: "create whose answer is lost",
+			lambda: func() *fakeLambda {
+				f := newFake()
+				f.fail = func(op string, n int) error {
+					if op == "CreateAlias" {
+						f.mu.Lock()
+						f.aliases["prod"] = &fakeAlias{version: "1", weights: map[string]float64{}, rev: 1, desc: "lambda-promote: created"}
+						f.mu.Unlock()
+						return errors.New("connection reset")
+					}
+					return nil
+				}
+				return f
+			},
+			wantStatus:  outcome.Promoted,
+			wantRoute:   "1",
+			wantVersion: "1",
+		},
+		{
+			name: "traffic-weight 0 takes a held slice out",
+			lambda: func() *fakeLambda {
+				return newFake().withVersions(2).withAlias("prod", "1", map[string]float64{"2": 0.1}, "")
+			},
+			cfg:         func(c *config.Config) { c.Version, c.TrafficWeight = "2", ptr(0) },
+			wantStatus:  outcome.RolledBack,
+			wantRoute:   "1",
+			wantVersion: "1",
+		},
+		{
+			name: "alarm before the first step of a continued canary rolls it back",
+			lambda: func() *fakeLambda {
+				return newFake().withVersions(2).withAlias("prod", "1", map[string]float64{"2": 0.1}, "")
+			},
+			cfg: func(c *config.Config) {
+				c.Version, c.Steps, c.Alarms = "2", []float64{10, 50, 100}, []string{"api-5xx"}
+			},
+			wantStatus:  outcome.RolledBack,
+			wantRoute:   "1",
+			wantVersion: "1",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := tc.lambda()
+			cfg := base()
+			if tc.cfg != nil {
+				tc.cfg(&cfg)
+			}
+			w := &world{lambda: f, alarm: func(n int) string {
+				if n > 1 {
+					return "ALARM" // OK in preflight, ALARM from the first step on
+				}
+				return "OK"
+			}}
+			res := Process(context.Background(), cfg, w.deps())
+			if res.Status != tc.wantStatus || f.route("prod") != tc.wantRoute || res.Version != tc.wantVersion {
+				t.Errorf("status %s, alias %s, version output %q; want %s, %s, %q (error: %s, alias now: %s)",
+					res.Status, f.route("prod"), res.Version, tc.wantStatus, tc.wantRoute, tc.wantVersion, res.Error, res.AliasState)
+			}
+			if !strings.Contains(res.AliasState, "serves "+tc.wantRoute) {
+				t.Errorf("alias now %q does not say it serves %s", res.AliasState, tc.wantRoute)
+			}
+		})
+	}
+}

@@ -12,10 +12,16 @@ import (
 	"github.com/lambda-promote/lambda-promote/internal/rollout"
 )
 
-// driftError means someone else moved the alias during the run.
-type driftError struct{ now alias.State }
+// driftError means someone else moved (or deleted) the alias during the run.
+type driftError struct {
+	now  alias.State
+	gone bool // the alias was deleted
+}
 
 func (e *driftError) Error() string {
+	if e.gone {
+		return "someone else deleted the alias during the rollout"
+	}
 	return fmt.Sprintf("someone else moved the alias during the rollout: it now serves %s", e.now)
 }
 
@@ -63,11 +69,14 @@ func (r *run) promote(ctx context.Context) error {
 	}
 
 	if !r.exists {
+		r.changed = true
 		st, err := alias.Create(ctx, r.d.Lambda, r.fnRef(), r.cfg.Alias, target, alias.Record(""))
 		if err != nil {
-			return err
+			// The answer may be lost after Lambda created it, or another run
+			// may have created it first: say what is there now.
+			return r.created(ctx, target, err)
 		}
-		r.last, r.changed = st, true
+		r.last = st
 		r.res.AliasCreated = true
 		r.res.AliasARN = st.ARN
 		r.res.Status = outcome.Promoted
@@ -78,6 +87,34 @@ func (r *run) promote(ctx context.Context) error {
 		return nil
 	}
 	return r.shift(ctx)
+}
+
+// created reports a CreateAlias that failed: the alias may exist anyway.
+func (r *run) created(ctx context.Context, target string, err error) error {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.d.RollbackTimeout)
+	defer cancel()
+	cur, ok, rerr := r.getAlias(rctx)
+	switch {
+	case rerr != nil:
+		return &failure{err: err, state: "unknown: the alias could not be read after the create failed", next: "see it with: " + r.cmdAlias()}
+	case !ok:
+		return &failure{err: err, state: fmt.Sprintf("%s does not exist; nothing was changed", r.cfg.Alias)}
+	}
+	r.res.Version = cur.Version
+	r.res.TrafficWeight = r.weightNow(cur, target)
+	if _, _, split := cur.Split(); !split && cur.Version == target && alias.Previous(cur.Description) == "" {
+		// Lambda created it as asked; only the answer was lost.
+		r.d.Log.Warningf("creating alias %s failed (%v), but it reads back on version %s: counted as done", r.cfg.Alias, err, target)
+		r.last, r.res.AliasCreated, r.res.AliasARN = cur, true, cur.ARN
+		r.res.Status = outcome.Promoted
+		r.event(100, "alias created", nil)
+		return nil
+	}
+	return &failure{
+		err:   fmt.Errorf("alias %s was created by someone else while this run created it: %w", r.cfg.Alias, err),
+		state: r.describe(cur) + "; lambda-promote left it as it is",
+		next:  "run the promotion again: it will move the alias that now exists",
+	}
 }
 
 // resolveTarget waits for $LATEST when it is being updated and publishes it,
@@ -109,11 +146,7 @@ func (r *run) resolveTarget(ctx context.Context) error {
 	}
 	if gradual(r.cfg.Plan()) && r.exists {
 		// The rules were checked against $LATEST; check the real version.
-		stable, err := alias.GetFunction(ctx, r.d.Lambda, r.fn.ARN, r.stable)
-		if err != nil {
-			return fmt.Errorf("read the stable version %s: %w", r.stable, err)
-		}
-		if err := alias.WeightedRules(stable, pub); err != nil {
+		if err := r.checkWeighted(ctx, pub); err != nil {
 			return &failure{err: err}
 		}
 	}
@@ -154,7 +187,7 @@ func (r *run) shift(ctx context.Context) error {
 					return err
 				}
 				if !ok || !cur.Same(r.last) {
-					return &driftError{now: cur}
+					return &driftError{now: cur, gone: !ok}
 				}
 				r.last.RevisionID = cur.RevisionID
 			}
@@ -207,6 +240,16 @@ func (r *run) shift(ctx context.Context) error {
 		defer r.d.Log.EndGroup()
 	}
 	err := rollout.Walk(ctx, r.d.Clock, plan, r.d.CheckEvery, hooks)
+	if err == nil && r.res.TrafficWeight == 0 {
+		// traffic-weight: 0 takes a held slice out: the alias is whole on
+		// the stable version again.
+		r.res.Version = r.stable
+		r.res.Status = outcome.Unchanged
+		if _, _, split := r.before.Split(); split {
+			r.rolledBack(errRequested, r.last)
+		}
+		return nil
+	}
 	if err == nil {
 		r.res.Version = target
 		if r.res.TrafficWeight >= 100 {
@@ -252,25 +295,38 @@ func (r *run) restore(ctx context.Context, cause error) error {
 		return r.leave(ctx, cause)
 	}
 	// A revision mismatch (alias.ErrMoved) says the alias changed, not that
-	// its routing did: the re-read below tells whether someone else owns it.
+	// its routing did: putBack's reading tells whether someone else owns it.
 	if errors.Is(cause, context.Canceled) || errors.Is(cause, context.DeadlineExceeded) {
 		cause = fmt.Errorf("the job was cancelled: %w", cause)
 	}
-	if !r.changed {
+	if _, _, split := r.before.Split(); !r.changed && !split {
+		// Nothing moved and no canary was in progress: nothing to undo.
 		return &failure{err: cause, state: r.existing(facts{cur: r.before, exists: r.exists})}
 	}
+	r.d.Log.Warningf("rolling back alias %s to version %s: %v", r.cfg.Alias, r.stable, cause)
+	forward := r.attempted // the last route this run asked for, applied or not
+	if err := r.putBack(ctx, cause, func(s alias.State) bool { return s.Same(r.last) || matches(s, forward) }); err != nil {
+		return err
+	}
+	return cause
+}
 
+// errRequested is the cause of a rollback the rollback input asked for.
+var errRequested = errors.New("rolled back on request")
+
+// putBack moves the alias to the stable version with no weights, on a fresh
+// context with RollbackTimeout. A move can be applied by Lambda while its
+// answer is lost, and a retry of it then fails on the revision, so the alias
+// is read again before every attempt, until it reads back on the stable
+// version or time runs out. ours tells whether a reading is a state this run
+// may change; any other means someone else owns the alias now.
+func (r *run) putBack(ctx context.Context, cause error, ours func(alias.State) bool) error {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.d.RollbackTimeout)
 	defer cancel()
-	r.d.Log.Warningf("rolling back alias %s to version %s: %v", r.cfg.Alias, r.stable, cause)
-	// A move can be applied by Lambda while its answer is lost, and a retry
-	// of it then fails on the revision: read the alias again before every
-	// attempt, until it reads back on the stable version or time runs out.
 	var (
 		cur     alias.State
 		read    bool
 		lastErr error
-		forward = r.attempted // the last route this run asked for, applied or not
 	)
 	for attempt := 0; rctx.Err() == nil; attempt++ {
 		if attempt > 0 {
@@ -285,31 +341,36 @@ func (r *run) restore(ctx context.Context, cause error) error {
 			lastErr = err
 			continue
 		case !ok:
-			lastErr = errors.New("the alias no longer exists")
-			continue
+			return r.leave(rctx, &driftError{gone: true})
 		}
 		cur, read = now, true
 		if _, _, split := cur.Split(); !split && cur.Version == r.stable {
 			r.rolledBack(cause, cur)
-			return cause
+			return nil
 		}
-		if !cur.Same(r.last) && !matches(cur, forward) {
+		if !ours(cur) {
 			return r.leave(rctx, &driftError{now: cur})
 		}
-		r.attempted = alias.Route{Version: r.stable}
-		st, err := alias.Move(rctx, r.d.Lambda, r.fnRef(), cur, r.attempted, "lambda-promote: rolled back from "+r.target.Version)
+		r.attempted, r.changed = alias.Route{Version: r.stable}, true
+		st, err := alias.Move(rctx, r.d.Lambda, r.fnRef(), cur, r.attempted, "lambda-promote: rolled back from "+r.res.NewVersion)
 		if err == nil {
 			r.rolledBack(cause, st)
-			return cause
+			return nil
 		}
 		lastErr = err
 	}
-	state := fmt.Sprintf("unknown: the alias could not be read after the failure; it may still send traffic to %s", r.target.Version)
+	state := fmt.Sprintf("unknown: the alias could not be read; it may still send traffic to %s", r.res.NewVersion)
 	if read {
 		state = r.describe(cur) + " (the rollback failed)"
+		r.res.Version = cur.Version
+		r.res.TrafficWeight = r.weightNow(cur, r.res.NewVersion)
+	}
+	err := fmt.Errorf("roll back: %w", lastErr)
+	if cause != errRequested {
+		err = errors.Join(cause, err)
 	}
 	return &failure{
-		err:   errors.Join(cause, fmt.Errorf("roll back: %w", lastErr)),
+		err:   err,
 		state: state,
 		next:  fmt.Sprintf("see where it is with: %s; put it back by hand: %s", r.cmdAlias(), r.cmdMove(r.stable)),
 	}
@@ -318,38 +379,59 @@ func (r *run) restore(ctx context.Context, cause error) error {
 // rollbackPause is the wait between two attempts to put the alias back.
 const rollbackPause = 250 * time.Millisecond
 
+// rolledBack records that the alias is back on the stable version.
 func (r *run) rolledBack(cause error, st alias.State) {
 	r.last = st
 	r.res.Status = outcome.RolledBack
 	r.res.Version = r.stable
 	r.res.TrafficWeight = 0
+	if cause == errRequested {
+		r.res.AliasState = r.describe(st) + " (rolled back on request)"
+		r.res.Next = "nothing: the rollback is done; promote again once the new version is fixed"
+		r.event(0, "rolled back on request", nil)
+		r.d.Log.Infof("alias %s is back on version %s with no weights", r.cfg.Alias, r.stable)
+		return
+	}
 	r.res.AliasState = r.describe(st) + " (rolled back)"
 	var gate *gateError
 	switch {
 	case errors.Is(cause, context.Canceled) || errors.Is(cause, context.DeadlineExceeded):
-		r.res.Next = fmt.Sprintf("nothing is needed: version %s takes no traffic; run the promotion again when you want it", r.target.Version)
+		r.res.Next = fmt.Sprintf("nothing is needed: version %s takes no traffic; run the promotion again when you want it", r.res.NewVersion)
 	case errors.As(cause, &gate):
-		r.res.Next = fmt.Sprintf("version %s failed a health gate and takes no traffic; look at its logs and metrics (CloudWatch, ExecutedVersion=%s), fix it and promote again", r.target.Version, r.target.Version)
+		r.res.Next = fmt.Sprintf("version %s failed a health gate and takes no traffic; look at its logs and metrics (CloudWatch, ExecutedVersion=%s), fix it and promote again", r.res.NewVersion, r.res.NewVersion)
 	default:
-		r.res.Next = fmt.Sprintf("version %s takes no traffic; fix the error above and run the promotion again", r.target.Version)
+		r.res.Next = fmt.Sprintf("version %s takes no traffic; fix the error above and run the promotion again", r.res.NewVersion)
 	}
 	r.event(0, "rolled back: "+cause.Error(), nil)
 	r.d.Log.Warningf("alias %s is back on version %s with no weights", r.cfg.Alias, r.stable)
 }
 
-// leave stops without touching an alias that someone else moved.
+// leave stops without touching an alias that someone else moved, and
+// reports it as it is now.
 func (r *run) leave(ctx context.Context, cause error) error {
-	var drift *driftError
-	now := "in a state this run did not set"
+	var (
+		drift *driftError
+		cur   alias.State
+		known bool
+	)
 	if errors.As(cause, &drift) {
-		now = r.describe(drift.now)
-	} else if cur, ok, err := r.getAlias(context.WithoutCancel(ctx)); err == nil && ok {
-		now = r.describe(cur)
+		cur, known = drift.now, !drift.gone
+	} else if now, ok, err := r.getAlias(context.WithoutCancel(ctx)); err == nil && ok {
+		cur, known = now, true
+	}
+	state := "in a state this run did not set"
+	switch {
+	case drift != nil && drift.gone:
+		state = fmt.Sprintf("%s no longer exists", r.cfg.Alias)
+	case known:
+		state = r.describe(cur)
+		r.res.Version = cur.Version
+		r.res.TrafficWeight = r.weightNow(cur, r.res.NewVersion)
 	}
 	return &failure{
 		err:   fmt.Errorf("stopped without touching alias %s: someone else changed it during this run (%w)", r.cfg.Alias, cause),
-		state: now + "; lambda-promote left it as it is",
-		next:  fmt.Sprintf("find out who moved it (CloudTrail UpdateAlias events for %s) and run the promotion again once they are done; see it with: %s", r.res.FunctionName, r.cmdAlias()),
+		state: state + "; lambda-promote left it as it is",
+		next:  fmt.Sprintf("find out who changed it (CloudTrail UpdateAlias, DeleteAlias events for %s) and run the promotion again once they are done; see it with: %s", r.res.FunctionName, r.cmdAlias()),
 	}
 }
 
@@ -399,22 +481,5 @@ func (r *run) rollback(ctx context.Context, f facts) error {
 		}
 		return nil
 	}
-	r.changed = true
-	r.attempted = alias.Route{Version: to}
-	st, err := alias.Move(ctx, r.d.Lambda, r.fnRef(), f.cur, alias.Route{Version: to}, "lambda-promote: rolled back from "+f.cur.Version)
-	if err != nil {
-		if errors.Is(err, alias.ErrMoved) {
-			return r.leave(ctx, err)
-		}
-		return &failure{err: err, next: fmt.Sprintf("put it back by hand: %s", r.cmdMove(to))}
-	}
-	r.last = st
-	r.res.Status = outcome.RolledBack
-	r.res.Version = to
-	r.res.TrafficWeight = 0
-	r.res.AliasState = r.describe(st) + " (rolled back on request)"
-	r.res.Next = "nothing: the rollback is done; promote again once the new version is fixed"
-	r.event(0, "rolled back on request", nil)
-	r.d.Log.Infof("alias %s is back on version %s with no weights", r.cfg.Alias, to)
-	return nil
+	return r.putBack(ctx, errRequested, func(s alias.State) bool { return s.Same(f.cur) })
 }

@@ -16,7 +16,7 @@ import (
 )
 
 // CheckPermissionName is the name of the permission check.
-const CheckPermissionName = "alias permission"
+const CheckPermissionName = outcome.CheckAliasPermission
 
 const apiGatewayService = "apigateway.amazonaws.com"
 

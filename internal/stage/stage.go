@@ -93,6 +93,22 @@ type function struct {
 	partition, region, account, name string
 }
 
+// sourceARNPrefix is arn:PARTITION:execute-api:REGION:ACCOUNT:APIID, the
+// start of the source ARN of every call the API makes to the function.
+func (f function) sourceARNPrefix(apiID string) string {
+	return "arn:" + f.partition + ":execute-api:" + f.region + ":" + f.account + ":" + apiID
+}
+
+// SourceARNPrefix is the source ARN prefix of API apiID's calls to the
+// function (or alias) functionARN; "" when functionARN is not a Lambda ARN.
+func SourceARNPrefix(functionARN, apiID string) string {
+	fn, err := parseFunctionARN(functionARN)
+	if err != nil {
+		return ""
+	}
+	return fn.sourceARNPrefix(apiID)
+}
+
 func (f function) arn() string {
 	return "arn:" + f.partition + ":lambda:" + f.region + ":" + f.account + ":function:" + f.name
 }
@@ -282,7 +298,7 @@ func (st Stage) Match(variable, functionARN string) (Finding, error) {
 		Variable:        variable,
 		StageVariables:  maps.Clone(st.Variables),
 		AutoDeploy:      st.AutoDeploy,
-		SourceARNPrefix: "arn:" + fn.partition + ":execute-api:" + fn.region + ":" + fn.account + ":" + st.APIID,
+		SourceARNPrefix: fn.sourceARNPrefix(st.APIID),
 		fn:              fn,
 	}
 	f.URL = "https://" + st.APIID + ".execute-api." + fn.region + "." + dnsSuffix(fn.partition)
