@@ -125,11 +125,14 @@ func logInputs(log *logger, cfg config.Config) {
 // badInput reports every invalid input and writes a failed status.
 func badInput(log *logger, e Env, inActions bool, err error) error {
 	var lines []string
-	for _, line := range strings.Split(err.Error(), "\n") {
-		if line = strings.TrimSpace(line); line != "" {
-			lines = append(lines, line)
-			log.errorf("%s", line)
-		}
+	for _, ie := range config.InputErrors(err) {
+		lines = append(lines, ie.Error())
+	}
+	if len(lines) == 0 { // a flag error, not an input's value
+		lines = append(lines, err.Error())
+	}
+	for _, l := range lines {
+		log.errorf("%s", l)
 	}
 	log.errorf("nothing was changed in AWS: fix the inputs above and run again")
 	if inActions {

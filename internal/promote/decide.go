@@ -50,8 +50,15 @@ func (r *run) decide(ctx context.Context, f facts) error {
 	// What serves now, and what is stable.
 	r.stable = f.cur.Version
 	if extra, w, ok := f.cur.Split(); ok {
-		if r.target.Version != "" && r.target.Version != extra {
+		switch {
+		case r.target.Version != "" && r.target.Version != extra:
 			errs = append(errs, fmt.Errorf("alias %s has a canary of version %s in progress at %s%%; finalize it (traffic-weight: 100) or undo it (rollback: true) before promoting version %s", r.cfg.Alias, extra, pct(w*100), r.target.Version))
+		case r.target.Version == "" && !r.cfg.Rollback:
+			// Publishing would make a version other than the canary's when
+			// the code differs: refuse before publishing anything.
+			if err := r.sameCodeAsCanary(ctx, f, extra, w); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 
@@ -116,6 +123,19 @@ func (r *run) weightedRules(ctx context.Context, f facts) error {
 	return r.checkWeighted(ctx, next)
 }
 
+// sameCodeAsCanary fails when $LATEST's code differs from the code of the
+// canary version in progress, which publishing could then not hand back.
+func (r *run) sameCodeAsCanary(ctx context.Context, f facts, extra string, w float64) error {
+	canary, err := alias.GetFunction(ctx, r.d.Lambda, f.fn.ARN, extra)
+	if err != nil {
+		return fmt.Errorf("read the canary version %s: %w", extra, err)
+	}
+	if canary.CodeSHA == f.fn.CodeSHA {
+		return nil
+	}
+	return fmt.Errorf("alias %s has a canary of version %s in progress at %s%%, and $LATEST holds other code, so publishing would make a new version; finalize the canary (version: %s, traffic-weight: 100) or undo it (rollback: true) first", r.cfg.Alias, extra, pct(w*100), extra)
+}
+
 // checkWeighted reads the stable version and checks it and next against
 // Lambda's rules for an alias that splits traffic between them.
 func (r *run) checkWeighted(ctx context.Context, next alias.Function) error {
@@ -164,7 +184,7 @@ func (r *run) describePlan(p rollout.Plan, f facts) []string {
 	if !f.exists {
 		return append(lines, fmt.Sprintf("create alias %s on %s", r.cfg.Alias, target))
 	}
-	lines = append(lines, fmt.Sprintf("move alias %s (now %s) to %s:", r.cfg.Alias, f.cur, target))
+	lines = append(lines, fmt.Sprintf("move alias %s (now %s) to %s over %s:", r.cfg.Alias, f.cur, target, p.Total()))
 	for _, l := range p.Describe() {
 		lines = append(lines, "  "+l)
 	}

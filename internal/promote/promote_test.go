@@ -705,3 +705,16 @@ func TestReviewedEndStates(t *testing.T) {
 		})
 	}
 }
+
+func TestNewCodeDuringACanaryPublishesNothing(t *testing.T) {
+	t.Parallel()
+	f := newFake().withVersions(2).withAlias("prod", "1", map[string]float64{"2": 0.1}, "")
+	f.newCode() // $LATEST now differs from the canary's version 2
+	res := Process(context.Background(), base(), (&world{lambda: f}).deps())
+	if res.Status != outcome.Failed || !strings.Contains(res.Error, "canary of version 2") {
+		t.Fatalf("status %s (%s), want failed because a canary of 2 holds", res.Status, res.Error)
+	}
+	if f.changes() != 0 || f.route("prod") != "1+2@0.1" {
+		t.Errorf("changing calls %v, alias %s; want none, the canary as it was", f.order, f.route("prod"))
+	}
+}

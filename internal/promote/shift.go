@@ -236,7 +236,7 @@ func (r *run) shift(ctx context.Context) error {
 		},
 	}
 	if !single {
-		r.d.Log.Group(fmt.Sprintf("Shift %s from %s to %s: %s", r.cfg.Alias, r.stable, target, plan.Name))
+		r.d.Log.Group(fmt.Sprintf("Shift %s from %s to %s: %s, %d steps over %s", r.cfg.Alias, r.stable, target, plan.Name, len(plan.Steps), plan.Total()))
 		defer r.d.Log.EndGroup()
 	}
 	err := rollout.Walk(ctx, r.d.Clock, plan, r.d.CheckEvery, hooks)

@@ -1,6 +1,7 @@
 package stage_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -118,7 +119,7 @@ func TestMoto(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				t.Parallel()
-				f, err := stage.Inspect(ctx, clients, tt.apiID, tt.stage, "lambdaAlias", w.FunctionARN)
+				f, err := inspect(ctx, clients, tt.apiID, tt.stage, "lambdaAlias", w.FunctionARN)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -151,7 +152,7 @@ func TestMoto(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				t.Parallel()
-				_, err := stage.Inspect(ctx, clients, tt.apiID, tt.stage, "lambdaAlias", w.FunctionARN)
+				_, err := inspect(ctx, clients, tt.apiID, tt.stage, "lambdaAlias", w.FunctionARN)
 				if !errors.Is(err, stage.ErrNotFound) {
 					t.Fatalf("Inspect() error = %v, want ErrNotFound", err)
 				}
@@ -177,7 +178,7 @@ func TestMoto(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				t.Parallel()
-				c, err := stage.CheckPermission(ctx, lc, w.FunctionARN+":"+tt.alias, prefix(tt.apiID))
+				c, err := checkPermission(ctx, lc, w.FunctionARN+":"+tt.alias, prefix(tt.apiID))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -197,7 +198,7 @@ func TestMoto(t *testing.T) {
 		if err := s.CreateAlias(ctx, "nopolicy", "prod", "$LATEST", nil); err != nil {
 			t.Fatal(err)
 		}
-		c, err := stage.CheckPermission(ctx, lc, arn+":prod", prefix(w.RESTAPIID))
+		c, err := checkPermission(ctx, lc, arn+":prod", prefix(w.RESTAPIID))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -211,4 +212,23 @@ func TestMoto(t *testing.T) {
 			t.Errorf("CheckPermission() (-want +got):\n%s", diff)
 		}
 	})
+}
+
+// inspect reads a stage and matches it against a function, as the action does.
+func inspect(ctx context.Context, c stage.Clients, apiID, name, variable, functionARN string) (stage.Finding, error) {
+	st, err := stage.Read(ctx, c, apiID, name)
+	if err != nil {
+		return stage.Finding{}, err
+	}
+	return st.Match(variable, functionARN)
+}
+
+// checkPermission reads an alias's policy and judges it, as the action does.
+func checkPermission(ctx context.Context, c stage.Policies, aliasARN, sourcePrefix string) (outcome.Check, error) {
+	i := strings.LastIndex(aliasARN, ":")
+	policy, err := stage.ReadPolicy(ctx, c, aliasARN[:i], aliasARN[i+1:])
+	if err != nil {
+		return outcome.Check{}, err
+	}
+	return stage.PermissionCheck(policy, aliasARN, sourcePrefix), nil
 }

@@ -25,21 +25,6 @@ type Policies interface {
 	GetPolicy(context.Context, *lambda.GetPolicyInput, ...func(*lambda.Options)) (*lambda.GetPolicyOutput, error)
 }
 
-// CheckPermission reads the resource policy of the alias and judges it with
-// PermissionCheck. An alias without a policy is not allowed; the error is for
-// calls that fail otherwise.
-func CheckPermission(ctx context.Context, c Policies, aliasARN, apiSourceARNPrefix string) (outcome.Check, error) {
-	a, err := parseAliasARN(aliasARN)
-	if err != nil {
-		return outcome.Check{}, fmt.Errorf("check permission: %w", err)
-	}
-	policy, err := ReadPolicy(ctx, c, a.fn.arn(), a.alias)
-	if err != nil {
-		return outcome.Check{}, err
-	}
-	return PermissionCheck(policy, aliasARN, apiSourceARNPrefix), nil
-}
-
 // ReadPolicy reads the resource policy of a function's alias: "" when there
 // is none. function may be a name or an ARN, so the read needs nothing else
 // read first.

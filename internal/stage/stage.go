@@ -20,7 +20,7 @@ import (
 	agv2types "github.com/aws/aws-sdk-go-v2/service/apigatewayv2/types"
 )
 
-// The kinds of API Inspect tells apart.
+// The kinds of API Read tells apart.
 const (
 	KindREST = "REST API"
 	KindHTTP = "HTTP API"
@@ -32,24 +32,24 @@ const (
 	CheckIntegration = "integration"
 )
 
-// ErrNotFound is wrapped by the errors Inspect returns when the API or the
+// ErrNotFound is wrapped by the errors Read returns when the API or the
 // stage does not exist.
 var ErrNotFound = errors.New("not found")
 
-// RESTAPI is the part of the API Gateway (v1) client Inspect calls.
+// RESTAPI is the part of the API Gateway (v1) client Read calls.
 type RESTAPI interface {
 	GetStage(context.Context, *apigateway.GetStageInput, ...func(*apigateway.Options)) (*apigateway.GetStageOutput, error)
 	GetResources(context.Context, *apigateway.GetResourcesInput, ...func(*apigateway.Options)) (*apigateway.GetResourcesOutput, error)
 }
 
-// HTTPAPI is the part of the API Gateway v2 client Inspect calls.
+// HTTPAPI is the part of the API Gateway v2 client Read calls.
 type HTTPAPI interface {
 	GetApi(context.Context, *apigatewayv2.GetApiInput, ...func(*apigatewayv2.Options)) (*apigatewayv2.GetApiOutput, error)
 	GetStage(context.Context, *apigatewayv2.GetStageInput, ...func(*apigatewayv2.Options)) (*apigatewayv2.GetStageOutput, error)
 	GetIntegrations(context.Context, *apigatewayv2.GetIntegrationsInput, ...func(*apigatewayv2.Options)) (*apigatewayv2.GetIntegrationsOutput, error)
 }
 
-// Clients are the API Gateway clients Inspect uses, both for the same region
+// Clients are the API Gateway clients Read uses, both for the same region
 // as the function.
 type Clients struct {
 	REST RESTAPI
@@ -66,7 +66,7 @@ type Binding struct {
 	IntegrationID          string // HTTP
 }
 
-// Finding is what Inspect read about a stage.
+// Finding is what Match found about a stage and a function.
 type Finding struct {
 	Kind          string // KindREST or KindHTTP
 	APIID, Stage  string
@@ -120,21 +120,6 @@ func parseFunctionARN(s string) (function, error) {
 		return function{}, fmt.Errorf("%q is not a lambda function ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME)", s)
 	}
 	return function{partition: parts[1], region: parts[3], account: parts[4], name: parts[6]}, nil
-}
-
-// Inspect reads stage of API apiID (Read) and matches what it found against
-// the function (Match). functionARN is the function's ARN (a qualifier is
-// ignored); the region, account and partition come from it, so no STS call is
-// needed.
-//
-// A missing API or stage is an error that wraps ErrNotFound and says how to
-// list what exists.
-func Inspect(ctx context.Context, c Clients, apiID, stage, variable, functionARN string) (Finding, error) {
-	st, err := Read(ctx, c, apiID, stage)
-	if err != nil {
-		return Finding{}, err
-	}
-	return st.Match(variable, functionARN)
 }
 
 // Stage is what Read found: the stage's variables and every integration URI
