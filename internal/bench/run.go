@@ -18,6 +18,7 @@ import (
 	"github.com/lambda-promote/lambda-promote/internal/config"
 	"github.com/lambda-promote/lambda-promote/internal/emulator"
 	"github.com/lambda-promote/lambda-promote/internal/faultproxy"
+	"github.com/lambda-promote/lambda-promote/internal/runner"
 )
 
 // runTimeout bounds one run of one way.
@@ -97,7 +98,7 @@ func (b *bench) seed(ctx context.Context, bin, script, floor string) error {
 	if err := os.MkdirAll(actionDir, 0o755); err != nil {
 		return err
 	}
-	actionEnv, err := runnerEnv(base, actionDir, map[string]string{
+	stepEnv, _, err := runner.Env(actionDir, map[string]string{
 		config.InFunctionName: action.world.Function,
 		config.InAlias:        action.world.Alias,
 		config.InAPIID:        action.world.RESTAPIID,
@@ -106,6 +107,7 @@ func (b *bench) seed(ctx context.Context, bin, script, floor string) error {
 	if err != nil {
 		return err
 	}
+	actionEnv := append(slices.Clone(base), stepEnv...)
 	action.command = func(ctx context.Context) *exec.Cmd {
 		cmd := execCommand(ctx, bin)
 		cmd.Env = actionEnv
@@ -133,45 +135,6 @@ func (b *bench) order() string {
 		}
 	}
 	return strings.Join(keys, ", ") + ", …"
-}
-
-// runnerEnv is base with what the runner sets for a container action: the
-// GitHub variables, the output and summary files, and every input of
-// action.yml with its default, overridden by inputs (comment and deployment
-// off: there is no GitHub here).
-func runnerEnv(base []string, dir string, inputs map[string]string) ([]string, error) {
-	event := filepath.Join(dir, "event.json")
-	if err := os.WriteFile(event, []byte(`{"ref":"refs/heads/main"}`), 0o644); err != nil {
-		return nil, err
-	}
-	env := slices.Clone(base)
-	env = append(env,
-		"GITHUB_ACTIONS=true",
-		"GITHUB_OUTPUT="+filepath.Join(dir, "output"),
-		"GITHUB_STEP_SUMMARY="+filepath.Join(dir, "summary"),
-		"GITHUB_EVENT_PATH="+event,
-		"GITHUB_EVENT_NAME=push",
-		"GITHUB_REPOSITORY=acme/orders",
-		"GITHUB_SHA=0123456789abcdef0123456789abcdef01234567",
-		"GITHUB_RUN_ID=42",
-		"GITHUB_SERVER_URL=https://github.com",
-		"GITHUB_API_URL=http://127.0.0.1:1/api/v3", // nothing listens: a post would fail
-	)
-	given := map[string]string{config.InComment: "false", config.InDeployment: "false"}
-	for k, v := range inputs {
-		given[k] = v
-	}
-	for _, in := range config.Inputs() {
-		v := in.Default
-		if in.ActionDefault != "" {
-			v = "" // ${{ github.token }}: no token in the bench
-		}
-		if g, ok := given[in.Name]; ok {
-			v = g
-		}
-		env = append(env, config.ActionEnv(in.Name)+"="+v)
-	}
-	return env, nil
 }
 
 // once puts new code on the way's function (untimed), runs the way once, and

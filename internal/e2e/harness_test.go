@@ -18,8 +18,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	"github.com/lambda-promote/lambda-promote/internal/config"
 	"github.com/lambda-promote/lambda-promote/internal/emulator"
+	"github.com/lambda-promote/lambda-promote/internal/runner"
 )
 
 // binary is the lambda-promote binary built once for the package.
@@ -72,55 +72,22 @@ type Options struct {
 	Wait     func(*exec.Cmd) // called after Start, before Wait, in its own goroutine
 }
 
-// runAction runs the binary with INPUT_* variables as the runner sets them:
-// every input of action.yml with its default, overridden by inputs.
+// runAction runs the binary as the runner runs it (runner.Env): every input
+// of action.yml with its default, overridden by inputs.
 func runAction(t *testing.T, srv *emulator.Server, inputs map[string]string, o Options) Run {
 	t.Helper()
 	dir := t.TempDir()
-	outPath := filepath.Join(dir, "output")
-	sumPath := filepath.Join(dir, "summary")
-	eventPath := filepath.Join(dir, "event.json")
-	if err := os.WriteFile(eventPath, []byte(`{"ref":"refs/heads/main"}`), 0o644); err != nil {
+	stepEnv, step, err := runner.Env(dir, inputs)
+	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{outPath, sumPath} {
-		if err := os.WriteFile(p, nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	env := []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + dir,
-		"GITHUB_ACTIONS=true",
-		"GITHUB_OUTPUT=" + outPath,
-		"GITHUB_STEP_SUMMARY=" + sumPath,
-		"GITHUB_EVENT_PATH=" + eventPath,
-		"GITHUB_EVENT_NAME=push",
-		"GITHUB_REPOSITORY=acme/orders",
-		"GITHUB_SHA=0123456789abcdef0123456789abcdef01234567",
-		"GITHUB_RUN_ID=42",
-		"GITHUB_SERVER_URL=https://github.com",
-		"GITHUB_API_URL=http://127.0.0.1:1/api/v3", // nothing listens: a post would fail
-	}
+	outPath, sumPath := step.Output, step.Summary
+	env := append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}, stepEnv...)
 	if srv != nil {
 		env = append(env, srv.Env()...)
 	}
 	if o.Endpoint != "" {
 		env = append(env, "AWS_ENDPOINT_URL="+o.Endpoint)
-	}
-	given := map[string]string{"comment": "false", "deployment": "false"}
-	for k, v := range inputs {
-		given[k] = v
-	}
-	for _, in := range config.Inputs() {
-		v := in.Default
-		if in.ActionDefault != "" {
-			v = "" // ${{ github.token }} is empty in these runs unless given
-		}
-		if g, ok := given[in.Name]; ok {
-			v = g
-		}
-		env = append(env, config.ActionEnv(in.Name)+"="+v)
 	}
 	env = append(env, o.Env...)
 
@@ -137,7 +104,7 @@ func runAction(t *testing.T, srv *emulator.Server, inputs map[string]string, o O
 	if o.Wait != nil {
 		wg.Go(func() { o.Wait(cmd) })
 	}
-	err := cmd.Wait()
+	err = cmd.Wait()
 	wg.Wait()
 	r := Run{Stdout: stdout.String(), Stderr: stderr.String()}
 	var exit *exec.ExitError

@@ -1,0 +1,65 @@
+// Package runner sets up a run of the action the way the GitHub runner starts
+// a container action: the GITHUB_* variables with the output, summary and
+// event files, and an INPUT_* variable for every input of action.yml, its
+// default unless given. The end-to-end tests and the benchmark run the built
+// binary with it.
+package runner
+
+import (
+	"os"
+	"path/filepath"
+
+	"github.com/lambda-promote/lambda-promote/internal/config"
+)
+
+// Step is where one run's files are.
+type Step struct {
+	Output  string // GITHUB_OUTPUT
+	Summary string // GITHUB_STEP_SUMMARY
+	Event   string // GITHUB_EVENT_PATH
+}
+
+// Env creates the step's files in dir (an empty output and summary file, a
+// push event) and returns the variables the runner would set. Comment and
+// deployment are off unless given, and github-token is empty, so no GitHub
+// is reached by default; GITHUB_API_URL points where nothing listens.
+func Env(dir string, inputs map[string]string) ([]string, Step, error) {
+	st := Step{
+		Output:  filepath.Join(dir, "output"),
+		Summary: filepath.Join(dir, "summary"),
+		Event:   filepath.Join(dir, "event.json"),
+	}
+	files := map[string]string{st.Output: "", st.Summary: "", st.Event: `{"ref":"refs/heads/main"}`}
+	for path, content := range files {
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			return nil, Step{}, err
+		}
+	}
+	env := []string{
+		"GITHUB_ACTIONS=true",
+		"GITHUB_OUTPUT=" + st.Output,
+		"GITHUB_STEP_SUMMARY=" + st.Summary,
+		"GITHUB_EVENT_PATH=" + st.Event,
+		"GITHUB_EVENT_NAME=push",
+		"GITHUB_REPOSITORY=acme/orders",
+		"GITHUB_SHA=0123456789abcdef0123456789abcdef01234567",
+		"GITHUB_RUN_ID=42",
+		"GITHUB_SERVER_URL=https://github.com",
+		"GITHUB_API_URL=http://127.0.0.1:1/api/v3",
+	}
+	given := map[string]string{config.InComment: "false", config.InDeployment: "false"}
+	for k, v := range inputs {
+		given[k] = v
+	}
+	for _, in := range config.Inputs() {
+		v := in.Default
+		if in.ActionDefault != "" {
+			v = "" // ${{ github.token }} is empty unless given
+		}
+		if g, ok := given[in.Name]; ok {
+			v = g
+		}
+		env = append(env, config.ActionEnv(in.Name)+"="+v)
+	}
+	return env, st, nil
+}
