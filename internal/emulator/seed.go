@@ -58,30 +58,54 @@ func (s *Server) CreateRole(ctx context.Context, name string) (string, error) {
 		"AssumeRolePolicyDocument": {trust},
 	}
 	// The module has no IAM client; IAM's query protocol is a signed form post.
-	body := form.Encode()
+	// moto's IAM answers 500 now and then under concurrent load; retry that
+	// the way the SDK retries its own calls.
+	var lastErr error
+	for attempt := range 5 {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return "", fmt.Errorf("create role %s: %w", name, ctx.Err())
+			case <-time.After(time.Duration(attempt) * 100 * time.Millisecond):
+			}
+		}
+		status, msg, err := s.postIAM(ctx, form.Encode())
+		switch {
+		case err != nil:
+			return "", fmt.Errorf("create role %s: %w", name, err)
+		case status/100 == 2:
+			return "arn:aws:iam::" + s.AccountID + ":role/" + name, nil
+		case status/100 != 5:
+			return "", fmt.Errorf("create role %s: %d: %s", name, status, msg)
+		}
+		lastErr = fmt.Errorf("create role %s: %d: %s", name, status, msg)
+	}
+	return "", lastErr
+}
+
+// postIAM sends a signed IAM query-protocol request and returns the status
+// and the start of the body.
+func (s *Server) postIAM(ctx context.Context, body string) (int, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL+"/", strings.NewReader(body))
 	if err != nil {
-		return "", fmt.Errorf("create role %s: %w", name, err)
+		return 0, nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
 	sum := sha256.Sum256([]byte(body))
 	creds, err := s.AWSConfig().Credentials.Retrieve(ctx)
 	if err != nil {
-		return "", fmt.Errorf("create role %s: %w", name, err)
+		return 0, nil, err
 	}
 	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "iam", s.Region, time.Now()); err != nil {
-		return "", fmt.Errorf("create role %s: sign: %w", name, err)
+		return 0, nil, fmt.Errorf("sign: %w", err)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("create role %s: %w", name, err)
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	if resp.StatusCode/100 != 2 {
-		return "", fmt.Errorf("create role %s: %s: %s", name, resp.Status, bytes.TrimSpace(msg))
-	}
-	return "arn:aws:iam::" + s.AccountID + ":role/" + name, nil
+	return resp.StatusCode, bytes.TrimSpace(msg), nil
 }
 
 // CreateFunction creates a python3.12 function from a zip made in memory and
