@@ -29,24 +29,31 @@ const AllAtOnce = "all-at-once"
 // names; Preset accepts names with or without it.
 const PresetPrefix = "CodeDeployDefault.Lambda"
 
-// presetNames lists CodeDeploy's predefined Lambda configurations in the order
-// the README shows them.
-var presetNames = []string{
-	"Canary10Percent5Minutes",
-	"Canary10Percent10Minutes",
-	"Canary10Percent15Minutes",
-	"Canary10Percent30Minutes",
-	"Linear10PercentEvery1Minute",
-	"Linear10PercentEvery2Minutes",
-	"Linear10PercentEvery3Minutes",
-	"Linear10PercentEvery10Minutes",
-	"AllAtOnce",
+// presets are CodeDeploy's predefined Lambda configurations, in the order
+// the README shows them: one table, so a new preset is one line.
+var presets = []struct {
+	name string
+	plan func(name string) Plan
+}{
+	{"Canary10Percent5Minutes", canary(5)},
+	{"Canary10Percent10Minutes", canary(10)},
+	{"Canary10Percent15Minutes", canary(15)},
+	{"Canary10Percent30Minutes", canary(30)},
+	{"Linear10PercentEvery1Minute", linear(1)},
+	{"Linear10PercentEvery2Minutes", linear(2)},
+	{"Linear10PercentEvery3Minutes", linear(3)},
+	{"Linear10PercentEvery10Minutes", linear(10)},
+	{"AllAtOnce", func(string) Plan { return allAtOnce() }},
 }
 
 // PresetNames returns CodeDeploy's predefined Lambda configuration names
 // without the "CodeDeployDefault.Lambda" prefix, "AllAtOnce" last.
 func PresetNames() []string {
-	return append([]string(nil), presetNames...)
+	names := make([]string, len(presets))
+	for i, p := range presets {
+		names[i] = p.name
+	}
+	return names
 }
 
 // Preset returns the plan of a CodeDeploy predefined configuration, named with
@@ -57,25 +64,10 @@ func Preset(name string) (Plan, bool) {
 		return allAtOnce(), true
 	}
 	name = strings.TrimPrefix(name, PresetPrefix)
-	switch name {
-	case "AllAtOnce":
-		return allAtOnce(), true
-	case "Canary10Percent5Minutes":
-		return canary(name, 5), true
-	case "Canary10Percent10Minutes":
-		return canary(name, 10), true
-	case "Canary10Percent15Minutes":
-		return canary(name, 15), true
-	case "Canary10Percent30Minutes":
-		return canary(name, 30), true
-	case "Linear10PercentEvery1Minute":
-		return linear(name, 1), true
-	case "Linear10PercentEvery2Minutes":
-		return linear(name, 2), true
-	case "Linear10PercentEvery3Minutes":
-		return linear(name, 3), true
-	case "Linear10PercentEvery10Minutes":
-		return linear(name, 10), true
+	for _, p := range presets {
+		if p.name == name {
+			return p.plan(name), true
+		}
 	}
 	return Plan{}, false
 }
@@ -85,20 +77,23 @@ func allAtOnce() Plan {
 }
 
 // canary is 10 % for the given minutes, then everything.
-func canary(name string, minutes int) Plan {
+func canary(minutes int) func(name string) Plan {
 	bake := time.Duration(minutes) * time.Minute
-	return Plan{Name: name, Steps: []Step{{Weight: 10, Bake: bake}, {Weight: 100}}}
+	return func(name string) Plan {
+		return Plan{Name: name, Steps: []Step{{Weight: 10, Bake: bake}, {Weight: 100}}}
+	}
 }
 
 // linear adds 10 % every given minutes: 10, 20, …, 90, then everything.
-func linear(name string, minutes int) Plan {
+func linear(minutes int) func(name string) Plan {
 	bake := time.Duration(minutes) * time.Minute
-	steps := make([]Step, 0, 10)
-	for w := 10; w < 100; w += 10 {
-		steps = append(steps, Step{Weight: float64(w), Bake: bake})
+	return func(name string) Plan {
+		steps := make([]Step, 0, 10)
+		for w := 10; w < 100; w += 10 {
+			steps = append(steps, Step{Weight: float64(w), Bake: bake})
+		}
+		return Plan{Name: name, Steps: append(steps, Step{Weight: 100})}
 	}
-	steps = append(steps, Step{Weight: 100})
-	return Plan{Name: name, Steps: steps}
 }
 
 // Custom returns the plan of a custom schedule: each weight in turn, baked for
