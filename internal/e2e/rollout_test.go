@@ -4,6 +4,7 @@ import (
 	"context"
 	"os/exec"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -73,7 +74,7 @@ func TestRolloutObservedAtEachWeight(t *testing.T) {
 	}
 	wantOutputs(t, r, map[string]string{"status": "promoted", "version": "2", "previous-version": "1", "traffic-weight": "100"})
 	for _, want := range []string{"Traffic timeline", "| 10% |", "| 50% |", "| 100% |"} {
-		if !contains(r.Summary, want) {
+		if !strings.Contains(r.Summary, want) {
 			t.Errorf("summary lacks %q", want)
 		}
 	}
@@ -193,18 +194,7 @@ func wantRolledBack(t *testing.T, srv *emulator.Server, w emulator.World, r Run,
 		t.Errorf("alias routes %s, want 1 with no weights", got)
 	}
 	wantOutputs(t, r, map[string]string{"status": "rolled-back", "version": "1", "traffic-weight": "0"})
-	if !contains(r.Summary, why) || !contains(r.Summary, "rolled back") {
+	if !strings.Contains(r.Summary, why) || !strings.Contains(r.Summary, "rolled back") {
 		t.Errorf("summary does not say it rolled back because of %q:\n%s", why, r.Summary)
 	}
-}
-
-func contains(s, sub string) bool { return len(sub) == 0 || indexOf(s, sub) >= 0 }
-
-func indexOf(s, sub string) int {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return i
-		}
-	}
-	return -1
 }
