@@ -31,13 +31,13 @@ unit:
 test: check-moto lint unit
 
 demo: check-moto build
-	$(GO) run ./internal/demo -bin $(BIN)
+	$(GO) run ./internal/dev/demo -bin $(BIN)
 
 # Twice: on bare moto, and with 20 ms added to every request (a nearby AWS
 # region), where running independent reads at once pays off as it does on AWS.
 bench: check-moto build
-	$(GO) run ./internal/bench -bin $(BIN) -out testdata/bench
-	$(GO) run ./internal/bench -bin $(BIN) -latency 20ms -out testdata/bench/latency-20ms
+	$(GO) run ./internal/dev/bench -bin $(BIN) -out testdata/bench
+	$(GO) run ./internal/dev/bench -bin $(BIN) -latency 20ms -out testdata/bench/latency-20ms
 
 clean:
 	rm -rf bin

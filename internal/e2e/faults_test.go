@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lambda-promote/lambda-promote/internal/emulator"
-	"github.com/lambda-promote/lambda-promote/internal/faultproxy"
+	"github.com/lambda-promote/lambda-promote/internal/testenv/faultproxy"
+	"github.com/lambda-promote/lambda-promote/internal/testenv/moto"
 )
 
 // The fail-safe bench: the built binary runs through the fault proxy in
@@ -233,7 +233,7 @@ const fsWorkers = 20
 
 func TestFailSafe(t *testing.T) {
 	t.Parallel()
-	srv := moto(t)
+	srv := sharedMoto(t)
 	matrix := fsMatrix()
 	tally := &fsTally{}
 
@@ -293,7 +293,7 @@ func TestFailSafe(t *testing.T) {
 }
 
 // fsRun runs one scenario on its own function and judges how it ended.
-func fsRun(t *testing.T, srv *emulator.Server, fn string, sc fsScenario) fsEnd {
+func fsRun(t *testing.T, srv *moto.Server, fn string, sc fsScenario) fsEnd {
 	t.Helper()
 	_, w := world(t, fn)
 	p := faultproxy.NewT(t, srv.URL)

@@ -15,7 +15,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/lambda-promote/lambda-promote/internal/emulator"
+	"github.com/lambda-promote/lambda-promote/internal/testenv/moto"
 )
 
 const (
@@ -245,7 +245,7 @@ func (g *ghAPI) env(t *testing.T, event string) []string {
 
 // ghInputs are the inputs of a promotion of w's prod alias through its REST
 // stage, with the comment and the deployment on.
-func ghInputs(w emulator.World, token string) map[string]string {
+func ghInputs(w moto.World, token string) map[string]string {
 	return map[string]string{
 		"function-name": w.Function, "alias": "prod", "api-id": w.RESTAPIID, "stage": "prod",
 		"github-token": token, "comment": "true", "deployment": "true",

@@ -18,8 +18,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	"github.com/lambda-promote/lambda-promote/internal/emulator"
-	"github.com/lambda-promote/lambda-promote/internal/runner"
+	"github.com/lambda-promote/lambda-promote/internal/testenv/moto"
+	"github.com/lambda-promote/lambda-promote/internal/testenv/runner"
 )
 
 // binary is the lambda-promote binary built once for the package.
@@ -74,7 +74,7 @@ type Options struct {
 
 // runAction runs the binary as the runner runs it (runner.Env): every input
 // of action.yml with its default, overridden by inputs.
-func runAction(t *testing.T, srv *emulator.Server, inputs map[string]string, o Options) Run {
+func runAction(t *testing.T, srv *moto.Server, inputs map[string]string, o Options) Run {
 	t.Helper()
 	dir := t.TempDir()
 	stepEnv, step, err := runner.Env(dir, inputs)
@@ -152,7 +152,7 @@ func parseOutputs(t *testing.T, s string) map[string]string {
 }
 
 // aliasRoute reads an alias from moto as "version" or "version+extra@weight".
-func aliasRoute(t *testing.T, srv *emulator.Server, fn, alias string) string {
+func aliasRoute(t *testing.T, srv *moto.Server, fn, alias string) string {
 	t.Helper()
 	v, w, err := srv.Alias(context.Background(), fn, alias)
 	if err != nil {
@@ -167,7 +167,7 @@ func aliasRoute(t *testing.T, srv *emulator.Server, fn, alias string) string {
 }
 
 // versions lists the published versions of a function.
-func versions(t *testing.T, srv *emulator.Server, fn string) int {
+func versions(t *testing.T, srv *moto.Server, fn string) int {
 	t.Helper()
 	n := 0
 	p := lambda.NewListVersionsByFunctionPaginator(srv.Lambda(), &lambda.ListVersionsByFunctionInput{FunctionName: &fn})

@@ -30,8 +30,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/lambda-promote/lambda-promote/internal/emulator"
-	"github.com/lambda-promote/lambda-promote/internal/faultproxy"
+	"github.com/lambda-promote/lambda-promote/internal/testenv/faultproxy"
+	"github.com/lambda-promote/lambda-promote/internal/testenv/moto"
 )
 
 // testdata/iam/policy.json is the least-privilege policy the README shows,
@@ -208,7 +208,7 @@ func iamResource(rec faultproxy.Record, region, account string) string {
 
 // iamFullInputs are the inputs that make the binary use every permission
 // but CreateAlias: a stage check, a smoke test, gates, and weighted steps.
-func iamFullInputs(w emulator.World) map[string]string {
+func iamFullInputs(w moto.World) map[string]string {
 	return map[string]string{
 		"function-name": w.Function, "alias": "prod", "api-id": w.RESTAPIID, "stage": "prod",
 		"steps": "50,100", "interval": "1s", "alarms": w.Function + "-5xx", "max-error-rate": "2%",
@@ -322,20 +322,20 @@ func TestIAMLeastPrivilege(t *testing.T) {
 
 	// Seed while moto still lets anyone in.
 	type seeded struct {
-		w           emulator.World
+		w           moto.World
 		key, secret string
 		motoPolicy  iamPolicy
 	}
 	seeds := make([]seeded, len(cases))
 	for i, c := range cases {
 		fn := fmt.Sprintf("iam%02d", i)
-		var w emulator.World
+		var w moto.World
 		if c.first {
 			role, err := srv.CreateRole(ctx, fn+"-role")
 			must(t, err)
 			_, err = srv.CreateFunction(ctx, fn, role)
 			must(t, err)
-			w = emulator.World{Function: fn}
+			w = moto.World{Function: fn}
 		} else {
 			var err error
 			w, err = srv.Demo(ctx, fn)
@@ -474,7 +474,7 @@ func iamForMoto(p iamPolicy) iamPolicy {
 
 // iamUser creates an IAM user with p as its inline policy and an access key,
 // while moto still lets the seeding credentials in.
-func iamUser(t *testing.T, srv *emulator.Server, name string, p iamPolicy) (key, secret string) {
+func iamUser(t *testing.T, srv *moto.Server, name string, p iamPolicy) (key, secret string) {
 	t.Helper()
 	doc, err := json.Marshal(p)
 	must(t, err)
@@ -495,7 +495,7 @@ func iamUser(t *testing.T, srv *emulator.Server, name string, p iamPolicy) (key,
 
 // iamCall makes one IAM query-protocol call with the seeding credentials
 // (the module has no IAM client) and decodes the XML answer into out.
-func iamCall(t *testing.T, srv *emulator.Server, form url.Values, out any) {
+func iamCall(t *testing.T, srv *moto.Server, form url.Values, out any) {
 	t.Helper()
 	form.Set("Version", "2010-05-08")
 	body := form.Encode()
@@ -521,7 +521,7 @@ func iamCall(t *testing.T, srv *emulator.Server, form url.Values, out any) {
 }
 
 // iamEnforce switches moto's IAM check on for every later request.
-func iamEnforce(t *testing.T, srv *emulator.Server) {
+func iamEnforce(t *testing.T, srv *moto.Server) {
 	t.Helper()
 	resp, err := http.Post(srv.URL+"/moto-api/reset-auth", "text/plain", strings.NewReader("0"))
 	must(t, err)
@@ -581,14 +581,14 @@ main(sys.argv[1:])
 // iamMoto starts a moto server of its own for the IAM tests, letting the
 // first million requests in unchecked (INITIAL_NO_AUTH_ACTION_COUNT) so
 // that the test can seed it; iamEnforce then checks every later one.
-func iamMoto(t *testing.T) *emulator.Server {
+func iamMoto(t *testing.T) *moto.Server {
 	t.Helper()
-	srv, err := emulator.StartWith(context.Background(), emulator.Options{
+	srv, err := moto.StartWith(context.Background(), moto.Options{
 		Env:    []string{"INITIAL_NO_AUTH_ACTION_COUNT=1000000"},
 		Script: iamShim,
 	})
 	if err != nil {
-		if errors.Is(err, emulator.ErrNoMoto) && os.Getenv("CI") != "true" {
+		if errors.Is(err, moto.ErrNoMoto) && os.Getenv("CI") != "true" {
 			t.Skipf("moto not available: %v", err)
 		}
 		t.Fatal(err)

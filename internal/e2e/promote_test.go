@@ -9,21 +9,21 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/lambda-promote/lambda-promote/internal/emulator"
+	"github.com/lambda-promote/lambda-promote/internal/testenv/moto"
 )
 
 var (
 	sharedOnce sync.Once
-	shared     *emulator.Server
+	shared     *moto.Server
 	sharedErr  error
 )
 
 // moto returns a moto server shared by the tests of this package; each test
 // uses functions of its own name. TestMain stops it.
-func moto(t *testing.T) *emulator.Server {
+func sharedMoto(t *testing.T) *moto.Server {
 	t.Helper()
 	sharedOnce.Do(func() {
-		shared, sharedErr = emulator.Start(context.Background())
+		shared, sharedErr = moto.Start(context.Background())
 	})
 	if sharedErr != nil {
 		if os.Getenv("CI") == "true" {
@@ -36,9 +36,9 @@ func moto(t *testing.T) *emulator.Server {
 
 // world seeds the README's world for function fn: v1 behind prod, a REST
 // stage prod calling ${stageVariables.lambdaAlias}, the permission, new code.
-func world(t *testing.T, fn string) (*emulator.Server, emulator.World) {
+func world(t *testing.T, fn string) (*moto.Server, moto.World) {
 	t.Helper()
-	srv := moto(t)
+	srv := sharedMoto(t)
 	w, err := srv.Demo(context.Background(), fn)
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +55,7 @@ func must(t *testing.T, err error) {
 
 func TestFirstDeployCreatesTheAlias(t *testing.T) {
 	t.Parallel()
-	srv := moto(t)
+	srv := sharedMoto(t)
 	ctx := context.Background()
 	role, err := srv.CreateRole(ctx, "first-role")
 	must(t, err)
@@ -162,12 +162,12 @@ func TestFailedChecksChangeNothing(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name  string
-		setup func(t *testing.T, srv *emulator.Server, w emulator.World) map[string]string
+		setup func(t *testing.T, srv *moto.Server, w moto.World) map[string]string
 		want  []string // in the errors printed
 	}{
 		{
 			name: "stage variable names another alias",
-			setup: func(t *testing.T, srv *emulator.Server, w emulator.World) map[string]string {
+			setup: func(t *testing.T, srv *moto.Server, w moto.World) map[string]string {
 				api, err := srv.CreateRESTStage(context.Background(), w.Function, "prod", "staging")
 				must(t, err)
 				must(t, srv.AllowAPIGateway(context.Background(), w.Function, "prod", api))
@@ -177,7 +177,7 @@ func TestFailedChecksChangeNothing(t *testing.T) {
 		},
 		{
 			name: "no permission for the alias",
-			setup: func(t *testing.T, srv *emulator.Server, w emulator.World) map[string]string {
+			setup: func(t *testing.T, srv *moto.Server, w moto.World) map[string]string {
 				api, err := srv.CreateRESTStage(context.Background(), w.Function, "prod", "prod")
 				must(t, err)
 				return map[string]string{"api-id": api, "stage": "prod"}
@@ -186,14 +186,14 @@ func TestFailedChecksChangeNothing(t *testing.T) {
 		},
 		{
 			name: "stage does not exist",
-			setup: func(t *testing.T, srv *emulator.Server, w emulator.World) map[string]string {
+			setup: func(t *testing.T, srv *moto.Server, w moto.World) map[string]string {
 				return map[string]string{"api-id": w.RESTAPIID, "stage": "nope"}
 			},
 			want: []string{"nope"},
 		},
 		{
 			name: "function does not exist",
-			setup: func(t *testing.T, srv *emulator.Server, w emulator.World) map[string]string {
+			setup: func(t *testing.T, srv *moto.Server, w moto.World) map[string]string {
 				return map[string]string{"function-name": "no-such-function"}
 			},
 			want: []string{"no-such-function", "list-functions"},

@@ -14,8 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
-	"github.com/lambda-promote/lambda-promote/internal/emulator"
-	"github.com/lambda-promote/lambda-promote/internal/faultproxy"
+	"github.com/lambda-promote/lambda-promote/internal/testenv/faultproxy"
+	"github.com/lambda-promote/lambda-promote/internal/testenv/moto"
 )
 
 // moto ignores the RevisionId of UpdateAlias, so on moto the only guard
@@ -26,7 +26,7 @@ import (
 
 // raceVersions publishes the new code of a world as version 2, and new code
 // again as version 3.
-func raceVersions(t *testing.T, srv *emulator.Server, fn string) {
+func raceVersions(t *testing.T, srv *moto.Server, fn string) {
 	t.Helper()
 	ctx := context.Background()
 	v2, err := srv.Publish(ctx, fn)
@@ -40,7 +40,7 @@ func raceVersions(t *testing.T, srv *emulator.Server, fn string) {
 }
 
 // raceMove moves an alias by hand, as a person with the aws CLI would.
-func raceMove(srv *emulator.Server, fn, version string, weights map[string]float64) error {
+func raceMove(srv *moto.Server, fn, version string, weights map[string]float64) error {
 	in := &lambda.UpdateAliasInput{
 		FunctionName:    aws.String(fn),
 		Name:            aws.String("prod"),
@@ -207,7 +207,7 @@ func TestRaceMovedBetweenCheckAndMove(t *testing.T) {
 
 // raceWantLeft checks that a run stopped without touching an alias that
 // someone else moved to want.
-func raceWantLeft(t *testing.T, srv *emulator.Server, fn string, r Run, want string) {
+func raceWantLeft(t *testing.T, srv *moto.Server, fn string, r Run, want string) {
 	t.Helper()
 	if r.Code == 0 {
 		t.Errorf("exit 0, want non-zero: the run did not finish")

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/lambda-promote/lambda-promote/internal/emulator"
+	"github.com/lambda-promote/lambda-promote/internal/testenv/moto"
 )
 
 // watcher polls an alias while the binary runs and records every distinct
@@ -30,7 +30,7 @@ func (w *watcher) routes() []string {
 }
 
 // watch returns an Options.Wait function that polls until the process ends.
-func (w *watcher) watch(t *testing.T, srv *emulator.Server, fn, alias string) func(*exec.Cmd) {
+func (w *watcher) watch(t *testing.T, srv *moto.Server, fn, alias string) func(*exec.Cmd) {
 	return func(cmd *exec.Cmd) {
 		for {
 			route := aliasRoute(t, srv, fn, alias)
@@ -185,7 +185,7 @@ func TestHoldFinalizeAndRollback(t *testing.T) {
 
 // wantRolledBack checks that a run ended non-zero with the alias fully back
 // on version 1 and outputs and summary saying so.
-func wantRolledBack(t *testing.T, srv *emulator.Server, w emulator.World, r Run, why string) {
+func wantRolledBack(t *testing.T, srv *moto.Server, w moto.World, r Run, why string) {
 	t.Helper()
 	if r.Code == 0 {
 		t.Errorf("exit 0, want non-zero")

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lambda-promote/lambda-promote/internal/emulator"
+	"github.com/lambda-promote/lambda-promote/internal/testenv/moto"
 )
 
 // Recognizable secrets. moto accepts any keys; AWS_* here come after
@@ -42,7 +42,7 @@ type secretRun struct {
 	Requests    []ghRequest
 }
 
-func runWithSecrets(t *testing.T, srv *emulator.Server, gh *ghAPI, inputs map[string]string, event string, o Options) secretRun {
+func runWithSecrets(t *testing.T, srv *moto.Server, gh *ghAPI, inputs map[string]string, event string, o Options) secretRun {
 	t.Helper()
 	dir := t.TempDir()
 	outPath, sumPath := filepath.Join(dir, "output"), filepath.Join(dir, "summary")
@@ -123,12 +123,12 @@ func TestSecretsNeverShown(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name  string
-		setup func(t *testing.T, srv *emulator.Server, w emulator.World, gh *ghAPI) map[string]string
+		setup func(t *testing.T, srv *moto.Server, w moto.World, gh *ghAPI) map[string]string
 		check func(t *testing.T, r secretRun)
 	}{
 		{
 			name: "promoted",
-			setup: func(t *testing.T, srv *emulator.Server, w emulator.World, gh *ghAPI) map[string]string {
+			setup: func(t *testing.T, srv *moto.Server, w moto.World, gh *ghAPI) map[string]string {
 				return map[string]string{"api-id": w.RESTAPIID, "stage": "prod"}
 			},
 			check: func(t *testing.T, r secretRun) {
@@ -139,7 +139,7 @@ func TestSecretsNeverShown(t *testing.T) {
 		},
 		{
 			name: "failed checks",
-			setup: func(t *testing.T, srv *emulator.Server, w emulator.World, gh *ghAPI) map[string]string {
+			setup: func(t *testing.T, srv *moto.Server, w moto.World, gh *ghAPI) map[string]string {
 				api, err := srv.CreateRESTStage(context.Background(), w.Function, "prod", "staging")
 				must(t, err)
 				must(t, srv.AllowAPIGateway(context.Background(), w.Function, "prod", api))
@@ -153,7 +153,7 @@ func TestSecretsNeverShown(t *testing.T) {
 		},
 		{
 			name: "bad input",
-			setup: func(t *testing.T, srv *emulator.Server, w emulator.World, gh *ghAPI) map[string]string {
+			setup: func(t *testing.T, srv *moto.Server, w moto.World, gh *ghAPI) map[string]string {
 				// The token pasted into another input must not be echoed.
 				return map[string]string{"traffic-weight": secretToken, "interval": "soon"}
 			},
@@ -173,7 +173,7 @@ func TestSecretsNeverShown(t *testing.T) {
 		},
 		{
 			name: "GitHub fails and echoes the token",
-			setup: func(t *testing.T, srv *emulator.Server, w emulator.World, gh *ghAPI) map[string]string {
+			setup: func(t *testing.T, srv *moto.Server, w moto.World, gh *ghAPI) map[string]string {
 				gh.fail, gh.echo = http.StatusUnauthorized, true
 				return map[string]string{"api-id": w.RESTAPIID, "stage": "prod"}
 			},

@@ -8,15 +8,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/lambda-promote/lambda-promote/internal/emulator"
 	"github.com/lambda-promote/lambda-promote/internal/gate"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
+	"github.com/lambda-promote/lambda-promote/internal/testenv/moto"
 )
 
 // TestMoto runs the gates against moto's server, one server for all subtests.
 func TestMoto(t *testing.T) {
 	t.Parallel()
-	s := emulator.StartT(t)
+	s := moto.StartT(t)
 	cfg := s.AWSConfig()
 	cw := gate.NewCloudWatch(cfg)
 	lc := lambda.NewFromConfig(cfg)

@@ -12,16 +12,16 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/lambda-promote/lambda-promote/internal/emulator"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
 	"github.com/lambda-promote/lambda-promote/internal/stage"
+	"github.com/lambda-promote/lambda-promote/internal/testenv/moto"
 )
 
 // TestMoto checks stages and permissions seeded on moto's server, one server
 // for all subtests.
 func TestMoto(t *testing.T) {
 	t.Parallel()
-	s := emulator.StartT(t)
+	s := moto.StartT(t)
 	ctx := t.Context()
 	cfg := s.AWSConfig()
 	clients := stage.Clients{REST: apigateway.NewFromConfig(cfg), HTTP: apigatewayv2.NewFromConfig(cfg)}

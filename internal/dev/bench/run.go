@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"github.com/lambda-promote/lambda-promote/internal/config"
-	"github.com/lambda-promote/lambda-promote/internal/emulator"
-	"github.com/lambda-promote/lambda-promote/internal/faultproxy"
-	"github.com/lambda-promote/lambda-promote/internal/runner"
+	"github.com/lambda-promote/lambda-promote/internal/testenv/faultproxy"
+	"github.com/lambda-promote/lambda-promote/internal/testenv/moto"
+	"github.com/lambda-promote/lambda-promote/internal/testenv/runner"
 )
 
 // runTimeout bounds one run of one way.
@@ -35,7 +35,7 @@ const (
 type way struct {
 	key   string // action, cli, floor
 	title string
-	world emulator.World // its own function, alias, stage and permission
+	world moto.World // its own function, alias, stage and permission
 	// command is the process of one run.
 	command func(ctx context.Context) *exec.Cmd
 
@@ -54,7 +54,7 @@ type sample struct {
 
 // bench is one run of `make bench`.
 type bench struct {
-	srv   *emulator.Server
+	srv   *moto.Server
 	proxy *faultproxy.Proxy
 	rec   *arrivals
 	tmp   string

@@ -1,6 +1,6 @@
 //go:build unix && !linux
 
-package emulator
+package moto
 
 import "syscall"
 

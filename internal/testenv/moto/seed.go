@@ -1,4 +1,4 @@
-package emulator
+package moto
 
 import (
 	"archive/zip"

@@ -4,7 +4,7 @@
 //
 // It is used by tests (StartT), by `make demo` and by benchmarks, so its
 // functions return errors instead of failing a test.
-package emulator
+package moto
 
 import (
 	"bytes"

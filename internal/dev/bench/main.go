@@ -33,8 +33,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/lambda-promote/lambda-promote/internal/emulator"
-	"github.com/lambda-promote/lambda-promote/internal/faultproxy"
+	"github.com/lambda-promote/lambda-promote/internal/testenv/faultproxy"
+	"github.com/lambda-promote/lambda-promote/internal/testenv/moto"
 )
 
 //go:embed peer-cli.sh
@@ -122,7 +122,7 @@ func realMain(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 
 	fmt.Fprintln(stdout, "==> starting moto and a recording proxy in front of it")
-	srv, err := emulator.Start(ctx)
+	srv, err := moto.Start(ctx)
 	if err != nil {
 		return err
 	}
@@ -201,7 +201,7 @@ func realMain(ctx context.Context, args []string, stdout io.Writer) error {
 // buildFloor builds floor/main.go the way the action is built.
 func buildFloor(ctx context.Context, dir string) (string, error) {
 	out := filepath.Join(dir, "floor")
-	if err := goBuild(ctx, out, "github.com/lambda-promote/lambda-promote/internal/bench/floor"); err != nil {
+	if err := goBuild(ctx, out, "github.com/lambda-promote/lambda-promote/internal/dev/bench/floor"); err != nil {
 		return "", fmt.Errorf("build the floor program: %w", err)
 	}
 	return out, nil

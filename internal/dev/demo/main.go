@@ -14,7 +14,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/lambda-promote/lambda-promote/internal/emulator"
+	"github.com/lambda-promote/lambda-promote/internal/testenv/moto"
 )
 
 func main() {
@@ -32,7 +32,7 @@ func run(ctx context.Context) error {
 	flag.Parse()
 
 	fmt.Println("==> starting moto (a local AWS emulator) on a free port")
-	srv, err := emulator.Start(ctx)
+	srv, err := moto.Start(ctx)
 	if err != nil {
 		return err
 	}

@@ -1,5 +1,5 @@
 //go:build !unix
 
-package emulator
+package moto
 
 func alive(int) bool { return false }

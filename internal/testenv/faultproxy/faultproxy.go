@@ -137,7 +137,7 @@ func (p *Proxy) AWSConfig(cfg aws.Config) aws.Config {
 	return cfg
 }
 
-// Env is env (such as emulator.Server.Env()) with AWS_ENDPOINT_URL pointing
+// Env is env (such as moto.Server.Env()) with AWS_ENDPOINT_URL pointing
 // at the proxy, for the built binary.
 func (p *Proxy) Env(env []string) []string {
 	out := make([]string, 0, len(env)+1)

@@ -281,7 +281,7 @@ func (r results) text() string {
 // markdown is results.md, for the README to include.
 func (r results) markdown() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "<!-- written by `make bench` (internal/bench); do not edit -->\n")
+	fmt.Fprintf(&b, "<!-- written by `make bench` (internal/dev/bench); do not edit -->\n")
 	fmt.Fprintf(&b, "### Benchmark: an all-at-once promotion against moto\n\n")
 	fmt.Fprintf(&b, "%s · `%s` · %d cores", r.Date, r.GoVersion, r.Cores)
 	if r.CPU != "" {

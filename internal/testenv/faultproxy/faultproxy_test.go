@@ -32,9 +32,9 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/lambda-promote/lambda-promote/internal/emulator"
-	"github.com/lambda-promote/lambda-promote/internal/faultproxy"
 	"github.com/lambda-promote/lambda-promote/internal/gate"
+	"github.com/lambda-promote/lambda-promote/internal/testenv/faultproxy"
+	"github.com/lambda-promote/lambda-promote/internal/testenv/moto"
 )
 
 // clients are SDK clients that call moto through a proxy.
@@ -49,7 +49,7 @@ type clients struct {
 
 // newClients makes clients of s through p; with attempts > 0 the SDK makes
 // at most that many attempts of a call, with 0 it keeps its default.
-func newClients(s *emulator.Server, p *faultproxy.Proxy, attempts int) clients {
+func newClients(s *moto.Server, p *faultproxy.Proxy, attempts int) clients {
 	cfg := p.AWSConfig(s.AWSConfig())
 	if attempts > 0 {
 		cfg.RetryMaxAttempts = attempts
@@ -109,11 +109,11 @@ func httpStatus(err error) int {
 // world seeds s with the Demo world of function fn, an HTTP API stage, an
 // alarm and a version 2 (published directly on moto).
 type world struct {
-	emulator.World
+	moto.World
 	rootResource string
 }
 
-func seed(t *testing.T, s *emulator.Server, fn string) world {
+func seed(t *testing.T, s *moto.Server, fn string) world {
 	t.Helper()
 	ctx := t.Context()
 	w, err := s.Demo(ctx, fn)
@@ -190,7 +190,7 @@ func callerIdentity(ctx context.Context, endpoint string, cfg aws.Config) (int, 
 // through the proxy and checks the proxy names it, passes it on and logs it.
 func TestOperations(t *testing.T) {
 	t.Parallel()
-	s := emulator.StartT(t)
+	s := moto.StartT(t)
 	w := seed(t, s, "orders")
 	p := faultproxy.NewT(t, s.URL)
 	c := newClients(s, p, 0)
@@ -300,7 +300,7 @@ func TestOperations(t *testing.T) {
 		{"UpdateStage", func(ctx context.Context) error {
 			_, err := c.rest.UpdateStage(ctx, &apigateway.UpdateStageInput{
 				RestApiId: aws.String(w.RESTAPIID), StageName: aws.String("prod"),
-				PatchOperations: []agtypes.PatchOperation{{Op: agtypes.OpReplace, Path: aws.String("/variables/" + emulator.StageVariable), Value: aws.String("prod")}},
+				PatchOperations: []agtypes.PatchOperation{{Op: agtypes.OpReplace, Path: aws.String("/variables/" + moto.StageVariable), Value: aws.String("prod")}},
 			})
 			return err
 		}, op("apigateway", "UpdateStage", true)},
@@ -406,7 +406,7 @@ func got0(s []seen) seen {
 // its own proxy in front of one moto.
 func TestFaults(t *testing.T) {
 	t.Parallel()
-	s := emulator.StartT(t)
+	s := moto.StartT(t)
 	w := seed(t, s, "orders")
 	fn := aws.String(w.Function)
 
@@ -751,7 +751,7 @@ func waitFor(t *testing.T, cond func() bool) {
 // take effect in moto while the client sees the fault.
 func TestAfterForward(t *testing.T) {
 	t.Parallel()
-	s := emulator.StartT(t)
+	s := moto.StartT(t)
 	w := seed(t, s, "orders")
 	p := faultproxy.NewT(t, s.URL)
 	c := newClients(s, p, 1)
@@ -815,7 +815,7 @@ func TestAfterForward(t *testing.T) {
 // reached moto, and that OnRequest runs at the point a test picks.
 func TestChanging(t *testing.T) {
 	t.Parallel()
-	s := emulator.StartT(t)
+	s := moto.StartT(t)
 	w := seed(t, s, "orders")
 	p := faultproxy.NewT(t, s.URL)
 	c := newClients(s, p, 1)
@@ -888,7 +888,7 @@ func TestChanging(t *testing.T) {
 	}
 	if _, err := c.rest.UpdateStage(ctx, &apigateway.UpdateStageInput{
 		RestApiId: aws.String(w.RESTAPIID), StageName: aws.String("prod"),
-		PatchOperations: []agtypes.PatchOperation{{Op: agtypes.OpReplace, Path: aws.String("/variables/" + emulator.StageVariable), Value: aws.String("prod")}},
+		PatchOperations: []agtypes.PatchOperation{{Op: agtypes.OpReplace, Path: aws.String("/variables/" + moto.StageVariable), Value: aws.String("prod")}},
 	}); err != nil {
 		t.Fatal(err)
 	}
