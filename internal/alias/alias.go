@@ -16,10 +16,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/lambda-promote/lambda-promote/internal/lambdaarn"
+	"github.com/lambda-promote/lambda-promote/internal/percent"
 )
 
 // Latest is Lambda's name for the unpublished version.
-const Latest = "$LATEST"
+const Latest = lambdaarn.Latest
 
 // API is the part of the Lambda client this package calls.
 type API interface {
@@ -82,12 +85,11 @@ func functionFrom(c *lambda.GetFunctionConfigurationOutput) Function {
 
 // Unqualified strips a version or alias qualifier from a function ARN.
 func Unqualified(arn string) string {
-	// arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]
-	parts := strings.Split(arn, ":")
-	if len(parts) == 8 {
-		return strings.Join(parts[:7], ":")
+	fn, _, err := lambdaarn.Parse(arn)
+	if err != nil {
+		return arn
 	}
-	return arn
+	return fn.String()
 }
 
 // GetFunction reads one version of the function ("" or "$LATEST" for the
@@ -181,14 +183,14 @@ func deadLetter(d *types.DeadLetterConfig) string {
 type State struct {
 	Name        string
 	ARN         string
-	Version     string             // primary version
-	Weights     map[string]float64 // additional versions and their share, 0–1
+	Version     string                     // primary version
+	Weights     map[string]percent.Percent // additional versions and their share
 	RevisionID  string
 	Description string
 }
 
 // Split reports whether traffic is shared between two versions.
-func (s State) Split() (version string, weight float64, ok bool) {
+func (s State) Split() (version string, weight percent.Percent, ok bool) {
 	for v, w := range s.Weights {
 		if w > 0 {
 			return v, w, true
@@ -205,13 +207,13 @@ func (s State) Same(o State) bool {
 	if s.Version != o.Version {
 		return false
 	}
-	return maps.EqualFunc(nonZero(s.Weights), nonZero(o.Weights), func(a, b float64) bool {
-		return abs(a-b) < 1e-9
+	return maps.EqualFunc(nonZero(s.Weights), nonZero(o.Weights), func(a, b percent.Percent) bool {
+		return a.Number() == b.Number()
 	})
 }
 
-func nonZero(m map[string]float64) map[string]float64 {
-	out := map[string]float64{}
+func nonZero(m map[string]percent.Percent) map[string]percent.Percent {
+	out := map[string]percent.Percent{}
 	for k, v := range m {
 		if v > 0 {
 			out[k] = v
@@ -220,18 +222,11 @@ func nonZero(m map[string]float64) map[string]float64 {
 	return out
 }
 
-func abs(f float64) float64 {
-	if f < 0 {
-		return -f
-	}
-	return f
-}
-
 // String says where the alias points, for logs and messages:
 // "4", "3 with 10% on 4".
 func (s State) String() string {
 	if v, w, ok := s.Split(); ok {
-		return fmt.Sprintf("%s with %s%% on %s", s.Version, strconv.FormatFloat(w*100, 'f', -1, 64), v)
+		return fmt.Sprintf("%s with %s on %s", s.Version, w, v)
 	}
 	return s.Version
 }
@@ -243,10 +238,13 @@ func stateFrom(arn, name, version, rev, desc *string, rc *types.AliasRoutingConf
 		Version:     aws.ToString(version),
 		RevisionID:  aws.ToString(rev),
 		Description: aws.ToString(desc),
-		Weights:     map[string]float64{},
+		Weights:     map[string]percent.Percent{},
 	}
 	if rc != nil {
-		maps.Copy(s.Weights, rc.AdditionalVersionWeights)
+		// Lambda's routing weights are fractions, 0–1.
+		for v, w := range rc.AdditionalVersionWeights {
+			s.Weights[v] = percent.FromFraction(w)
+		}
 	}
 	return s
 }
@@ -284,18 +282,18 @@ var ErrMoved = errors.New("the alias was changed by someone else since it was re
 
 // Route is where an alias should send traffic.
 type Route struct {
-	Version string  // primary version
-	Extra   string  // additional version, "" for none
-	Weight  float64 // share of Extra, 0–1
+	Version string          // primary version
+	Extra   string          // additional version, "" for none
+	Weight  percent.Percent // share of Extra
 }
 
 // Move points the alias at r, on the condition that it is still at the
 // revision `from` was read at. Weights are always written, so moving to a
 // route with no Extra clears any earlier split.
 func Move(ctx context.Context, c API, function string, from State, r Route, description string) (State, error) {
-	weights := map[string]float64{}
+	weights := map[string]float64{} // Lambda takes fractions, 0–1
 	if r.Extra != "" && r.Weight > 0 {
-		weights[r.Extra] = r.Weight
+		weights[r.Extra] = r.Weight.Fraction()
 	}
 	in := &lambda.UpdateAliasInput{
 		FunctionName:    aws.String(function),
@@ -321,7 +319,7 @@ func Move(ctx context.Context, c API, function string, from State, r Route, desc
 // String says where the route sends traffic.
 func (r Route) String() string {
 	if r.Extra != "" && r.Weight > 0 {
-		return fmt.Sprintf("%s with %s%% on %s", r.Version, strconv.FormatFloat(r.Weight*100, 'f', -1, 64), r.Extra)
+		return fmt.Sprintf("%s with %s on %s", r.Version, r.Weight, r.Extra)
 	}
 	return r.Version
 }

@@ -205,7 +205,7 @@ func finish(ctx context.Context, log *logger, e Env, inActions bool, cfg config.
 	if len(errs) > 0 {
 		return &reportedError{err: errors.Join(errs...)}
 	}
-	log.infof("%s: %s (version %s, %s%% of traffic)", res.Alias, res.Status, res.Version, report.Weight(res.TrafficWeight))
+	log.infof("%s: %s (version %s, %s%% of traffic)", res.Alias, res.Status, res.Version, res.TrafficWeight.Number())
 	return nil
 }
 

@@ -3,7 +3,11 @@
 // turns them into a Config.
 package config
 
-import "time"
+import (
+	"time"
+
+	"github.com/lambda-promote/lambda-promote/internal/percent"
+)
 
 // Version values with a meaning of their own.
 const (
@@ -24,13 +28,13 @@ type Config struct {
 	Description  string // description for a published version; "" means the default
 
 	// Traffic shifting.
-	Strategy      string        // StrategyAllAtOnce or a CodeDeploy name without the "CodeDeployDefault.Lambda" prefix
-	Steps         []float64     // custom schedule, percent on the new version, ascending, last one 100; nil when not set
-	Interval      time.Duration // time between custom steps
-	TrafficWeight *float64      // percent 0–100 to hold at; nil when not set
-	Alarms        []string      // CloudWatch alarm names
-	MaxErrorRate  *float64      // fraction (0.02 for "2%"); nil when not set
-	SmokePayload  []byte        // valid JSON; nil when not set
+	Strategy      string            // StrategyAllAtOnce or a CodeDeploy name without the "CodeDeployDefault.Lambda" prefix
+	Steps         []percent.Percent // custom schedule on the new version, ascending, last one 100; nil when not set
+	Interval      time.Duration     // time between custom steps
+	TrafficWeight *percent.Percent  // weight to hold at; nil when not set
+	Alarms        []string          // CloudWatch alarm names
+	MaxErrorRate  *percent.Percent  // nil when not set
+	SmokePayload  []byte            // valid JSON; nil when not set
 	Rollback      bool
 
 	// API Gateway stage check.

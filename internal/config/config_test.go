@@ -16,11 +16,13 @@ import (
 	"unicode"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/lambda-promote/lambda-promote/internal/percent"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-func ptr(f float64) *float64 { return &f }
+func ptr(f percent.Percent) *percent.Percent { return &f }
 
 // defaults is the Config of the two required inputs and nothing else.
 func defaults() Config {
@@ -128,10 +130,10 @@ func TestValid(t *testing.T) {
 		{"AllAtOnce", map[string]string{"strategy": "AllAtOnce"}, func(c *Config) {}},
 		{"AllAtOnce with prefix", map[string]string{"strategy": "CodeDeployDefault.LambdaAllAtOnce"}, func(c *Config) {}},
 		{"steps and interval", map[string]string{"steps": "10, 50 ,100", "interval": "30s"}, func(c *Config) {
-			c.Steps = []float64{10, 50, 100}
+			c.Steps = []percent.Percent{10, 50, 100}
 			c.Interval = 30 * time.Second
 		}},
-		{"steps with all-at-once", map[string]string{"steps": "10,100", "strategy": "all-at-once"}, func(c *Config) { c.Steps = []float64{10, 100} }},
+		{"steps with all-at-once", map[string]string{"steps": "10,100", "strategy": "all-at-once"}, func(c *Config) { c.Steps = []percent.Percent{10, 100} }},
 		{"default interval without steps", map[string]string{"interval": "60s"}, func(c *Config) {}},
 		{"traffic-weight percent", map[string]string{"traffic-weight": "10%"}, func(c *Config) { c.TrafficWeight = ptr(10) }},
 		{"traffic-weight half", map[string]string{"traffic-weight": "0.5"}, func(c *Config) { c.TrafficWeight = ptr(0.5) }},
@@ -139,7 +141,7 @@ func TestValid(t *testing.T) {
 		{"traffic-weight 100", map[string]string{"traffic-weight": "100"}, func(c *Config) { c.TrafficWeight = ptr(100) }},
 		{"gates", map[string]string{"alarms": "api-5xx, api-latency\napi-5xx\n\n", "max-error-rate": "2%", "smoke-test-payload": `{"path": "/health"}`}, func(c *Config) {
 			c.Alarms = []string{"api-5xx", "api-latency"}
-			c.MaxErrorRate = ptr(0.02)
+			c.MaxErrorRate = ptr(2)
 			c.SmokePayload = []byte(`{"path": "/health"}`)
 		}},
 		{"rollback", map[string]string{"rollback": "TRUE", "strategy": "all-at-once", "version": "publish"}, func(c *Config) { c.Rollback = true }},

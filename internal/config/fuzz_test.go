@@ -85,7 +85,7 @@ func checkInvariants(t *testing.T, raw map[string]string, c Config) {
 	if c.Interval <= 0 {
 		t.Fatalf("interval %v", c.Interval)
 	}
-	if w := c.TrafficWeight; w != nil && (math.IsNaN(*w) || *w < 0 || *w > 100 || c.Strategy != StrategyAllAtOnce) {
+	if w := c.TrafficWeight; w != nil && (math.IsNaN(float64(*w)) || *w < 0 || *w > 100 || c.Strategy != StrategyAllAtOnce) {
 		t.Fatalf("accepted traffic-weight %v with strategy %q", *w, c.Strategy)
 	}
 	weighted := c.Steps != nil || c.TrafficWeight != nil || c.Strategy != StrategyAllAtOnce
@@ -95,7 +95,7 @@ func checkInvariants(t *testing.T, raw map[string]string, c Config) {
 	if c.Rollback && (weighted || c.Version != VersionPublish || c.SourceAlias != "") {
 		t.Fatalf("accepted rollback with %+v", c)
 	}
-	if r := c.MaxErrorRate; r != nil && (math.IsNaN(*r) || *r < 0 || *r > 1) {
+	if r := c.MaxErrorRate; r != nil && (math.IsNaN(float64(*r)) || *r < 0 || *r > 100) {
 		t.Fatalf("max-error-rate %v", *r)
 	}
 	if c.SmokePayload != nil && !json.Valid(c.SmokePayload) {

@@ -38,18 +38,15 @@ func (c Config) Redacted() map[string]string {
 	if len(c.Steps) > 0 {
 		parts := make([]string, len(c.Steps))
 		for i, s := range c.Steps {
-			parts[i] = strconv.FormatFloat(s, 'f', -1, 64)
+			parts[i] = s.Number()
 		}
 		m[InSteps] = strings.Join(parts, ",")
 	}
 	if c.TrafficWeight != nil {
-		m[InTrafficWeight] = rollout.FormatWeight(*c.TrafficWeight)
+		m[InTrafficWeight] = c.TrafficWeight.String()
 	}
 	if c.MaxErrorRate != nil {
-		// Twelve significant digits drop the noise of fraction × 100
-		// (0.07 × 100 = 7.000000000000001).
-		pct, _ := strconv.ParseFloat(strconv.FormatFloat(*c.MaxErrorRate*100, 'g', 12, 64), 64)
-		m[InMaxErrorRate] = rollout.FormatWeight(pct)
+		m[InMaxErrorRate] = c.MaxErrorRate.String()
 	}
 	if c.GitHubToken != "" {
 		m[InGitHubToken] = "***"

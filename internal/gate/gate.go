@@ -19,6 +19,7 @@ import (
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
+	"github.com/lambda-promote/lambda-promote/internal/percent"
 )
 
 // Gate names other than alarm names.
@@ -89,7 +90,7 @@ func CheckAlarms(ctx context.Context, c Alarms, names []string) ([]outcome.Gate,
 			missing = append(missing, name)
 			continue
 		}
-		g := outcome.Gate{Name: name, OK: st.value != cwtypes.StateValueAlarm, Detail: string(st.value)}
+		g := outcome.Gate{Kind: outcome.GateAlarm, Name: name, OK: st.value != cwtypes.StateValueAlarm, Detail: string(st.value)}
 		switch st.value {
 		case cwtypes.StateValueAlarm:
 			if st.reason != "" {
@@ -180,24 +181,24 @@ func ErrorRate(ctx context.Context, c Metrics, fn, alias, version string, since,
 	}
 }
 
-// RateGate judges an error rate: errors/invocations above max (a fraction,
-// 0.02 for 2%) fails. With no invocations there is nothing to judge and the
-// gate passes.
-func RateGate(errors, invocations, max float64) outcome.Gate {
-	g := outcome.Gate{Name: NameErrorRate}
+// RateGate judges an error rate: errors/invocations above max fails. With no
+// invocations there is nothing to judge and the gate passes.
+func RateGate(errors, invocations float64, max percent.Percent) outcome.Gate {
+	g := outcome.Gate{Kind: outcome.GateErrorRate, Name: NameErrorRate, Errors: errors, Invocations: invocations, Max: max}
 	if invocations <= 0 || math.IsNaN(invocations) {
 		g.OK = true
+		g.Invocations = 0
 		g.Detail = "no invocations yet"
 		return g
 	}
-	rate := errors / invocations
-	g.OK = rate <= max
+	g.Rate = percent.Of(errors, invocations)
+	g.OK = g.Rate <= max
 	op := "≤"
 	if !g.OK {
 		op = ">"
 	}
-	g.Detail = fmt.Sprintf("%s / %s = %.2f%% %s %.2f%%",
-		count(errors, "error"), count(invocations, "invocation"), rate*100, op, max*100)
+	g.Detail = fmt.Sprintf("%s / %s = %s %s %s",
+		count(errors, "error"), count(invocations, "invocation"), g.Rate.Fixed(), op, max.Fixed())
 	return g
 }
 
@@ -220,7 +221,7 @@ const maxDetail = 500
 // function error, a status other than 2xx, or a failed call fails the gate;
 // the Detail quotes the response (at most 500 bytes, printable characters).
 func Smoke(ctx context.Context, c Invoker, fn, version string, payload []byte) outcome.Gate {
-	g := outcome.Gate{Name: NameSmoke}
+	g := outcome.Gate{Kind: outcome.GateSmoke, Name: NameSmoke}
 	out, err := c.Invoke(ctx, &lambda.InvokeInput{
 		FunctionName:   aws.String(fn),
 		Qualifier:      aws.String(version),

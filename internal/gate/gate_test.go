@@ -16,23 +16,28 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
+	"github.com/lambda-promote/lambda-promote/internal/percent"
 )
 
 func TestRateGate(t *testing.T) {
 	t.Parallel()
+	rate := func(ok bool, errs, inv float64, r, max percent.Percent, detail string) outcome.Gate {
+		return outcome.Gate{Kind: outcome.GateErrorRate, Name: "error rate", OK: ok, Detail: detail, Errors: errs, Invocations: inv, Rate: r, Max: max}
+	}
 	tests := []struct {
-		name                     string
-		errors, invocations, max float64
-		want                     outcome.Gate
+		name                string
+		errors, invocations float64
+		max                 percent.Percent
+		want                outcome.Gate
 	}{
-		{"no invocations", 0, 0, 0.02, outcome.Gate{Name: "error rate", OK: true, Detail: "no invocations yet"}},
-		{"errors without invocations", 3, 0, 0.02, outcome.Gate{Name: "error rate", OK: true, Detail: "no invocations yet"}},
-		{"above", 3, 100, 0.02, outcome.Gate{Name: "error rate", Detail: "3 errors / 100 invocations = 3.00% > 2.00%"}},
-		{"at the limit", 2, 100, 0.02, outcome.Gate{Name: "error rate", OK: true, Detail: "2 errors / 100 invocations = 2.00% ≤ 2.00%"}},
-		{"below", 1, 1000, 0.02, outcome.Gate{Name: "error rate", OK: true, Detail: "1 error / 1000 invocations = 0.10% ≤ 2.00%"}},
-		{"zero max, one error", 1, 1, 0, outcome.Gate{Name: "error rate", Detail: "1 error / 1 invocation = 100.00% > 0.00%"}},
-		{"zero max, no errors", 0, 50, 0, outcome.Gate{Name: "error rate", OK: true, Detail: "0 errors / 50 invocations = 0.00% ≤ 0.00%"}},
-		{"half a percent", 1, 100, 0.005, outcome.Gate{Name: "error rate", Detail: "1 error / 100 invocations = 1.00% > 0.50%"}},
+		{"no invocations", 0, 0, 2, rate(true, 0, 0, 0, 2, "no invocations yet")},
+		{"errors without invocations", 3, 0, 2, rate(true, 3, 0, 0, 2, "no invocations yet")},
+		{"above", 3, 100, 2, rate(false, 3, 100, 3, 2, "3 errors / 100 invocations = 3.00% > 2.00%")},
+		{"at the limit", 2, 100, 2, rate(true, 2, 100, 2, 2, "2 errors / 100 invocations = 2.00% ≤ 2.00%")},
+		{"below", 1, 1000, 2, rate(true, 1, 1000, 0.1, 2, "1 error / 1000 invocations = 0.10% ≤ 2.00%")},
+		{"zero max, one error", 1, 1, 0, rate(false, 1, 1, 100, 0, "1 error / 1 invocation = 100.00% > 0.00%")},
+		{"zero max, no errors", 0, 50, 0, rate(true, 0, 50, 0, 0, "0 errors / 50 invocations = 0.00% ≤ 0.00%")},
+		{"half a percent", 1, 100, 0.5, rate(false, 1, 100, 1, 0.5, "1 error / 100 invocations = 1.00% > 0.50%")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -63,28 +68,28 @@ func TestSmokeFake(t *testing.T) {
 		{
 			name: "ok",
 			out:  &lambda.InvokeOutput{StatusCode: 200, Payload: []byte(`{}`)},
-			want: outcome.Gate{Name: "smoke test", OK: true, Detail: "fn:7 answered with status 200"},
+			want: outcome.Gate{Kind: outcome.GateSmoke, Name: "smoke test", OK: true, Detail: "fn:7 answered with status 200"},
 		},
 		{
 			name: "function error",
 			out: &lambda.InvokeOutput{StatusCode: 200, FunctionError: aws.String("Unhandled"),
 				Payload: []byte("{\"errorMessage\":\"boom\",\n\"errorType\":\"KeyError\x1b[31m\"}")},
-			want: outcome.Gate{Name: "smoke test", Detail: `fn:7 returned a function error (Unhandled): {"errorMessage":"boom", "errorType":"KeyError` + "\uFFFD" + `[31m"}`},
+			want: outcome.Gate{Kind: outcome.GateSmoke, Name: "smoke test", Detail: `fn:7 returned a function error (Unhandled): {"errorMessage":"boom", "errorType":"KeyError` + "\uFFFD" + `[31m"}`},
 		},
 		{
 			name: "function error truncated",
 			out:  &lambda.InvokeOutput{StatusCode: 200, FunctionError: aws.String("Unhandled"), Payload: []byte(long)},
-			want: outcome.Gate{Name: "smoke test", Detail: "fn:7 returned a function error (Unhandled): " + long[:500] + "…"},
+			want: outcome.Gate{Kind: outcome.GateSmoke, Name: "smoke test", Detail: "fn:7 returned a function error (Unhandled): " + long[:500] + "…"},
 		},
 		{
 			name: "status",
 			out:  &lambda.InvokeOutput{StatusCode: 500, Payload: []byte("oops")},
-			want: outcome.Gate{Name: "smoke test", Detail: "fn:7 answered with status 500: oops"},
+			want: outcome.Gate{Kind: outcome.GateSmoke, Name: "smoke test", Detail: "fn:7 answered with status 500: oops"},
 		},
 		{
 			name: "call fails",
 			err:  errors.New("throttled"),
-			want: outcome.Gate{Name: "smoke test", Detail: "invoke fn:7: throttled"},
+			want: outcome.Gate{Kind: outcome.GateSmoke, Name: "smoke test", Detail: "invoke fn:7: throttled"},
 		},
 	}
 	for _, tt := range tests {
@@ -185,8 +190,8 @@ func TestCheckAlarmsComposite(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []outcome.Gate{
-		{Name: "service", Detail: "ALARM: latency in ALARM"},
-		{Name: "latency", OK: true, Detail: "OK"},
+		{Kind: outcome.GateAlarm, Name: "service", Detail: "ALARM: latency in ALARM"},
+		{Kind: outcome.GateAlarm, Name: "latency", OK: true, Detail: "OK"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("CheckAlarms() (-want +got):\n%s", diff)

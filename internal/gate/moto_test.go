@@ -10,6 +10,7 @@ import (
 
 	"github.com/lambda-promote/lambda-promote/internal/gate"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
+	"github.com/lambda-promote/lambda-promote/internal/percent"
 	"github.com/lambda-promote/lambda-promote/internal/testenv/moto"
 )
 
@@ -48,22 +49,22 @@ func TestMoto(t *testing.T) {
 				name:   "ok and insufficient data",
 				alarms: []string{"ok-alarm", "new"},
 				want: []outcome.Gate{
-					{Name: "ok-alarm", OK: true, Detail: "OK"},
-					{Name: "new", OK: true, Detail: "INSUFFICIENT_DATA (counts as OK: no data to judge yet)"},
+					{Kind: outcome.GateAlarm, Name: "ok-alarm", OK: true, Detail: "OK"},
+					{Kind: outcome.GateAlarm, Name: "new", OK: true, Detail: "INSUFFICIENT_DATA (counts as OK: no data to judge yet)"},
 				},
 			},
 			{
 				name:   "alarm",
 				alarms: []string{"ok-alarm", "firing"},
 				want: []outcome.Gate{
-					{Name: "ok-alarm", OK: true, Detail: "OK"},
-					{Name: "firing", Detail: "ALARM: set by the emulator"},
+					{Kind: outcome.GateAlarm, Name: "ok-alarm", OK: true, Detail: "OK"},
+					{Kind: outcome.GateAlarm, Name: "firing", Detail: "ALARM: set by the emulator"},
 				},
 			},
 			{
 				name:    "missing",
 				alarms:  []string{"nope", "ok-alarm", "gone"},
-				want:    []outcome.Gate{{Name: "ok-alarm", OK: true, Detail: "OK"}},
+				want:    []outcome.Gate{{Kind: outcome.GateAlarm, Name: "ok-alarm", OK: true, Detail: "OK"}},
 				missing: []string{"nope", "gone"},
 			},
 			{
@@ -117,8 +118,8 @@ func TestMoto(t *testing.T) {
 		if errs != 4 || invs != 150 {
 			t.Errorf("ErrorRate() = %v errors, %v invocations, want 4, 150", errs, invs)
 		}
-		want := outcome.Gate{Name: "error rate", Detail: "4 errors / 150 invocations = 2.67% > 2.00%"}
-		if diff := cmp.Diff(want, gate.RateGate(errs, invs, 0.02)); diff != "" {
+		want := outcome.Gate{Kind: outcome.GateErrorRate, Name: "error rate", Detail: "4 errors / 150 invocations = 2.67% > 2.00%", Errors: 4, Invocations: 150, Rate: percent.Of(4, 150), Max: 2}
+		if diff := cmp.Diff(want, gate.RateGate(errs, invs, 2)); diff != "" {
 			t.Errorf("RateGate() (-want +got):\n%s", diff)
 		}
 
@@ -131,7 +132,7 @@ func TestMoto(t *testing.T) {
 	t.Run("smoke", func(t *testing.T) {
 		t.Parallel()
 		got := gate.Smoke(ctx, lc, w.Function, w.Version, []byte(`{"ping":1}`))
-		want := outcome.Gate{Name: "smoke test", OK: true, Detail: "orders:1 answered with status 200"}
+		want := outcome.Gate{Kind: outcome.GateSmoke, Name: "smoke test", OK: true, Detail: "orders:1 answered with status 200"}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("Smoke() (-want +got):\n%s", diff)
 		}

@@ -217,7 +217,7 @@ func description(r outcome.Result) string {
 	case outcome.Promoted:
 		s = fmt.Sprintf("%s → %s promoted", name, to)
 	case outcome.Canary:
-		s = fmt.Sprintf("%s canary: %s%% on %s", name, report.Weight(r.TrafficWeight), to)
+		s = fmt.Sprintf("%s canary: %s%% on %s", name, r.TrafficWeight.Number(), to)
 	case outcome.Unchanged:
 		s = fmt.Sprintf("%s already on %s", name, r.Version)
 	case outcome.RolledBack:

@@ -3,7 +3,11 @@
 // fills it; the report and notify packages render and post it.
 package outcome
 
-import "time"
+import (
+	"time"
+
+	"github.com/lambda-promote/lambda-promote/internal/percent"
+)
 
 // Status is how a run ended. It is the value of the `status` output.
 type Status string
@@ -41,19 +45,36 @@ type Check struct {
 	Fix    string // a command that fixes a failed check; empty when OK
 }
 
+// GateKind says what a gate reads.
+type GateKind string
+
+// The kinds of gate.
+const (
+	GateAlarm     GateKind = "alarm"      // a CloudWatch alarm; Name is the alarm's name
+	GateErrorRate GateKind = "error rate" // the new version's Errors / Invocations
+	GateSmoke     GateKind = "smoke test" // one invocation of the new version
+)
+
 // Gate is one reading of a health gate during a rollout.
 type Gate struct {
+	Kind   GateKind
 	Name   string // alarm name, "error rate", "smoke test"
 	OK     bool
 	Detail string // e.g. "OK", "ALARM", "3 errors / 100 invocations = 3.00% > 2.00%"
+
+	// The numbers of an error-rate reading; zero for other gates.
+	Errors      float64
+	Invocations float64
+	Rate        percent.Percent // Errors / Invocations; 0 with no invocations
+	Max         percent.Percent // the max-error-rate input
 }
 
 // Event is one row of the traffic timeline.
 type Event struct {
 	At     time.Time
-	Weight float64 // percent of traffic on the new version after this event, 0–100
-	Note   string  // e.g. "shifted", "rolled back: alarm api-5xx in ALARM"
-	Gates  []Gate  // gate readings taken for this event
+	Weight percent.Percent // traffic on the new version after this event
+	Note   string          // e.g. "shifted", "rolled back: alarm api-5xx in ALARM"
+	Gates  []Gate          // gate readings taken for this event
 }
 
 // Result is everything a run reports.
@@ -63,13 +84,13 @@ type Result struct {
 	Region          string
 	Alias           string
 	AliasARN        string
-	Version         string  // the version the alias serves at the end (the `version` output)
-	PreviousVersion string  // what the alias served before this run ("" when it was created)
-	NewVersion      string  // the version this run promoted or tried to promote
-	Status          Status  // how the run ended
-	TrafficWeight   float64 // percent on the new version at the end, 0–100
-	Strategy        string  // e.g. "all-at-once", "Canary10Percent5Minutes", "steps 10,50,100 every 1m"
-	StageURL        string  // invoke URL of the checked stage, when api-id was given
+	Version         string          // the version the alias serves at the end (the `version` output)
+	PreviousVersion string          // what the alias served before this run ("" when it was created)
+	NewVersion      string          // the version this run promoted or tried to promote
+	Status          Status          // how the run ended
+	TrafficWeight   percent.Percent // traffic on the new version at the end
+	Strategy        string          // e.g. "all-at-once", "Canary10Percent5Minutes", "steps 10,50,100 every 1m"
+	StageURL        string          // invoke URL of the checked stage, when api-id was given
 	APIID           string
 	Stage           string
 	AliasCreated    bool     // the alias did not exist and this run created it

@@ -8,6 +8,7 @@ import (
 	"github.com/lambda-promote/lambda-promote/internal/alias"
 	"github.com/lambda-promote/lambda-promote/internal/config"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
+	"github.com/lambda-promote/lambda-promote/internal/percent"
 	"github.com/lambda-promote/lambda-promote/internal/rollout"
 )
 
@@ -35,7 +36,7 @@ func (r *run) decide(ctx context.Context, f facts) error {
 	switch {
 	case r.cfg.SourceAlias != "":
 		if v, w, ok := f.src.Split(); ok {
-			errs = append(errs, fmt.Errorf("input \"source-alias\": alias %s splits traffic (%s%% on %s), so it serves no single version; finalize or roll back that canary first", r.cfg.SourceAlias, pct(w*100), v))
+			errs = append(errs, fmt.Errorf("input \"source-alias\": alias %s splits traffic (%s%% on %s), so it serves no single version; finalize or roll back that canary first", r.cfg.SourceAlias, w.Number(), v))
 		}
 		r.target = alias.Function{Name: f.fn.Name, ARN: f.fn.ARN, Version: f.src.Version}
 	case isNumber(r.cfg.Version):
@@ -52,7 +53,7 @@ func (r *run) decide(ctx context.Context, f facts) error {
 	if extra, w, ok := f.cur.Split(); ok {
 		switch {
 		case r.target.Version != "" && r.target.Version != extra:
-			errs = append(errs, fmt.Errorf("alias %s has a canary of version %s in progress at %s%%; finalize it (traffic-weight: 100) or undo it (rollback: true) before promoting version %s", r.cfg.Alias, extra, pct(w*100), r.target.Version))
+			errs = append(errs, fmt.Errorf("alias %s has a canary of version %s in progress at %s%%; finalize it (traffic-weight: 100) or undo it (rollback: true) before promoting version %s", r.cfg.Alias, extra, w.Number(), r.target.Version))
 		case r.target.Version == "" && !r.cfg.Rollback:
 			// Publishing would make a version other than the canary's when
 			// the code differs: refuse before publishing anything.
@@ -125,7 +126,7 @@ func (r *run) weightedRules(ctx context.Context, f facts) error {
 
 // sameCodeAsCanary fails when $LATEST's code differs from the code of the
 // canary version in progress, which publishing could then not hand back.
-func (r *run) sameCodeAsCanary(ctx context.Context, f facts, extra string, w float64) error {
+func (r *run) sameCodeAsCanary(ctx context.Context, f facts, extra string, w percent.Percent) error {
 	canary, err := alias.GetFunction(ctx, r.d.Lambda, f.fn.ARN, extra)
 	if err != nil {
 		return fmt.Errorf("read the canary version %s: %w", extra, err)
@@ -133,7 +134,7 @@ func (r *run) sameCodeAsCanary(ctx context.Context, f facts, extra string, w flo
 	if canary.CodeSHA == f.fn.CodeSHA {
 		return nil
 	}
-	return fmt.Errorf("alias %s has a canary of version %s in progress at %s%%, and $LATEST holds other code, so publishing would make a new version; finalize the canary (version: %s, traffic-weight: 100) or undo it (rollback: true) first", r.cfg.Alias, extra, pct(w*100), extra)
+	return fmt.Errorf("alias %s has a canary of version %s in progress at %s%%, and $LATEST holds other code, so publishing would make a new version; finalize the canary (version: %s, traffic-weight: 100) or undo it (rollback: true) first", r.cfg.Alias, extra, w.Number(), extra)
 }
 
 // checkWeighted reads the stable version and checks it and next against
@@ -154,17 +155,17 @@ func (r *run) existing(f facts) string {
 }
 
 // weightNow is the share of traffic on version, in percent.
-func (r *run) weightNow(s alias.State, version string) float64 {
+func (r *run) weightNow(s alias.State, version string) percent.Percent {
 	if version == "" {
 		return 0
 	}
 	if s.Version == version {
 		if _, w, ok := s.Split(); ok {
-			return 100 - w*100
+			return 100 - w
 		}
 		return 100
 	}
-	return s.Weights[version] * 100
+	return s.Weights[version]
 }
 
 // describePlan says in plain lines what a run would do.

@@ -16,6 +16,7 @@ import (
 	"github.com/lambda-promote/lambda-promote/internal/alias"
 	"github.com/lambda-promote/lambda-promote/internal/config"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
+	"github.com/lambda-promote/lambda-promote/internal/percent"
 	"github.com/lambda-promote/lambda-promote/internal/rollout"
 )
 
@@ -212,7 +213,7 @@ func (r *run) end(ctx context.Context, err error) {
 
 func (r *run) describe(s alias.State) string {
 	if v, w, ok := s.Split(); ok {
-		return fmt.Sprintf("%s serves %s with %s%% of traffic on %s", r.cfg.Alias, s.Version, pct(w*100), v)
+		return fmt.Sprintf("%s serves %s with %s%% of traffic on %s", r.cfg.Alias, s.Version, w.Number(), v)
 	}
 	return fmt.Sprintf("%s serves %s with no weights", r.cfg.Alias, s.Version)
 }
@@ -229,7 +230,7 @@ func nameOf(fn string) string {
 func pct(p float64) string { return strconv.FormatFloat(p, 'f', -1, 64) }
 
 // event appends a row to the timeline.
-func (r *run) event(weight float64, note string, gates []outcome.Gate) {
+func (r *run) event(weight percent.Percent, note string, gates []outcome.Gate) {
 	r.res.Timeline = append(r.res.Timeline, outcome.Event{At: r.d.Clock.Now(), Weight: weight, Note: note, Gates: gates})
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/lambda-promote/lambda-promote/internal/config"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
+	"github.com/lambda-promote/lambda-promote/internal/percent"
 )
 
 var t0 = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
@@ -21,7 +22,7 @@ func base() config.Config {
 	return config.Config{FunctionName: "api", Alias: "prod", Version: config.VersionPublish, Strategy: config.StrategyAllAtOnce, Interval: time.Minute, StageVariable: "lambdaAlias", CheckPermission: true}
 }
 
-func ptr(f float64) *float64 { return &f }
+func ptr(f percent.Percent) *percent.Percent { return &f }
 
 // world is a fake Lambda and gates for one test.
 type world struct {
@@ -264,7 +265,7 @@ func TestWeightedRules(t *testing.T) {
 			f.newCode()
 			tc.setup(f)
 			cfg := base()
-			cfg.Steps, cfg.Interval = []float64{10, 50, 100}, time.Minute
+			cfg.Steps, cfg.Interval = []percent.Percent{10, 50, 100}, time.Minute
 			res := Process(context.Background(), cfg, (&world{lambda: f}).deps())
 			if res.Status != outcome.Failed || !strings.Contains(res.Error, tc.want) {
 				t.Fatalf("status %s, error %q; want failed with %q", res.Status, res.Error, tc.want)
@@ -284,7 +285,7 @@ func gradualFake() *fakeLambda {
 
 func stepsCfg() config.Config {
 	cfg := base()
-	cfg.Steps, cfg.Interval = []float64{10, 50, 100}, time.Minute
+	cfg.Steps, cfg.Interval = []percent.Percent{10, 50, 100}, time.Minute
 	cfg.Alarms = []string{"api-5xx"}
 	return cfg
 }
@@ -306,11 +307,11 @@ func TestRolloutAllStepsPass(t *testing.T) {
 	if diff := cmp.Diff([]string{"1+2@0.1", "1+2@0.5", "2"}, seen); diff != "" {
 		t.Errorf("routes (-want +got):\n%s", diff)
 	}
-	var weights []float64
+	var weights []percent.Percent
 	for _, e := range res.Timeline {
 		weights = append(weights, e.Weight)
 	}
-	if diff := cmp.Diff([]float64{10, 50, 100}, weights); diff != "" {
+	if diff := cmp.Diff([]percent.Percent{10, 50, 100}, weights); diff != "" {
 		t.Errorf("timeline weights (-want +got):\n%s", diff)
 	}
 	if got := res.Timeline[2].At.Sub(res.Timeline[0].At); got != 2*time.Minute {
@@ -615,7 +616,7 @@ func TestReviewedEndStates(t *testing.T) {
 				}
 				return f
 			},
-			cfg:         func(c *config.Config) { c.Steps = []float64{10, 50, 100} },
+			cfg:         func(c *config.Config) { c.Steps = []percent.Percent{10, 50, 100} },
 			wantStatus:  outcome.Failed,
 			wantRoute:   "2",
 			wantVersion: "2",
@@ -673,7 +674,7 @@ func TestReviewedEndStates(t *testing.T) {
 				return newFake().withVersions(2).withAlias("prod", "1", map[string]float64{"2": 0.1}, "")
 			},
 			cfg: func(c *config.Config) {
-				c.Version, c.Steps, c.Alarms = "2", []float64{10, 50, 100}, []string{"api-5xx"}
+				c.Version, c.Steps, c.Alarms = "2", []percent.Percent{10, 50, 100}, []string{"api-5xx"}
 			},
 			wantStatus:  outcome.RolledBack,
 			wantRoute:   "1",

@@ -9,6 +9,7 @@ import (
 
 	"github.com/lambda-promote/lambda-promote/internal/alias"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
+	"github.com/lambda-promote/lambda-promote/internal/percent"
 	"github.com/lambda-promote/lambda-promote/internal/rollout"
 )
 
@@ -142,7 +143,7 @@ func (r *run) resolveTarget(ctx context.Context) error {
 	r.d.Log.Infof("published version %s of %s (code %s)", pub.Version, pub.Name, short(pub.CodeSHA))
 	r.target = pub
 	if extra, w, ok := r.before.Split(); ok && extra != pub.Version {
-		return &failure{err: fmt.Errorf("alias %s has a canary of version %s in progress at %s%%, and $LATEST published as version %s; finalize the canary (traffic-weight: 100, version: %s) or undo it (rollback: true) first", r.cfg.Alias, extra, pct(w*100), pub.Version, extra)}
+		return &failure{err: fmt.Errorf("alias %s has a canary of version %s in progress at %s%%, and $LATEST published as version %s; finalize the canary (traffic-weight: 100, version: %s) or undo it (rollback: true) first", r.cfg.Alias, extra, w.Number(), pub.Version, extra)}
 	}
 	if gradual(r.cfg.Plan()) && r.exists {
 		// The rules were checked against $LATEST; check the real version.
@@ -203,8 +204,8 @@ func (r *run) shift(ctx context.Context) error {
 			}
 			return nil
 		},
-		Shift: func(ctx context.Context, w float64) error {
-			route := alias.Route{Version: r.stable, Extra: target, Weight: w / 100}
+		Shift: func(ctx context.Context, w percent.Percent) error {
+			route := alias.Route{Version: r.stable, Extra: target, Weight: w}
 			if w >= 100 {
 				route = alias.Route{Version: target}
 			}
@@ -215,12 +216,12 @@ func (r *run) shift(ctx context.Context) error {
 			}
 			r.last = st
 			r.res.TrafficWeight = w
-			note := fmt.Sprintf("%s%% on %s", pct(w), target)
+			note := fmt.Sprintf("%s%% on %s", w.Number(), target)
 			r.event(w, note, gates)
 			if w >= 100 {
 				r.d.Log.Infof("alias %s: all traffic on version %s", r.cfg.Alias, target)
 			} else {
-				r.d.Log.Infof("alias %s: %s%% of traffic on version %s, %s%% on %s", r.cfg.Alias, pct(w), target, pct(100-w), r.stable)
+				r.d.Log.Infof("alias %s: %s%% of traffic on version %s, %s%% on %s", r.cfg.Alias, w.Number(), target, (100 - w).Number(), r.stable)
 			}
 			return nil
 		},
@@ -232,7 +233,7 @@ func (r *run) shift(ctx context.Context) error {
 			if len(r.cfg.Alarms) > 0 || r.cfg.MaxErrorRate != nil {
 				gates = fmt.Sprintf("gates read every %s", r.d.CheckEvery)
 			}
-			r.d.Log.Infof("step %d/%d: holding %s%% for %s (next step at %s UTC); %s", step+1, len(plan.Steps), pct(s.Weight), s.Bake, next.UTC().Format("15:04:05"), gates)
+			r.d.Log.Infof("step %d/%d: holding %s%% for %s (next step at %s UTC); %s", step+1, len(plan.Steps), s.Weight.Number(), s.Bake, next.UTC().Format("15:04:05"), gates)
 		},
 	}
 	if !single {
@@ -440,7 +441,7 @@ func matches(s alias.State, r alias.Route) bool {
 	if r.Version == "" {
 		return false
 	}
-	want := alias.State{Version: r.Version, Weights: map[string]float64{}}
+	want := alias.State{Version: r.Version, Weights: map[string]percent.Percent{}}
 	if r.Extra != "" {
 		want.Weights[r.Extra] = r.Weight
 	}
@@ -459,7 +460,7 @@ func (r *run) rollback(ctx context.Context, f facts) error {
 	if extra, w, ok := f.cur.Split(); ok {
 		to = f.cur.Version
 		r.res.NewVersion = extra
-		r.res.Plan = []string{fmt.Sprintf("take the %s%% on version %s out: alias %s back on %s with no weights", pct(w*100), extra, r.cfg.Alias, to)}
+		r.res.Plan = []string{fmt.Sprintf("take the %s%% on version %s out: alias %s back on %s with no weights", w.Number(), extra, r.cfg.Alias, to)}
 	} else {
 		to = alias.Previous(f.cur.Description)
 		r.res.NewVersion = f.cur.Version

@@ -53,7 +53,7 @@ func Comment(r outcome.Result, l Links) string {
 
 	facts := []string{
 		"**Version:** " + versionChange(r),
-		"**Traffic:** " + Weight(r.TrafficWeight) + "% on " + version(target(r)),
+		"**Traffic:** " + r.TrafficWeight.Number() + "% on " + version(target(r)),
 	}
 	if s := stage(r); s != "" {
 		facts = append(facts, "**Stage:** "+s)

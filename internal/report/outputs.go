@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
@@ -29,23 +27,9 @@ func Outputs(r outcome.Result) []Output {
 		{"previous-version", r.PreviousVersion},
 		{"alias-arn", r.AliasARN},
 		{"status", string(r.Status)},
-		{"traffic-weight", Weight(r.TrafficWeight)},
+		{"traffic-weight", r.TrafficWeight.Number()},
 		{"stage-url", r.StageURL},
 	}
-}
-
-// Weight formats a percentage the way the traffic-weight input takes it:
-// "100", "10", "0.5". It rounds to four decimals so that float noise such as
-// 7.000000000000001 (0.07 × 100) reads "7".
-func Weight(percent float64) string {
-	if math.IsNaN(percent) || math.IsInf(percent, 0) {
-		return "0"
-	}
-	w := math.Round(percent*1e4) / 1e4
-	if w == 0 {
-		w = 0 // no "-0"
-	}
-	return strconv.FormatFloat(w, 'f', -1, 64)
 }
 
 // WriteOutputs appends outs to the GITHUB_OUTPUT file at path, each in the

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,22 +23,6 @@ func TestOutputs(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, Outputs(r)); diff != "" {
 		t.Errorf("Outputs (-want +got):\n%s", diff)
-	}
-}
-
-func TestWeight(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		in   float64
-		want string
-	}{
-		{100, "100"}, {10, "10"}, {0.5, "0.5"}, {0, "0"}, {0.07 * 100, "7"},
-		{33.333333333, "33.3333"}, {math.Copysign(0, -1), "0"}, {0.00001, "0"},
-	}
-	for _, tc := range tests {
-		if got := Weight(tc.in); got != tc.want {
-			t.Errorf("Weight(%v) = %q, want %q", tc.in, got, tc.want)
-		}
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
+	"github.com/lambda-promote/lambda-promote/internal/percent"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -311,7 +312,7 @@ func TestSummaryHugeTimeline(t *testing.T) {
 	for i := range r.Timeline {
 		r.Timeline[i] = outcome.Event{
 			At:     t0.Add(time.Duration(i) * time.Second),
-			Weight: float64(i%100) + 0.5,
+			Weight: percent.Percent(i%100) + 0.5,
 			Note:   strings.Repeat("note ", 200),
 			Gates:  []outcome.Gate{{Name: "orders-api-5xx", OK: true, Detail: strings.Repeat("d", 1000)}},
 		}

@@ -69,7 +69,7 @@ func title(r outcome.Result) string {
 	case outcome.Promoted:
 		return fmt.Sprintf("✅ %s: %s → %s promoted", fn, alias, to)
 	case outcome.Canary:
-		return fmt.Sprintf("🟡 %s: %s canary holds %s%% on %s", fn, alias, Weight(r.TrafficWeight), to)
+		return fmt.Sprintf("🟡 %s: %s canary holds %s%% on %s", fn, alias, r.TrafficWeight.Number(), to)
 	case outcome.Unchanged:
 		return fmt.Sprintf("✅ %s: %s already serves %s (unchanged)", fn, alias, text(r.Version, maxName))
 	case outcome.RolledBack:
@@ -116,7 +116,7 @@ func writeTable(b *strings.Builder, r outcome.Result) {
 	row("Version", versionChange(r))
 	row("Now serves", serves(r))
 	row("Status", text(string(r.Status), maxName))
-	row("Traffic on new version", Weight(r.TrafficWeight)+"%")
+	row("Traffic on new version", r.TrafficWeight.Number()+"%")
 	if r.Strategy != "" {
 		row("Strategy", text(r.Strategy, maxName))
 	}
@@ -150,8 +150,8 @@ func versionChange(r outcome.Result) string {
 func serves(r outcome.Result) string {
 	if r.Status == outcome.Canary && r.PreviousVersion != "" && r.NewVersion != "" {
 		return fmt.Sprintf("%s on %s%%, %s on %s%%",
-			version(r.NewVersion), Weight(r.TrafficWeight),
-			version(r.PreviousVersion), Weight(100-r.TrafficWeight))
+			version(r.NewVersion), r.TrafficWeight.Number(),
+			version(r.PreviousVersion), (100 - r.TrafficWeight).Number())
 	}
 	return version(r.Version)
 }
@@ -261,7 +261,7 @@ func timelineRow(e outcome.Event) string {
 	if !e.At.IsZero() {
 		at = e.At.UTC().Format("15:04:05")
 	}
-	return "| " + at + " | " + Weight(e.Weight) + "% | " + gates(e.Gates) + " | " + text(e.Note, maxNote) + " |\n"
+	return "| " + at + " | " + e.Weight.Number() + "% | " + gates(e.Gates) + " | " + text(e.Note, maxNote) + " |\n"
 }
 
 func gates(gs []outcome.Gate) string {

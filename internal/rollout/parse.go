@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lambda-promote/lambda-promote/internal/percent"
 )
 
 // MaxSteps is the most steps a custom schedule may have.
@@ -40,7 +42,7 @@ const stepsExample = `e.g. "10,50,100"`
 // ParseSteps reads a custom schedule: percentages on the new version,
 // separated by commas, each above 0 and at most 100, strictly ascending, the
 // last one 100. Spaces around the numbers and a "%" after them are allowed.
-func ParseSteps(s string) ([]float64, error) {
+func ParseSteps(s string) ([]percent.Percent, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, errors.New(`give percentages separated by commas, ` + stepsExample)
 	}
@@ -48,18 +50,19 @@ func ParseSteps(s string) ([]float64, error) {
 	if len(parts) > MaxSteps {
 		return nil, fmt.Errorf("at most %d steps, %s", MaxSteps, stepsExample)
 	}
-	steps := make([]float64, 0, len(parts))
+	steps := make([]percent.Percent, 0, len(parts))
 	for i, part := range parts {
 		part = strings.TrimSpace(part)
 		if part == "" {
 			return nil, fmt.Errorf("step %d is empty; give percentages separated by commas, %s", i+1, stepsExample)
 		}
-		w, ok := parseNumber(part, true)
+		f, ok := parseNumber(part, true)
+		w := percent.Percent(f)
 		if !ok {
 			return nil, fmt.Errorf("step %d (%q) is not a percentage; give numbers separated by commas, %s", i+1, part, stepsExample)
 		}
 		if w <= 0 || w > 100 {
-			return nil, fmt.Errorf("step %d (%s) is out of range: each step is above 0 and at most 100, %s", i+1, formatNumber(w), stepsExample)
+			return nil, fmt.Errorf("step %d (%s) is out of range: each step is above 0 and at most 100, %s", i+1, w.Number(), stepsExample)
 		}
 		if i > 0 && w <= steps[i-1] {
 			return nil, fmt.Errorf("percentages must increase, %s", stepsExample)
@@ -74,18 +77,18 @@ func ParseSteps(s string) ([]float64, error) {
 
 // ParseWeight reads a percentage of traffic from 0 to 100: "10", "10%",
 // "0.5" (half a percent).
-func ParseWeight(s string) (float64, error) {
+func ParseWeight(s string) (percent.Percent, error) {
 	w, ok := parseNumber(s, true)
 	if !ok || w > 100 {
 		return 0, errors.New(`a percentage from 0 to 100, e.g. "10", "10%" or "0.5"`)
 	}
-	return w, nil
+	return percent.Percent(w), nil
 }
 
 // ParsePercent reads a rate written as a percentage with its "%" sign, from
-// 0% to 100%, and returns it as a fraction: "2%" → 0.02, "0.5%" → 0.005.
+// 0% to 100%: "2%", "0.5%".
 // The sign is required so that "0.02" cannot be read as either 2 % or 0.02 %.
-func ParsePercent(s string) (float64, error) {
+func ParsePercent(s string) (percent.Percent, error) {
 	t := strings.TrimSpace(s)
 	if !strings.HasSuffix(t, "%") {
 		return 0, errors.New(`a percentage with its "%" sign from 0% to 100%, e.g. "2%" or "0.5%"`)
@@ -94,7 +97,7 @@ func ParsePercent(s string) (float64, error) {
 	if !ok || p > 100 {
 		return 0, errors.New(`a percentage with its "%" sign from 0% to 100%, e.g. "2%" or "0.5%"`)
 	}
-	return p / 100, nil
+	return percent.Percent(p), nil
 }
 
 // ParseInterval reads a Go duration above zero: "30s", "5m", "1m30s".

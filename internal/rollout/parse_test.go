@@ -7,21 +7,23 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/lambda-promote/lambda-promote/internal/percent"
 )
 
 func TestParseSteps(t *testing.T) {
 	t.Parallel()
 	good := []struct {
 		in   string
-		want []float64
+		want []percent.Percent
 	}{
-		{"10,50,100", []float64{10, 50, 100}},
-		{"10, 50 ,100", []float64{10, 50, 100}},
-		{" 10,25,50,100 ", []float64{10, 25, 50, 100}},
-		{"100", []float64{100}},
-		{"0.5,1,100", []float64{0.5, 1, 100}},
-		{"10%,50%,100%", []float64{10, 50, 100}},
-		{"1,2,3,4,5,100", []float64{1, 2, 3, 4, 5, 100}},
+		{"10,50,100", []percent.Percent{10, 50, 100}},
+		{"10, 50 ,100", []percent.Percent{10, 50, 100}},
+		{" 10,25,50,100 ", []percent.Percent{10, 25, 50, 100}},
+		{"100", []percent.Percent{100}},
+		{"0.5,1,100", []percent.Percent{0.5, 1, 100}},
+		{"10%,50%,100%", []percent.Percent{10, 50, 100}},
+		{"1,2,3,4,5,100", []percent.Percent{1, 2, 3, 4, 5, 100}},
 	}
 	for _, tt := range good {
 		got, err := ParseSteps(tt.in)
@@ -76,7 +78,7 @@ func TestParseSteps(t *testing.T) {
 
 func TestParseWeight(t *testing.T) {
 	t.Parallel()
-	good := map[string]float64{
+	good := map[string]percent.Percent{
 		"10": 10, "10%": 10, " 10 % ": 10, "0.5": 0.5, "0": 0, "100": 100, "100%": 100, ".5": 0.5, "99.99": 99.99, "007": 7,
 	}
 	for in, want := range good {
@@ -94,10 +96,10 @@ func TestParseWeight(t *testing.T) {
 
 func TestParsePercent(t *testing.T) {
 	t.Parallel()
-	good := map[string]float64{"2%": 0.02, "0.5%": 0.005, "0%": 0, "100%": 1, " 5 %": 0.05}
+	good := map[string]percent.Percent{"2%": 2, "0.5%": 0.5, "0%": 0, "100%": 100, " 5 %": 5}
 	for in, want := range good {
 		got, err := ParsePercent(in)
-		if err != nil || math.Abs(got-want) > 1e-12 {
+		if err != nil || math.Abs(float64(got-want)) > 1e-12 {
 			t.Errorf("ParsePercent(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
@@ -187,7 +189,7 @@ func FuzzParseWeight(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if math.IsNaN(w) || w < 0 || w > 100 {
+		if math.IsNaN(float64(w)) || w < 0 || w > 100 {
 			t.Fatalf("ParseWeight(%q) = %v out of range", s, w)
 		}
 	})
@@ -202,7 +204,7 @@ func FuzzParsePercent(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if math.IsNaN(p) || p < 0 || p > 1 {
+		if math.IsNaN(float64(p)) || p < 0 || p > 100 {
 			t.Fatalf("ParsePercent(%q) = %v out of range", s, p)
 		}
 		if !strings.HasSuffix(strings.TrimSpace(s), "%") {

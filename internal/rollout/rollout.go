@@ -5,15 +5,16 @@
 package rollout
 
 import (
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lambda-promote/lambda-promote/internal/percent"
 )
 
 // Step is one stop of a rollout.
 type Step struct {
-	Weight float64       // percent of traffic on the new version, 0 < Weight ≤ 100
-	Bake   time.Duration // wait after reaching Weight, before the next step; 0 on the last
+	Weight percent.Percent // traffic on the new version, 0 < Weight ≤ 100
+	Bake   time.Duration   // wait after reaching Weight, before the next step; 0 on the last
 }
 
 // Plan is a whole rollout: the steps in order, the last one usually 100.
@@ -90,7 +91,7 @@ func linear(minutes int) func(name string) Plan {
 	return func(name string) Plan {
 		steps := make([]Step, 0, 10)
 		for w := 10; w < 100; w += 10 {
-			steps = append(steps, Step{Weight: float64(w), Bake: bake})
+			steps = append(steps, Step{Weight: percent.Percent(w), Bake: bake})
 		}
 		return Plan{Name: name, Steps: append(steps, Step{Weight: 100})}
 	}
@@ -99,7 +100,7 @@ func linear(minutes int) func(name string) Plan {
 // Custom returns the plan of a custom schedule: each weight in turn, baked for
 // interval, except the last one. Weights are expected as ParseSteps returns
 // them (ascending, last 100).
-func Custom(weights []float64, interval time.Duration) Plan {
+func Custom(weights []percent.Percent, interval time.Duration) Plan {
 	steps := make([]Step, len(weights))
 	parts := make([]string, len(weights))
 	for i, w := range weights {
@@ -107,7 +108,7 @@ func Custom(weights []float64, interval time.Duration) Plan {
 		if i < len(weights)-1 {
 			steps[i].Bake = interval
 		}
-		parts[i] = formatNumber(w)
+		parts[i] = w.Number()
 	}
 	return Plan{
 		Name:  "steps " + strings.Join(parts, ",") + " every " + ShortDuration(interval),
@@ -117,8 +118,8 @@ func Custom(weights []float64, interval time.Duration) Plan {
 
 // Hold returns the plan of a held canary: one step to weight, no bake. The
 // alias stays split until a later run finalizes or rolls back.
-func Hold(weight float64) Plan {
-	return Plan{Name: "hold at " + FormatWeight(weight), Steps: []Step{{Weight: weight}}}
+func Hold(weight percent.Percent) Plan {
+	return Plan{Name: "hold at " + weight.String(), Steps: []Step{{Weight: weight}}}
 }
 
 // Total is the time the plan spends baking, from the first shift to the last.
@@ -142,19 +143,9 @@ func (p Plan) Describe() []string {
 // String is "10% for 5m0s", or "100%" when the step has no bake.
 func (s Step) String() string {
 	if s.Bake <= 0 {
-		return FormatWeight(s.Weight)
+		return s.Weight.String()
 	}
-	return FormatWeight(s.Weight) + " for " + s.Bake.String()
-}
-
-// FormatWeight formats a percentage with as many digits as it needs: "10%",
-// "0.5%".
-func FormatWeight(w float64) string {
-	return formatNumber(w) + "%"
-}
-
-func formatNumber(f float64) string {
-	return strconv.FormatFloat(f, 'f', -1, 64)
+	return s.Weight.String() + " for " + s.Bake.String()
 }
 
 // ShortDuration is time.Duration.String without trailing zero units: "1m"

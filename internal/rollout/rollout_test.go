@@ -5,11 +5,13 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/lambda-promote/lambda-promote/internal/percent"
 )
 
 func linearSteps(every time.Duration) []Step {
 	var steps []Step
-	for w := 10.0; w < 100; w += 10 {
+	for w := percent.Percent(10); w < 100; w += 10 {
 		steps = append(steps, Step{Weight: w, Bake: every})
 	}
 	return append(steps, Step{Weight: 100})
@@ -93,14 +95,14 @@ func TestPresetNames(t *testing.T) {
 func TestCustom(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		weights   []float64
+		weights   []percent.Percent
 		interval  time.Duration
 		want      Plan
 		wantTotal time.Duration
 		describe  []string
 	}{
 		{
-			weights:  []float64{10, 50, 100},
+			weights:  []percent.Percent{10, 50, 100},
 			interval: time.Minute,
 			want: Plan{Name: "steps 10,50,100 every 1m", Steps: []Step{
 				{10, time.Minute}, {50, time.Minute}, {100, 0},
@@ -109,14 +111,14 @@ func TestCustom(t *testing.T) {
 			describe:  []string{"10% for 1m0s", "50% for 1m0s", "100%"},
 		},
 		{
-			weights:   []float64{0.5, 25, 100},
+			weights:   []percent.Percent{0.5, 25, 100},
 			interval:  90 * time.Second,
 			want:      Plan{Name: "steps 0.5,25,100 every 1m30s", Steps: []Step{{0.5, 90 * time.Second}, {25, 90 * time.Second}, {100, 0}}},
 			wantTotal: 3 * time.Minute,
 			describe:  []string{"0.5% for 1m30s", "25% for 1m30s", "100%"},
 		},
 		{
-			weights:   []float64{100},
+			weights:   []percent.Percent{100},
 			interval:  time.Hour,
 			want:      Plan{Name: "steps 100 every 1h", Steps: []Step{{100, 0}}},
 			wantTotal: 0,

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/lambda-promote/lambda-promote/internal/percent"
 )
 
 // Clock is the time source of Walk. Production uses RealClock; tests use
@@ -25,7 +27,7 @@ func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) 
 type Hooks struct {
 	// Shift moves traffic so that weight percent reaches the new version;
 	// 100 is final (the alias serves the new version with no weights).
-	Shift func(ctx context.Context, weight float64) error
+	Shift func(ctx context.Context, weight percent.Percent) error
 
 	// Check reads the health gates and looks for drift (someone else moving
 	// the alias). A non-nil error stops the rollout.

@@ -12,6 +12,8 @@ import (
 
 	"github.com/lambda-promote/lambda-promote/internal/rollout"
 	"github.com/lambda-promote/lambda-promote/internal/rollout/rollouttest"
+
+	"github.com/lambda-promote/lambda-promote/internal/percent"
 )
 
 var start = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -24,12 +26,12 @@ type recorder struct {
 	events []string
 	// Optional behaviour, by the 1-based number of the call.
 	onCheck func(n int) error
-	onShift func(n int, weight float64) error
+	onShift func(n int, weight percent.Percent) error
 	onProg  func(i int, s rollout.Step, next time.Time)
 }
 
 type shift struct {
-	Weight float64
+	Weight percent.Percent
 	At     time.Duration
 }
 
@@ -44,7 +46,7 @@ func (r *recorder) hooks() rollout.Hooks {
 			}
 			return nil
 		},
-		Shift: func(ctx context.Context, weight float64) error {
+		Shift: func(ctx context.Context, weight percent.Percent) error {
 			at := r.clock.Now().Sub(start)
 			r.shifts = append(r.shifts, shift{weight, at})
 			r.events = append(r.events, fmt.Sprintf("shift %v@%v", weight, at))
@@ -112,7 +114,7 @@ func TestWalkAllStepsPass(t *testing.T) {
 	}
 	var linearShifts []shift
 	for i := 1; i <= 10; i++ {
-		linearShifts = append(linearShifts, shift{float64(10 * i), time.Duration(i-1) * time.Minute})
+		linearShifts = append(linearShifts, shift{percent.Percent(10 * i), time.Duration(i-1) * time.Minute})
 	}
 
 	tests := []struct {
@@ -127,19 +129,19 @@ func TestWalkAllStepsPass(t *testing.T) {
 		{"linear", linear, 15 * time.Second, linearChecks, linearShifts},
 		{
 			"interval not a multiple of checkEvery",
-			rollout.Custom([]float64{10, 50, 100}, 40*time.Second), 15 * time.Second,
+			rollout.Custom([]percent.Percent{10, 50, 100}, 40*time.Second), 15 * time.Second,
 			seconds(0, 15, 30, 40, 55, 70, 80),
 			[]shift{{10, 0}, {50, 40 * time.Second}, {100, 80 * time.Second}},
 		},
 		{
 			"checkEvery longer than the bake",
-			rollout.Custom([]float64{25, 100}, 10*time.Second), time.Minute,
+			rollout.Custom([]percent.Percent{25, 100}, 10*time.Second), time.Minute,
 			seconds(0, 10),
 			[]shift{{25, 0}, {100, 10 * time.Second}},
 		},
 		{
 			"no checks during bakes",
-			rollout.Custom([]float64{25, 100}, time.Minute), 0,
+			rollout.Custom([]percent.Percent{25, 100}, time.Minute), 0,
 			seconds(0, 60),
 			[]shift{{25, 0}, {100, time.Minute}},
 		},
@@ -196,7 +198,7 @@ func TestWalkAllStepsPass(t *testing.T) {
 func TestWalkProgress(t *testing.T) {
 	t.Parallel()
 	clock := rollouttest.NewFakeClock(start)
-	p := rollout.Custom([]float64{10, 50, 100}, time.Minute)
+	p := rollout.Custom([]percent.Percent{10, 50, 100}, time.Minute)
 	type prog struct {
 		I    int
 		S    rollout.Step
@@ -222,10 +224,10 @@ func TestWalkProgress(t *testing.T) {
 // The plan of the failure tests: 10, 50, 100, a minute apart, checked every
 // 15s. Check calls: 1 before 10%, 2–4 during its bake, 5 before 50%, 6–8
 // during its bake, 9 before 100%.
-func failPlan() rollout.Plan { return rollout.Custom([]float64{10, 50, 100}, time.Minute) }
+func failPlan() rollout.Plan { return rollout.Custom([]percent.Percent{10, 50, 100}, time.Minute) }
 
-func weights(shifts []shift) []float64 {
-	var w []float64
+func weights(shifts []shift) []percent.Percent {
+	var w []percent.Percent
 	for _, s := range shifts {
 		w = append(w, s.Weight)
 	}
@@ -235,7 +237,7 @@ func weights(shifts []shift) []float64 {
 func TestWalkCheckFails(t *testing.T) {
 	t.Parallel()
 	errGate := errors.New("alarm api-5xx in ALARM")
-	want := map[int][]float64{
+	want := map[int][]percent.Percent{
 		1: nil, 2: {10}, 3: {10}, 4: {10}, 5: {10},
 		6: {10, 50}, 7: {10, 50}, 8: {10, 50}, 9: {10, 50},
 	}
@@ -270,7 +272,7 @@ func TestWalkShiftFails(t *testing.T) {
 		t.Run(fmt.Sprintf("step %d", i), func(t *testing.T) {
 			t.Parallel()
 			clock := rollouttest.NewFakeClock(start)
-			r := &recorder{clock: clock, onShift: func(k int, _ float64) error {
+			r := &recorder{clock: clock, onShift: func(k int, _ percent.Percent) error {
 				if k == i+1 {
 					return errShift
 				}
@@ -280,7 +282,7 @@ func TestWalkShiftFails(t *testing.T) {
 			if err != errShift {
 				t.Fatalf("Walk = %v, want the shift's error unchanged", err)
 			}
-			if diff := cmp.Diff([]float64{10, 50, 100}[:i+1], weights(r.shifts)); diff != "" {
+			if diff := cmp.Diff([]percent.Percent{10, 50, 100}[:i+1], weights(r.shifts)); diff != "" {
 				t.Errorf("shift attempts (-want +got):\n%s", diff)
 			}
 			if len(r.checks) != wantChecks {
@@ -292,13 +294,13 @@ func TestWalkShiftFails(t *testing.T) {
 
 func TestWalkCancelled(t *testing.T) {
 	t.Parallel()
-	all := []float64{10, 50, 100}
+	all := []percent.Percent{10, 50, 100}
 	tests := []struct {
 		name       string
 		onCheck    func(cancel context.CancelFunc) func(int) error
-		onShift    func(cancel context.CancelFunc) func(int, float64) error
+		onShift    func(cancel context.CancelFunc) func(int, percent.Percent) error
 		waitCancel time.Duration // cancel when Walk waits at this offset; -1 for never
-		wantShifts []float64
+		wantShifts []percent.Percent
 		wantErr    bool
 	}{
 		{name: "before start", waitCancel: -1, wantShifts: nil, wantErr: true},
@@ -308,9 +310,9 @@ func TestWalkCancelled(t *testing.T) {
 		tests = append(tests, struct {
 			name       string
 			onCheck    func(cancel context.CancelFunc) func(int) error
-			onShift    func(cancel context.CancelFunc) func(int, float64) error
+			onShift    func(cancel context.CancelFunc) func(int, percent.Percent) error
 			waitCancel time.Duration
-			wantShifts []float64
+			wantShifts []percent.Percent
 			wantErr    bool
 		}{
 			name: fmt.Sprintf("during the check before step %d", i),
@@ -331,14 +333,14 @@ func TestWalkCancelled(t *testing.T) {
 		tests = append(tests, struct {
 			name       string
 			onCheck    func(cancel context.CancelFunc) func(int) error
-			onShift    func(cancel context.CancelFunc) func(int, float64) error
+			onShift    func(cancel context.CancelFunc) func(int, percent.Percent) error
 			waitCancel time.Duration
-			wantShifts []float64
+			wantShifts []percent.Percent
 			wantErr    bool
 		}{
 			name: fmt.Sprintf("during the shift of step %d", i),
-			onShift: func(cancel context.CancelFunc) func(int, float64) error {
-				return func(k int, _ float64) error {
+			onShift: func(cancel context.CancelFunc) func(int, percent.Percent) error {
+				return func(k int, _ percent.Percent) error {
 					if k == i+1 {
 						cancel()
 					}
@@ -353,9 +355,9 @@ func TestWalkCancelled(t *testing.T) {
 		tests = append(tests, struct {
 			name       string
 			onCheck    func(cancel context.CancelFunc) func(int) error
-			onShift    func(cancel context.CancelFunc) func(int, float64) error
+			onShift    func(cancel context.CancelFunc) func(int, percent.Percent) error
 			waitCancel time.Duration
-			wantShifts []float64
+			wantShifts []percent.Percent
 			wantErr    bool
 		}{
 			name:       fmt.Sprintf("while baking, wait %d at %v", i, at),
