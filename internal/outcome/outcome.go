@@ -97,9 +97,11 @@ type Result struct {
 	Plan            []string // the steps the run would take (dry-run) or took
 	Checks          []Check
 	Timeline        []Event
-	Error           string // what went wrong, for failed and rolled-back runs
-	AliasState      string // one sentence: where the alias is now, e.g. "prod serves 4 with no weights"
-	Next            string // what to run next, for the person on call
+	Error           string    // what went wrong, for failed and rolled-back runs
+	AliasState      string    // one sentence: where the alias is now, e.g. "prod serves 4 with no weights"
+	Next            string    // what to do next, for the person on call, in one or two sentences
+	NextCode        string    // the exact command or workflow inputs that carry Next out ("" when none), shown as code
+	NextStepAt      time.Time // with detach, while the rollout goes on: when its next step is due
 	Started         time.Time
 	Finished        time.Time
 }
