@@ -64,37 +64,17 @@ func awsDeps(ctx context.Context, cfg config.Config, log *logger) (promote.Deps,
 	return promote.Deps{
 		Lambda: lc,
 		Log:    log,
-		Stage: func(ctx context.Context, apiID, stageName string) (promote.StageMatch, error) {
-			st, err := stage.Read(ctx, clients, apiID, stageName)
-			if err != nil {
-				return nil, err
-			}
-			return func(functionARN, variable, aliasName string) (promote.StageFinding, error) {
-				f, err := st.Match(variable, functionARN)
-				if err != nil {
-					return promote.StageFinding{}, err
-				}
-				return promote.StageFinding{URL: f.URL, Checks: f.Check(aliasName)}, nil
-			}, nil
+		Stage: func(ctx context.Context, apiID, stageName string) (stage.Stage, error) {
+			return stage.Read(ctx, clients, apiID, stageName)
 		},
-		Policy: func(ctx context.Context, function, aliasName string) (promote.PolicyJudge, error) {
-			policy, err := stage.ReadPolicy(ctx, lc, function, aliasName)
-			if err != nil {
-				return nil, err
-			}
-			return func(aliasARN, apiID string) outcome.Check {
-				return stage.PermissionCheck(policy, aliasARN, stage.SourceARNPrefix(aliasARN, apiID))
-			}, nil
+		Policy: func(ctx context.Context, function, aliasName string) (string, error) {
+			return stage.ReadPolicy(ctx, lc, function, aliasName)
 		},
 		Alarms: func(ctx context.Context, names []string) ([]outcome.Gate, error) {
 			return gate.CheckAlarms(ctx, cw, names)
 		},
-		ErrorRate: func(ctx context.Context, function, aliasName, version string, since time.Time) (outcome.Gate, error) {
-			errs, invocations, err := gate.ErrorRate(ctx, cw, function, aliasName, version, since, time.Now())
-			if err != nil {
-				return outcome.Gate{}, err
-			}
-			return gate.RateGate(errs, invocations, *cfg.MaxErrorRate), nil
+		Metrics: func(ctx context.Context, function, aliasName, version string, since, until time.Time) (float64, float64, error) {
+			return gate.ErrorRate(ctx, cw, function, aliasName, version, since, until)
 		},
 		Smoke: func(ctx context.Context, function, version string, payload []byte) outcome.Gate {
 			return gate.Smoke(ctx, lc, function, version, payload)

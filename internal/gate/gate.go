@@ -5,7 +5,6 @@ package gate
 import (
 	"context"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -19,7 +18,6 @@ import (
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
-	"github.com/lambda-promote/lambda-promote/internal/percent"
 )
 
 // Gate names other than alarm names.
@@ -179,34 +177,6 @@ func ErrorRate(ctx context.Context, c Metrics, fn, alias, version string, since,
 		}
 		in.NextToken = out.NextToken
 	}
-}
-
-// RateGate judges an error rate: errors/invocations above max fails. With no
-// invocations there is nothing to judge and the gate passes.
-func RateGate(errors, invocations float64, max percent.Percent) outcome.Gate {
-	g := outcome.Gate{Kind: outcome.GateErrorRate, Name: NameErrorRate, Errors: errors, Invocations: invocations, Max: max}
-	if invocations <= 0 || math.IsNaN(invocations) {
-		g.OK = true
-		g.Invocations = 0
-		g.Detail = "no invocations yet"
-		return g
-	}
-	g.Rate = percent.Of(errors, invocations)
-	g.OK = g.Rate <= max
-	op := "≤"
-	if !g.OK {
-		op = ">"
-	}
-	g.Detail = fmt.Sprintf("%s / %s = %s %s %s",
-		count(errors, "error"), count(invocations, "invocation"), g.Rate.Fixed(), op, max.Fixed())
-	return g
-}
-
-func count(n float64, noun string) string {
-	if n != 1 {
-		noun += "s"
-	}
-	return fmt.Sprintf("%s %s", fmt.Sprint(n), noun)
 }
 
 // Invoker is the part of the Lambda client Smoke calls.

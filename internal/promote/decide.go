@@ -1,7 +1,6 @@
 package promote
 
 import (
-	"context"
 	"errors"
 	"fmt"
 
@@ -10,7 +9,195 @@ import (
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
 	"github.com/lambda-promote/lambda-promote/internal/percent"
 	"github.com/lambda-promote/lambda-promote/internal/rollout"
+	"github.com/lambda-promote/lambda-promote/internal/stage"
 )
+
+// decision is what the run will do, settled from the facts before anything
+// changes.
+type decision struct {
+	target   alias.Function // the version to promote; Version "" until published
+	publish  bool           // publish $LATEST first
+	latest   bool           // point the alias at $LATEST
+	stable   string         // the version that serves when nothing new does
+	create   bool           // the alias does not exist: create it on the target
+	rollback bool           // the rollback input: put the alias back on stable
+	plan     rollout.Plan   // the steps to take; a canary in progress continues past its weight
+	strategy string         // the plan's name as the report shows it
+
+	steps    []string        // the plan in plain lines (Result.Plan)
+	checks   []outcome.Check // the API Gateway checks, judged
+	stageURL string
+	notes    []string // what the log should say about the decision
+}
+
+// decide judges the facts against the inputs and Lambda's rules and settles
+// what the run does. It reads nothing and changes nothing; it returns every
+// problem found, joined.
+func decide(cfg config.Config, f facts) (decision, error) {
+	var d decision
+	var errs []error
+	d.checks, d.stageURL, errs = judgeStage(cfg, f)
+	if cfg.Rollback {
+		err := d.decideRollback(cfg, f)
+		return d, errors.Join(append(errs, err)...)
+	}
+	if err := f.fn.Broken(); err != nil {
+		errs = append(errs, err)
+	}
+	d.plan = cfg.Plan()
+	d.strategy = d.plan.Name
+
+	// What is promoted.
+	switch {
+	case cfg.SourceAlias != "":
+		if v, w, ok := f.source.Split(); ok {
+			errs = append(errs, fmt.Errorf("input \"source-alias\": alias %s splits traffic (%s on %s), so it serves no single version; finalize or roll back that canary first", cfg.SourceAlias, w, v))
+		}
+		d.target = alias.Function{Name: f.fn.Name, ARN: f.fn.ARN, Version: f.source.Version}
+	case isNumber(cfg.Version):
+		d.target = *f.version
+	case cfg.Version == config.VersionLatest:
+		d.target, d.latest = f.fn, true
+	default:
+		d.publish = true
+	}
+
+	// What serves now, and what is stable.
+	d.create = f.alias == nil
+	if f.alias != nil {
+		d.stable = f.alias.Version
+		if extra, w, ok := f.alias.Split(); ok {
+			switch {
+			case !d.publish && d.target.Version != extra:
+				errs = append(errs, fmt.Errorf("alias %s has a canary of version %s in progress at %s; finalize it (traffic-weight: 100) or undo it (rollback: true) before promoting version %s", cfg.Alias, extra, w, d.target.Version))
+			case d.publish && f.canary != nil && f.canary.CodeSHA != f.fn.CodeSHA:
+				// Publishing would make a version other than the canary's:
+				// refuse before publishing anything.
+				errs = append(errs, fmt.Errorf("alias %s has a canary of version %s in progress at %s, and $LATEST holds other code, so publishing would make a new version; finalize the canary (version: %s, traffic-weight: 100) or undo it (rollback: true) first", cfg.Alias, extra, w, extra))
+			}
+			if len(d.plan.Steps) > 1 {
+				// A canary is in progress: continue from where it holds.
+				d.plan.Steps = stepsAbove(d.plan.Steps, w)
+			}
+		}
+	}
+
+	if gradual(cfg.Plan()) {
+		switch {
+		case d.create && cfg.TrafficWeight != nil:
+			errs = append(errs, fmt.Errorf("input \"traffic-weight\": alias %s does not exist yet, so there is no stable version to share traffic with; create it with a first promotion (traffic-weight unset)", cfg.Alias))
+		case d.create:
+			d.notes = append(d.notes, fmt.Sprintf("alias %s does not exist yet: nothing to shift from, so version goes to it all at once", cfg.Alias))
+			p, _ := rollout.Preset(config.StrategyAllAtOnce)
+			d.plan = p
+			d.strategy = p.Name + " (first deploy: nothing to shift from)"
+		case d.stable == alias.Latest:
+			errs = append(errs, fmt.Errorf("alias %s points at $LATEST, and Lambda cannot share traffic between $LATEST and a version; promote all at once (strategy: all-at-once) once, then shift gradually", cfg.Alias))
+		default:
+			// For a version still to be published, $LATEST stands in:
+			// publishing copies it.
+			next := f.fn
+			next.Version = "(to be published)"
+			switch {
+			case f.target != nil:
+				next = *f.target
+			case !d.publish:
+				next = d.target
+			}
+			if f.stable != nil {
+				if err := alias.WeightedRules(*f.stable, next); err != nil {
+					errs = append(errs, err)
+				}
+			}
+		}
+	}
+
+	// Alarms already firing stop the run before any traffic moves.
+	for _, g := range f.alarms {
+		if !g.OK {
+			errs = append(errs, fmt.Errorf("alarm %s is %s before any traffic moved; wait until it is OK or remove it from the alarms input", g.Name, g.Detail))
+		}
+	}
+	if err := checksFailed(d.checks, func(c outcome.Check) bool {
+		return d.create && c.Name == outcome.CheckAliasPermission
+	}); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return d, err
+	}
+	d.steps = describePlan(cfg, f, d)
+	return d, nil
+}
+
+// decideRollback settles where the rollback input puts the alias: the
+// primary version of a canary in progress, or the version recorded before
+// this action's last promotion.
+func (d *decision) decideRollback(cfg config.Config, f facts) error {
+	d.rollback = true
+	d.strategy = "rollback"
+	if f.alias == nil {
+		return fmt.Errorf("input \"rollback\": alias %s does not exist, so there is nothing to roll back", cfg.Alias)
+	}
+	if extra, w, ok := f.alias.Split(); ok {
+		d.stable = f.alias.Version
+		d.target.Version = extra
+		d.steps = []string{fmt.Sprintf("take the %s on version %s out: alias %s back on %s with no weights", w, extra, cfg.Alias, d.stable)}
+		return nil
+	}
+	d.stable = alias.Previous(f.alias.Description)
+	d.target.Version = f.alias.Version
+	if d.stable == "" {
+		return &failure{
+			err:      fmt.Errorf("input \"rollback\": alias %s serves %s and records no earlier promotion by lambda-promote (its description is %q), so the version to go back to is unknown", cfg.Alias, f.alias.Version, f.alias.Description),
+			next:     "promote the version you want with version: N, or by hand:",
+			nextCode: cmdMove(f.name(cfg), cfg.Alias, "N"),
+		}
+	}
+	d.steps = []string{fmt.Sprintf("move alias %s from %s back to %s, the version it served before the last promotion", cfg.Alias, f.alias.Version, d.stable)}
+	return nil
+}
+
+// judgeStage judges the stage and the alias permission that preflight read.
+func judgeStage(cfg config.Config, f facts) (checks []outcome.Check, url string, errs []error) {
+	if f.stage != nil {
+		m, err := f.stage.Match(cfg.StageVariable, f.fn.ARN)
+		if err != nil {
+			return nil, "", []error{err}
+		}
+		url = m.URL
+		checks = append(checks, m.Check(cfg.Alias)...)
+	}
+	if f.policyRead {
+		// An alias ARN is the function ARN and the alias name, whether the
+		// alias exists yet or not.
+		aliasARN := f.fn.ARN + ":" + cfg.Alias
+		c := stage.PermissionCheck(f.policy, aliasARN, stage.SourceARNPrefix(aliasARN, cfg.APIID))
+		if !c.OK && f.alias == nil {
+			// A permission is granted on an alias, which this run creates:
+			// it cannot exist yet.
+			c.Detail = "the alias does not exist yet, so no permission can name it; " + c.Detail
+		}
+		checks = append(checks, c)
+	}
+	return checks, url, nil
+}
+
+// checksFailed joins the failed checks into one error, each with its fix.
+func checksFailed(checks []outcome.Check, skip func(outcome.Check) bool) error {
+	var errs []error
+	for _, c := range checks {
+		if c.OK || (skip != nil && skip(c)) {
+			continue
+		}
+		msg := fmt.Sprintf("check %q failed: %s", c.Name, c.Detail)
+		if c.Fix != "" {
+			msg += "; fix: " + c.Fix
+		}
+		errs = append(errs, errors.New(msg))
+	}
+	return errors.Join(errs...)
+}
 
 // gradual reports whether a plan splits traffic at some point.
 func gradual(p rollout.Plan) bool {
@@ -22,174 +209,63 @@ func gradual(p rollout.Plan) bool {
 	return false
 }
 
-// decide settles the target and the stable version and checks, by reading
-// only, everything Lambda and the inputs require before the first change.
-func (r *run) decide(ctx context.Context, f facts) error {
-	var errs []error
-	if err := f.fn.Broken(); err != nil {
-		errs = append(errs, err)
-	}
-	plan := r.cfg.Plan()
-	r.res.Strategy = plan.Name
-
-	// What is promoted.
-	switch {
-	case r.cfg.SourceAlias != "":
-		if v, w, ok := f.src.Split(); ok {
-			errs = append(errs, fmt.Errorf("input \"source-alias\": alias %s splits traffic (%s%% on %s), so it serves no single version; finalize or roll back that canary first", r.cfg.SourceAlias, w.Number(), v))
-		}
-		r.target = alias.Function{Name: f.fn.Name, ARN: f.fn.ARN, Version: f.src.Version}
-	case isNumber(r.cfg.Version):
-		r.target = f.version
-	case isLatest(r.cfg.Version):
-		r.target = f.fn
-	default: // publish: the version is known once published
-		r.target = alias.Function{}
-	}
-	r.res.NewVersion = r.target.Version
-
-	// What serves now, and what is stable.
-	r.stable = f.cur.Version
-	if extra, w, ok := f.cur.Split(); ok {
-		switch {
-		case r.target.Version != "" && r.target.Version != extra:
-			errs = append(errs, fmt.Errorf("alias %s has a canary of version %s in progress at %s%%; finalize it (traffic-weight: 100) or undo it (rollback: true) before promoting version %s", r.cfg.Alias, extra, w.Number(), r.target.Version))
-		case r.target.Version == "" && !r.cfg.Rollback:
-			// Publishing would make a version other than the canary's when
-			// the code differs: refuse before publishing anything.
-			if err := r.sameCodeAsCanary(ctx, f, extra, w); err != nil {
-				errs = append(errs, err)
-			}
+// stepsAbove keeps the steps past weight w.
+func stepsAbove(steps []rollout.Step, w percent.Percent) []rollout.Step {
+	var rest []rollout.Step
+	for _, s := range steps {
+		if s.Weight > w {
+			rest = append(rest, s)
 		}
 	}
-
-	if gradual(plan) {
-		switch {
-		case !f.exists && r.cfg.TrafficWeight != nil:
-			errs = append(errs, fmt.Errorf("input \"traffic-weight\": alias %s does not exist yet, so there is no stable version to share traffic with; create it with a first promotion (traffic-weight unset)", r.cfg.Alias))
-		case !f.exists:
-			r.d.Log.Infof("alias %s does not exist yet: nothing to shift from, so version goes to it all at once", r.cfg.Alias)
-			p, _ := rollout.Preset(config.StrategyAllAtOnce)
-			r.res.Strategy = p.Name + " (first deploy: nothing to shift from)"
-		case r.stable == alias.Latest:
-			errs = append(errs, fmt.Errorf("alias %s points at $LATEST, and Lambda cannot share traffic between $LATEST and a version; promote all at once (strategy: all-at-once) once, then shift gradually", r.cfg.Alias))
-		default:
-			if err := r.weightedRules(ctx, f); err != nil {
-				errs = append(errs, err)
-			}
-		}
-	}
-
-	// Alarms already firing stop the run before any traffic moves.
-	for _, g := range f.alarms {
-		if !g.OK {
-			errs = append(errs, fmt.Errorf("alarm %s is %s before any traffic moved; wait until it is OK or remove it from the alarms input", g.Name, g.Detail))
-		}
-	}
-	if err := checksFailed(r.res.Checks, func(c outcome.Check) bool {
-		return !f.exists && c.Name == outcome.CheckAliasPermission
-	}); err != nil {
-		errs = append(errs, err)
-	}
-	if err := errors.Join(errs...); err != nil {
-		return &failure{err: err}
-	}
-	r.res.Plan = r.describePlan(plan, f)
-	if r.cfg.DryRun {
-		r.res.Status = outcome.DryRun
-		r.res.Version = f.cur.Version
-		r.res.TrafficWeight = r.weightNow(f.cur, r.target.Version)
-		r.res.AliasState = r.existing(f)
-		r.d.Log.Group("Plan (dry run: nothing is changed)")
-		for _, l := range r.res.Plan {
-			r.d.Log.Infof("%s", l)
-		}
-		r.d.Log.EndGroup()
-	}
-	return nil
+	return rest
 }
 
-// weightedRules checks Lambda's rules for weighted aliases before anything
-// changes. For a version still to be published, $LATEST stands in:
-// publishing copies it.
-func (r *run) weightedRules(ctx context.Context, f facts) error {
-	next := f.fn
-	next.Version = "(to be published)"
-	if r.target.Version != "" {
-		var err error
-		if next, err = alias.GetFunction(ctx, r.d.Lambda, f.fn.ARN, r.target.Version); err != nil {
-			return fmt.Errorf("read version %s: %w", r.target.Version, err)
-		}
-	}
-	return r.checkWeighted(ctx, next)
-}
-
-// sameCodeAsCanary fails when $LATEST's code differs from the code of the
-// canary version in progress, which publishing could then not hand back.
-func (r *run) sameCodeAsCanary(ctx context.Context, f facts, extra string, w percent.Percent) error {
-	canary, err := alias.GetFunction(ctx, r.d.Lambda, f.fn.ARN, extra)
-	if err != nil {
-		return fmt.Errorf("read the canary version %s: %w", extra, err)
-	}
-	if canary.CodeSHA == f.fn.CodeSHA {
-		return nil
-	}
-	return fmt.Errorf("alias %s has a canary of version %s in progress at %s%%, and $LATEST holds other code, so publishing would make a new version; finalize the canary (version: %s, traffic-weight: 100) or undo it (rollback: true) first", r.cfg.Alias, extra, w.Number(), extra)
-}
-
-// checkWeighted reads the stable version and checks it and next against
-// Lambda's rules for an alias that splits traffic between them.
-func (r *run) checkWeighted(ctx context.Context, next alias.Function) error {
-	stable, err := alias.GetFunction(ctx, r.d.Lambda, r.fnRef(), r.stable)
-	if err != nil {
-		return fmt.Errorf("read the stable version %s: %w", r.stable, err)
-	}
-	return alias.WeightedRules(stable, next)
-}
-
-func (r *run) existing(f facts) string {
-	if !f.exists {
-		return fmt.Sprintf("%s does not exist yet; nothing was changed", r.cfg.Alias)
-	}
-	return r.describe(f.cur) + "; nothing was changed"
-}
-
-// weightNow is the share of traffic on version, in percent.
-func (r *run) weightNow(s alias.State, version string) percent.Percent {
-	if version == "" {
-		return 0
-	}
-	if s.Version == version {
-		if _, w, ok := s.Split(); ok {
-			return 100 - w
-		}
-		return 100
-	}
-	return s.Weights[version]
-}
-
-// describePlan says in plain lines what a run would do.
-func (r *run) describePlan(p rollout.Plan, f facts) []string {
+// describePlan says in plain lines what the run will do.
+func describePlan(cfg config.Config, f facts, d decision) []string {
 	var lines []string
-	target := r.target.Version
+	target := d.target.Version
 	switch {
-	case r.cfg.SourceAlias != "":
-		lines = append(lines, fmt.Sprintf("take version %s from alias %s", target, r.cfg.SourceAlias))
-	case target == "":
+	case cfg.SourceAlias != "":
+		lines = append(lines, fmt.Sprintf("take version %s from alias %s", target, cfg.SourceAlias))
+	case d.publish:
 		lines = append(lines, fmt.Sprintf("publish a version from $LATEST (code %s); if nothing changed since the last version, Lambda returns that one", short(f.fn.CodeSHA)))
 		target = "the published version"
 	}
-	if len(r.cfg.SmokePayload) > 0 {
+	if len(cfg.SmokePayload) > 0 {
 		lines = append(lines, fmt.Sprintf("invoke %s with the smoke-test payload before any traffic moves", target))
 	}
-	if !f.exists {
-		return append(lines, fmt.Sprintf("create alias %s on %s", r.cfg.Alias, target))
+	if d.create {
+		return append(lines, fmt.Sprintf("create alias %s on %s", cfg.Alias, target))
 	}
-	lines = append(lines, fmt.Sprintf("move alias %s (now %s) to %s over %s:", r.cfg.Alias, f.cur, target, p.Total()))
-	for _, l := range p.Describe() {
+	lines = append(lines, fmt.Sprintf("move alias %s (now %s) to %s over %s:", cfg.Alias, f.alias, target, d.plan.Total()))
+	for _, l := range d.plan.Describe() {
 		lines = append(lines, "  "+l)
 	}
 	return lines
+}
+
+// logDecision says in the log what was judged and decided.
+func logDecision(log Logger, cfg config.Config, d decision) {
+	for _, c := range d.checks {
+		mark := "ok"
+		if !c.OK {
+			mark = "FAILED"
+		}
+		log.Infof("check %s: %s (%s)", c.Name, mark, c.Detail)
+		if !c.OK && c.Name == outcome.CheckAliasPermission && d.create {
+			log.Warningf("API Gateway cannot invoke %s until a permission is added: %s", cfg.Alias, c.Fix)
+		}
+	}
+	for _, n := range d.notes {
+		log.Infof("%s", n)
+	}
+	if cfg.DryRun && len(d.steps) > 0 {
+		log.Group("Plan (dry run: nothing is changed)")
+		for _, l := range d.steps {
+			log.Infof("%s", l)
+		}
+		log.EndGroup()
+	}
 }
 
 func short(sha string) string {

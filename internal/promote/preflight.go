@@ -4,185 +4,179 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 
 	"github.com/lambda-promote/lambda-promote/internal/alias"
 	"github.com/lambda-promote/lambda-promote/internal/config"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
+	"github.com/lambda-promote/lambda-promote/internal/stage"
 )
 
-// facts is everything read before anything changes.
+// facts is everything read before anything changes. Nothing in it is judged
+// yet: decide does that.
 type facts struct {
-	fn        alias.Function
-	cur       alias.State
-	exists    bool
-	aliasRead bool        // the alias read answered (exists says whether it is there)
-	src       alias.State // the source alias, when source-alias is set
-	version   alias.Function
-	stage     StageFinding
-	permCheck *outcome.Check
-	alarms    []outcome.Gate
+	fn       alias.Function // $LATEST as read
+	alias    *alias.State   // the alias; nil when it does not exist
+	aliasErr error          // the alias could not be read, so where it is is unknown
+	source   *alias.State   // the source-alias input's alias
+	version  *alias.Function
+
+	// The second wave, read once the first says what is needed.
+	stable *alias.Function // the version the alias serves, when traffic is to be split
+	target *alias.Function // the source alias's version, when traffic is to be split
+	canary *alias.Function // the version of a canary in progress, when publishing
+
+	stage      *stage.Stage // the checked stage and its API
+	policy     string       // the alias's resource policy; "" for none
+	policyRead bool
+	alarms     []outcome.Gate
 }
 
-// preflight makes every read the run needs, the independent ones at once, and
-// fails with every problem found. Nothing is changed here.
-func (r *run) preflight(ctx context.Context) (facts, error) {
-	r.d.Log.Group("Preflight: read the function, the alias and the stage")
-	defer r.d.Log.EndGroup()
-
-	var (
-		f    facts
-		mu   sync.Mutex
-		errs []error
-		wg   sync.WaitGroup
-	)
-	fail := func(err error) {
-		mu.Lock()
-		errs = append(errs, err)
-		mu.Unlock()
+// name is the function's name once read, else as given.
+func (f facts) name(cfg config.Config) string {
+	if f.fn.Name != "" {
+		return f.fn.Name
 	}
-	name := r.cfg.FunctionName
+	return nameOf(cfg.FunctionName)
+}
 
-	wg.Go(func() {
-		fn, err := alias.GetFunction(ctx, r.d.Lambda, name, alias.Latest)
+// preflight makes every read the run needs, the independent ones at once,
+// then the reads that depend on them, and fails with every problem found.
+// Nothing is changed here.
+func preflight(ctx context.Context, cfg config.Config, d Deps) (facts, error) {
+	d.Log.Group("Preflight: read the function, the alias and the stage")
+	defer d.Log.EndGroup()
+
+	var f facts
+	r := newReads(ctx)
+	name := cfg.FunctionName
+	r.do(func(ctx context.Context) error {
+		fn, err := alias.GetFunction(ctx, d.Lambda, name, alias.Latest)
 		if err != nil {
-			fail(notFoundHint(err, "check the function-name input and the region; list functions with: aws lambda list-functions --query 'Functions[].FunctionName'"))
-			return
+			return notFoundHint(err, "check the function-name input and the region; list functions with: aws lambda list-functions --query 'Functions[].FunctionName'")
 		}
 		f.fn = fn
+		return nil
 	})
-	wg.Go(func() {
-		cur, ok, err := alias.Get(ctx, r.d.Lambda, name, r.cfg.Alias)
-		if err != nil {
-			fail(err)
-			return
+	r.do(func(ctx context.Context) error {
+		cur, ok, err := alias.Get(ctx, d.Lambda, name, cfg.Alias)
+		switch {
+		case err != nil:
+			f.aliasErr = err
+			return err
+		case ok:
+			f.alias = &cur
 		}
-		f.cur, f.exists, f.aliasRead = cur, ok, true
+		return nil
 	})
-	if r.cfg.SourceAlias != "" {
-		wg.Go(func() {
-			src, ok, err := alias.Get(ctx, r.d.Lambda, name, r.cfg.SourceAlias)
+	if cfg.SourceAlias != "" {
+		r.do(func(ctx context.Context) error {
+			src, ok, err := alias.Get(ctx, d.Lambda, name, cfg.SourceAlias)
 			switch {
 			case err != nil:
-				fail(err)
+				return err
 			case !ok:
-				fail(fmt.Errorf("input \"source-alias\": alias %s of function %s does not exist; list aliases with: aws lambda list-aliases --function-name %s", r.cfg.SourceAlias, name, name))
-			default:
-				f.src = src
+				return fmt.Errorf("input \"source-alias\": alias %s of function %s does not exist; list aliases with: aws lambda list-aliases --function-name %s", cfg.SourceAlias, name, name)
 			}
+			f.source = &src
+			return nil
 		})
 	}
-	if isNumber(r.cfg.Version) {
-		wg.Go(func() {
-			v, err := alias.GetFunction(ctx, r.d.Lambda, name, r.cfg.Version)
+	if isNumber(cfg.Version) {
+		r.do(func(ctx context.Context) error {
+			v, err := alias.GetFunction(ctx, d.Lambda, name, cfg.Version)
 			if err != nil {
-				fail(notFoundHint(fmt.Errorf("input \"version\": %w", err), fmt.Sprintf("list published versions with: aws lambda list-versions-by-function --function-name %s --query 'Versions[].Version'", name)))
-				return
+				return notFoundHint(fmt.Errorf("input \"version\": %w", err), fmt.Sprintf("list published versions with: aws lambda list-versions-by-function --function-name %s --query 'Versions[].Version'", name))
 			}
-			f.version = v
+			f.version = &v
+			return nil
 		})
 	}
-	// The stage and the policy are read now and judged once the function's
-	// ARN (account, region) is known.
-	var (
-		match StageMatch
-		judge PolicyJudge
-	)
-	if r.cfg.APIID != "" && r.d.Stage != nil {
-		wg.Go(func() {
-			m, err := r.d.Stage(ctx, r.cfg.APIID, r.cfg.Stage)
+	if cfg.APIID != "" && d.Stage != nil {
+		r.do(func(ctx context.Context) error {
+			st, err := d.Stage(ctx, cfg.APIID, cfg.Stage)
 			if err != nil {
-				fail(err)
-				return
+				return err
 			}
-			match = m
+			f.stage = &st
+			return nil
 		})
 	}
-	if r.cfg.APIID != "" && r.cfg.CheckPermission && r.d.Policy != nil {
-		wg.Go(func() {
-			j, err := r.d.Policy(ctx, name, r.cfg.Alias)
+	if cfg.APIID != "" && cfg.CheckPermission && d.Policy != nil {
+		r.do(func(ctx context.Context) error {
+			p, err := d.Policy(ctx, name, cfg.Alias)
 			if err != nil {
-				fail(err)
-				return
+				return err
 			}
-			judge = j
+			f.policy, f.policyRead = p, true
+			return nil
 		})
 	}
-	if len(r.cfg.Alarms) > 0 && r.d.Alarms != nil && !r.cfg.Rollback {
-		wg.Go(func() {
-			g, err := r.d.Alarms(ctx, r.cfg.Alarms)
+	if len(cfg.Alarms) > 0 && d.Alarms != nil && !cfg.Rollback {
+		r.do(func(ctx context.Context) error {
+			g, err := d.Alarms(ctx, cfg.Alarms)
 			if err != nil {
-				fail(fmt.Errorf("input \"alarms\": %w", err))
-				return
+				return fmt.Errorf("input \"alarms\": %w", err)
 			}
 			f.alarms = g
+			return nil
 		})
 	}
-	wg.Wait()
-	r.before, r.exists, r.aliasRead = f.cur, f.exists, f.aliasRead
-	if err := errors.Join(errs...); err != nil {
-		return f, &failure{err: err}
-	}
-	r.fn = f.fn
-	if match != nil {
-		s, err := match(f.fn.ARN, r.cfg.StageVariable, r.cfg.Alias)
-		if err != nil {
-			return f, &failure{err: err}
-		}
-		f.stage = s
-	}
-	if judge != nil {
-		// An alias ARN is the function ARN and the alias name, whether the
-		// alias exists yet or not.
-		c := judge(f.fn.ARN+":"+r.cfg.Alias, r.cfg.APIID)
-		f.permCheck = &c
-	}
-	r.res.FunctionName = f.fn.Name
-	r.res.FunctionARN = f.fn.ARN
-	r.res.Region = regionOf(f.fn.ARN)
-	r.res.StageURL = f.stage.URL
-	r.res.AliasARN = f.fn.ARN + ":" + r.cfg.Alias
-	if f.exists {
-		r.res.AliasARN = f.cur.ARN
-		r.res.PreviousVersion = f.cur.Version
-		r.last = f.cur
+	if err := r.wait(); err != nil {
+		return f, err
 	}
 
-	if f.permCheck != nil && !f.permCheck.OK && !f.exists {
-		// A permission is granted on an alias, which this run creates: it
-		// cannot exist yet. Say what to run afterwards.
-		f.permCheck.Detail = "the alias does not exist yet, so no permission can name it; " + f.permCheck.Detail
-		r.d.Log.Warningf("API Gateway cannot invoke %s until a permission is added: %s", r.cfg.Alias, f.permCheck.Fix)
+	// The second wave: the versions that traffic would be split between,
+	// for Lambda's weighted-routing rules, and the version of a canary in
+	// progress, which publishing must not replace by other code.
+	r = newReads(ctx)
+	version := func(v string, into **alias.Function, what string) {
+		r.do(func(ctx context.Context) error {
+			fn, err := alias.GetFunction(ctx, d.Lambda, f.fn.ARN, v)
+			if err != nil {
+				return fmt.Errorf("read %s %s: %w", what, v, err)
+			}
+			*into = &fn
+			return nil
+		})
 	}
-	r.res.Checks = append(r.res.Checks, f.stage.Checks...)
-	if f.permCheck != nil {
-		r.res.Checks = append(r.res.Checks, *f.permCheck)
-	}
-	for _, c := range r.res.Checks {
-		mark := "ok"
-		if !c.OK {
-			mark = "FAILED"
+	if f.alias != nil && !cfg.Rollback {
+		if gradual(cfg.Plan()) && f.alias.Version != alias.Latest {
+			version(f.alias.Version, &f.stable, "the stable version")
 		}
-		r.d.Log.Infof("check %s: %s (%s)", c.Name, mark, c.Detail)
+		if gradual(cfg.Plan()) && f.source != nil && f.source.Version != alias.Latest {
+			version(f.source.Version, &f.target, "version")
+		}
+		if extra, _, split := f.alias.Split(); split && cfg.Version == config.VersionPublish && cfg.SourceAlias == "" {
+			version(extra, &f.canary, "the canary version")
+		}
 	}
-	return f, nil
+	return f, r.wait()
 }
 
-// checksFailed joins the failed checks into one error, each with its fix.
-func checksFailed(checks []outcome.Check, skip func(outcome.Check) bool) error {
-	var errs []error
-	for _, c := range checks {
-		if c.OK || (skip != nil && skip(c)) {
-			continue
+// reads runs independent reads at once and joins their errors.
+type reads struct {
+	ctx  context.Context
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	errs []error
+}
+
+func newReads(ctx context.Context) *reads { return &reads{ctx: ctx} }
+
+func (r *reads) do(read func(context.Context) error) {
+	r.wg.Go(func() {
+		if err := read(r.ctx); err != nil {
+			r.mu.Lock()
+			r.errs = append(r.errs, err)
+			r.mu.Unlock()
 		}
-		msg := fmt.Sprintf("check %q failed: %s", c.Name, c.Detail)
-		if c.Fix != "" {
-			msg += "; fix: " + c.Fix
-		}
-		errs = append(errs, errors.New(msg))
-	}
-	return errors.Join(errs...)
+	})
+}
+
+func (r *reads) wait() error {
+	r.wg.Wait()
+	return errors.Join(r.errs...)
 }
 
 func notFoundHint(err error, hint string) error {
@@ -203,15 +197,3 @@ func isNumber(s string) bool {
 	}
 	return true
 }
-
-// regionOf reads the region from an ARN.
-func regionOf(arn string) string {
-	parts := strings.Split(arn, ":")
-	if len(parts) > 3 {
-		return parts[3]
-	}
-	return ""
-}
-
-// isLatest reports whether a version names $LATEST.
-func isLatest(v string) bool { return v == config.VersionLatest }

@@ -29,7 +29,7 @@ type world struct {
 	lambda *fakeLambda
 	alarm  func(n int) string // state of the alarm on its n-th read
 	alarms int
-	rate   func(n int) outcome.Gate
+	rate   func(n int) (errors, invocations float64)
 	smoke  outcome.Gate
 }
 
@@ -49,9 +49,10 @@ func (w *world) deps() Deps {
 	}
 	if w.rate != nil {
 		n := 0
-		d.ErrorRate = func(ctx context.Context, function, aliasName, version string, since time.Time) (outcome.Gate, error) {
+		d.Metrics = func(ctx context.Context, function, aliasName, version string, since, until time.Time) (float64, float64, error) {
 			n++
-			return w.rate(n), nil
+			errs, inv := w.rate(n)
+			return errs, inv, nil
 		}
 	}
 	return d
@@ -380,14 +381,14 @@ func TestRolloutFailures(t *testing.T) {
 		t.Run(fmt.Sprintf("error rate above the limit at step %d", step), func(t *testing.T) {
 			t.Parallel()
 			f := gradualFake()
-			w := &world{lambda: f, rate: func(n int) outcome.Gate {
+			w := &world{lambda: f, rate: func(n int) (float64, float64) {
 				if f.count("UpdateAlias") >= step-1 && (step == 1 || n > 1) {
-					return outcome.Gate{Name: "error rate", OK: false, Detail: "5 errors / 100 invocations = 5% > 2%"}
+					return 5, 100 // 5% > 2%
 				}
-				return outcome.Gate{Name: "error rate", OK: true, Detail: "no invocations yet"}
+				return 0, 0
 			}}
 			cfg := stepsCfg()
-			cfg.Alarms, cfg.MaxErrorRate = nil, ptr(0.02)
+			cfg.Alarms, cfg.MaxErrorRate = nil, ptr(2)
 			res := Process(context.Background(), cfg, w.deps())
 			wantStable(t, f, res, "error rate")
 		})

@@ -1,0 +1,139 @@
+package promote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lambda-promote/lambda-promote/internal/alias"
+	"github.com/lambda-promote/lambda-promote/internal/outcome"
+	"github.com/lambda-promote/lambda-promote/internal/percent"
+)
+
+// errRequested is the cause of a rollback the inputs asked for (rollback:
+// true, or traffic-weight: 0 on a held canary).
+var errRequested = errors.New("rolled back on request")
+
+// rollbackPause is the wait between two attempts to put the alias back.
+const rollbackPause = 250 * time.Millisecond
+
+// restore ends a rollout that failed after it started: unless someone else
+// owns the alias now, it goes back to the stable version with no weights,
+// under a fresh context so a cancelled job still rolls back.
+func (x *execution) restore(ctx context.Context, cause error) ending {
+	var drift *driftError
+	if errors.As(cause, &drift) {
+		return x.leave(ctx, cause)
+	}
+	// A revision mismatch (alias.ErrMoved) says the alias changed, not that
+	// its routing did: putBack's reading tells whether someone else owns it.
+	if isCancel(cause) {
+		cause = fmt.Errorf("the job was cancelled: %w", cause)
+	}
+	if _, _, split := x.f.alias.Split(); !x.changed && !split {
+		// Nothing moved and no canary was in progress: nothing to undo.
+		return x.stopped(cause)
+	}
+	x.d.Log.Warningf("rolling back alias %s to version %s: %v", x.cfg.Alias, x.stable, cause)
+	forward := x.attempted // the last route this run asked for, applied or not
+	return x.putBack(ctx, cause, func(s alias.State) bool { return s.Same(x.last) || matches(s, forward) })
+}
+
+// putBack moves the alias to the stable version with no weights, on a fresh
+// context with RollbackTimeout. A move can be applied by Lambda while its
+// answer is lost, and a retry of it then fails on the revision, so the alias
+// is read again before every attempt, until it reads back on the stable
+// version or time runs out. ours tells whether a reading is a state this run
+// may change; any other means someone else owns the alias now.
+func (x *execution) putBack(ctx context.Context, cause error, ours func(alias.State) bool) ending {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), x.d.RollbackTimeout)
+	defer cancel()
+	var (
+		cur     *alias.State // the alias as last read here
+		lastErr error
+	)
+	for attempt := 0; rctx.Err() == nil; attempt++ {
+		if attempt > 0 {
+			select {
+			case <-rctx.Done():
+			case <-x.d.Clock.After(rollbackPause):
+			}
+		}
+		now, ok, err := x.getAlias(rctx)
+		switch {
+		case err != nil:
+			lastErr = err
+			continue
+		case !ok:
+			return x.leave(rctx, &driftError{gone: true})
+		}
+		cur = &now
+		if _, _, split := now.Split(); !split && now.Version == x.stable {
+			x.last = now
+			return x.rolledBack(cause)
+		}
+		if !ours(now) {
+			return x.leave(rctx, &driftError{now: now})
+		}
+		x.attempted, x.changed = alias.Route{Version: x.stable}, true
+		st, err := alias.Move(rctx, x.d.Lambda, x.fnRef(), now, x.attempted, "lambda-promote: rolled back from "+x.target.Version)
+		if err == nil {
+			x.last = st
+			return x.rolledBack(cause)
+		}
+		lastErr = err
+	}
+	err := fmt.Errorf("roll back: %w", lastErr)
+	if cause != errRequested {
+		err = errors.Join(cause, err)
+	}
+	e := x.end(outcome.Failed, stuck, err)
+	e.alias, e.unknown = cur, cur == nil
+	return e
+}
+
+// rolledBack records that the alias is back on the stable version.
+func (x *execution) rolledBack(cause error) ending {
+	if cause == errRequested {
+		x.event(0, "rolled back on request", nil)
+		x.d.Log.Infof("alias %s is back on version %s with no weights", x.cfg.Alias, x.stable)
+		return x.end(outcome.RolledBack, done, cause)
+	}
+	x.event(0, "rolled back: "+cause.Error(), nil)
+	x.d.Log.Warningf("alias %s is back on version %s with no weights", x.cfg.Alias, x.stable)
+	return x.end(outcome.RolledBack, rolledBack, cause)
+}
+
+// leave stops without touching an alias that someone else moved, and
+// reports it as it is now.
+func (x *execution) leave(ctx context.Context, cause error) ending {
+	var drift *driftError
+	e := x.end(outcome.Failed, left, fmt.Errorf("stopped without touching alias %s: someone else changed it during this run (%w)", x.cfg.Alias, cause))
+	switch {
+	case errors.As(cause, &drift) && drift.gone:
+		e.alias = nil
+	case drift != nil:
+		now := drift.now
+		e.alias = &now
+	default:
+		if now, ok, err := x.getAlias(context.WithoutCancel(ctx)); err == nil && ok {
+			e.alias = &now
+		} else {
+			e.unknown = true
+		}
+	}
+	return e
+}
+
+// matches reports whether an alias reads as a route.
+func matches(s alias.State, r alias.Route) bool {
+	if r.Version == "" {
+		return false
+	}
+	want := alias.State{Version: r.Version, Weights: map[string]percent.Percent{}}
+	if r.Extra != "" {
+		want.Weights[r.Extra] = r.Weight
+	}
+	return s.Same(want)
+}
