@@ -9,8 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -46,6 +44,11 @@ type Function struct {
 	DeadLetter  string // dead-letter target ARN, "" when none
 	CodeSHA     string
 	RevisionID  string
+	Timeout     time.Duration // how long Lambda lets one invocation run
+	// Config is a digest of the code and the configuration a published
+	// version copies from $LATEST: two versions with the same Config run the
+	// same thing.
+	Config string
 }
 
 // Busy reports whether Lambda is still creating or updating this version.
@@ -65,6 +68,10 @@ func (f Function) Broken() error {
 }
 
 func functionFrom(c *lambda.GetFunctionConfigurationOutput) Function {
+	timeout := int32(3) // Lambda's default timeout
+	if c.Timeout != nil {
+		timeout = *c.Timeout
+	}
 	f := Function{
 		Name:        aws.ToString(c.FunctionName),
 		ARN:         Unqualified(aws.ToString(c.FunctionArn)),
@@ -76,6 +83,8 @@ func functionFrom(c *lambda.GetFunctionConfigurationOutput) Function {
 		Role:        aws.ToString(c.Role),
 		CodeSHA:     aws.ToString(c.CodeSha256),
 		RevisionID:  aws.ToString(c.RevisionId),
+		Timeout:     time.Duration(timeout) * time.Second,
+		Config:      configDigest(c),
 	}
 	if c.DeadLetterConfig != nil {
 		f.DeadLetter = aws.ToString(c.DeadLetterConfig.TargetArn)
@@ -124,11 +133,7 @@ func WaitReady(ctx context.Context, c API, f Function, max time.Duration) (Funct
 	if !f.Busy() {
 		return f, f.Broken()
 	}
-	w := lambda.NewFunctionUpdatedWaiter(c, func(o *lambda.FunctionUpdatedWaiterOptions) {
-		o.MinDelay = time.Second
-		o.MaxDelay = 5 * time.Second
-	})
-	out, err := w.WaitForOutput(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(f.ARN)}, max)
+	out, err := waitUpdated(ctx, c, f.ARN, max)
 	if err != nil {
 		return f, fmt.Errorf("wait for the update of function %s to finish (nothing was changed; see it with: aws lambda get-function-configuration --function-name %s --query LastUpdateStatus, and run again once it is Successful): %w", f.Name, f.Name, err)
 	}
@@ -136,11 +141,24 @@ func WaitReady(ctx context.Context, c API, f Function, max time.Duration) (Funct
 	return ready, ready.Broken()
 }
 
+// waitUpdated waits with the SDK's FunctionUpdated waiter until the last
+// update of $LATEST is no longer in progress
+// (https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html).
+func waitUpdated(ctx context.Context, c API, arn string, max time.Duration) (*lambda.GetFunctionConfigurationOutput, error) {
+	w := lambda.NewFunctionUpdatedWaiter(c, func(o *lambda.FunctionUpdatedWaiterOptions) {
+		o.MinDelay = time.Second
+		o.MaxDelay = 5 * time.Second
+	})
+	return w.WaitForOutput(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(arn)}, max)
+}
+
 // Publish publishes $LATEST as read in f. Passing its code hash and revision
 // makes Lambda refuse when $LATEST changed after it was checked. When neither
 // code nor configuration changed since the last published version, Lambda
-// returns that version and creates nothing.
-func Publish(ctx context.Context, c API, f Function, description string) (Function, error) {
+// returns that version and creates nothing. While Lambda answers that an
+// update is in progress, it waits for the update to finish and tries again,
+// within p.Max.
+func Publish(ctx context.Context, c API, f Function, description string, p Patience) (Function, error) {
 	in := &lambda.PublishVersionInput{
 		FunctionName: aws.String(f.ARN),
 		Description:  aws.String(description),
@@ -151,7 +169,16 @@ func Publish(ctx context.Context, c API, f Function, description string) (Functi
 	if f.RevisionID != "" {
 		in.RevisionId = aws.String(f.RevisionID)
 	}
-	out, err := c.PublishVersion(ctx, in)
+	var out *lambda.PublishVersionOutput
+	wait := func(ctx context.Context, left time.Duration) error {
+		_, err := waitUpdated(ctx, c, f.ARN, left)
+		return err
+	}
+	err := p.whileConflict(ctx, wait, func(ctx context.Context) error {
+		var err error
+		out, err = c.PublishVersion(ctx, in)
+		return err
+	})
 	if err != nil {
 		var pf *types.PreconditionFailedException
 		if errors.As(err, &pf) {
@@ -159,17 +186,10 @@ func Publish(ctx context.Context, c API, f Function, description string) (Functi
 		}
 		return Function{}, fmt.Errorf("publish function %s: %w", f.Name, err)
 	}
-	return Function{
-		Name:       aws.ToString(out.FunctionName),
-		ARN:        Unqualified(aws.ToString(out.FunctionArn)),
-		Version:    aws.ToString(out.Version),
-		State:      string(out.State),
-		Update:     string(out.LastUpdateStatus),
-		Role:       aws.ToString(out.Role),
-		DeadLetter: deadLetter(out.DeadLetterConfig),
-		CodeSHA:    aws.ToString(out.CodeSha256),
-		RevisionID: aws.ToString(out.RevisionId),
-	}, nil
+	// PublishVersion answers with the version's configuration, in a type
+	// of its own with the same fields.
+	conf := lambda.GetFunctionConfigurationOutput(*out)
+	return functionFrom(&conf), nil
 }
 
 func deadLetter(d *types.DeadLetterConfig) string {
@@ -262,7 +282,9 @@ func Get(ctx context.Context, c API, function, name string) (State, bool, error)
 	return stateFrom(out.AliasArn, out.Name, out.FunctionVersion, out.RevisionId, out.Description, out.RoutingConfig), true, nil
 }
 
-// Create creates an alias on version with no weights.
+// Create creates an alias on version with no weights. Lambda answers 409
+// both when the alias exists and while the function is being updated; the
+// caller reads the alias to tell them apart (see IsConflict).
 func Create(ctx context.Context, c API, function, name, version, description string) (State, error) {
 	out, err := c.CreateAlias(ctx, &lambda.CreateAliasInput{
 		FunctionName:    aws.String(function),
@@ -289,8 +311,10 @@ type Route struct {
 
 // Move points the alias at r, on the condition that it is still at the
 // revision `from` was read at. Weights are always written, so moving to a
-// route with no Extra clears any earlier split.
-func Move(ctx context.Context, c API, function string, from State, r Route, description string) (State, error) {
+// route with no Extra clears any earlier split. While Lambda answers that
+// an update is in progress (the move was not made, so the revision still
+// holds), it tries again within p.Max.
+func Move(ctx context.Context, c API, function string, from State, r Route, description string, p Patience) (State, error) {
 	weights := map[string]float64{} // Lambda takes fractions, 0–1
 	if r.Extra != "" && r.Weight > 0 {
 		weights[r.Extra] = r.Weight.Fraction()
@@ -305,7 +329,12 @@ func Move(ctx context.Context, c API, function string, from State, r Route, desc
 	if from.RevisionID != "" {
 		in.RevisionId = aws.String(from.RevisionID)
 	}
-	out, err := c.UpdateAlias(ctx, in)
+	var out *lambda.UpdateAliasOutput
+	err := p.whileConflict(ctx, nil, func(ctx context.Context) error {
+		var err error
+		out, err = c.UpdateAlias(ctx, in)
+		return err
+	})
 	if err != nil {
 		var pf *types.PreconditionFailedException
 		if errors.As(err, &pf) {
@@ -342,30 +371,4 @@ func WeightedRules(stable, next Function) error {
 		errs = append(errs, fmt.Errorf("weighted routing needs the same dead-letter queue on both versions: version %s has %q, version %s has %q; promote all at once (strategy: all-at-once) or give both the same dead-letter config", stable.Version, stable.DeadLetter, next.Version, next.DeadLetter))
 	}
 	return errors.Join(errs...)
-}
-
-// recordPrefix starts the alias description this action writes, so a later
-// `rollback: true` knows where the alias was before the last promotion.
-const recordPrefix = "lambda-promote: previous version "
-
-// Record is the alias description that remembers the version served before a
-// promotion.
-func Record(previous string) string {
-	if previous == "" {
-		return "lambda-promote: created"
-	}
-	return recordPrefix + previous
-}
-
-// Previous reads the version recorded by Record, "" when there is none.
-func Previous(description string) string {
-	rest, ok := strings.CutPrefix(description, recordPrefix)
-	if !ok {
-		return ""
-	}
-	v, _, _ := strings.Cut(rest, " ")
-	if _, err := strconv.Atoi(v); err != nil && v != Latest {
-		return ""
-	}
-	return v
 }

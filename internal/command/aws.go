@@ -45,16 +45,22 @@ func loadAWS(ctx context.Context, cfg config.Config) (aws.Config, error) {
 }
 
 // awsDeps builds the real clients and binds them to promote's needs.
-func awsDeps(ctx context.Context, cfg config.Config, log *logger) (promote.Deps, error) {
+func awsDeps(ctx context.Context, cfg config.Config, getenv func(string) string, log *logger) (promote.Deps, error) {
 	ac, err := loadAWS(ctx, cfg)
 	if err != nil {
 		return promote.Deps{}, err
+	}
+	if cfg.RoleToAssume != "" {
+		if ac.Credentials, err = assumeRole(ac, cfg.RoleToAssume, getenv("GITHUB_RUN_ID"), getenv, log); err != nil {
+			return promote.Deps{}, err
+		}
 	}
 	// AWS may echo a key id in an error message: mask the credentials the
 	// run uses, wherever they come from (environment, OIDC, profiles), and
 	// again whenever they are refreshed during a long rollout.
 	ac.Credentials = maskingProvider{inner: ac.Credentials, log: log}
-	if _, err := ac.Credentials.Retrieve(ctx); err != nil {
+	creds, err := ac.Credentials.Retrieve(ctx)
+	if err != nil {
 		return promote.Deps{}, fmt.Errorf("get AWS credentials: %w", err)
 	}
 	lc := lambda.NewFromConfig(ac)
@@ -73,12 +79,14 @@ func awsDeps(ctx context.Context, cfg config.Config, log *logger) (promote.Deps,
 		Alarms: func(ctx context.Context, names []string) ([]outcome.Gate, error) {
 			return gate.CheckAlarms(ctx, cw, names)
 		},
-		Metrics: func(ctx context.Context, function, aliasName, version string, since, until time.Time) (float64, float64, error) {
-			return gate.ErrorRate(ctx, cw, function, aliasName, version, since, until)
+		Metrics: func(ctx context.Context, function, aliasName, version string, start, end time.Time) (gate.Series, error) {
+			return gate.ReadMetrics(ctx, cw, function, aliasName, version, start, end)
 		},
-		Smoke: func(ctx context.Context, function, version string, payload []byte) outcome.Gate {
-			return gate.Smoke(ctx, lc, function, version, payload)
+		Smoke: func(ctx context.Context, function, version string, payload []byte, timeout time.Duration) outcome.Gate {
+			return gate.Smoke(ctx, lc, function, version, payload, timeout)
 		},
+		Credentials: lifetime(creds, cfg.RoleToAssume != ""),
+		WaitMax:     cfg.WaitTimeout,
 	}, nil
 }
 

@@ -83,7 +83,7 @@ func Run(ctx context.Context, e Env) error {
 	}
 	started := now()
 	gh := newGitHub(ctx, cfg, e.Getenv, inActions, log)
-	deps, err := awsDeps(ctx, cfg, log)
+	deps, err := awsDeps(ctx, cfg, e.Getenv, log)
 	if err != nil {
 		return finish(ctx, log, e, inActions, cfg, gh, failedBeforeAWS(cfg, err, started, now()))
 	}
@@ -192,7 +192,7 @@ func finish(ctx context.Context, log *logger, e Env, inActions bool, cfg config.
 	for _, err := range errs {
 		log.errorf("%v", err)
 	}
-	if !res.Status.OK() {
+	if !res.Succeeded() {
 		if res.Error != "" {
 			log.errorf("%s %s: %s", res.Alias, res.Status, oneLine(res.Error))
 		} else {

@@ -28,14 +28,15 @@ type Config struct {
 	Description  string // description for a published version; "" means the default
 
 	// Traffic shifting.
-	Strategy      string            // StrategyAllAtOnce or a CodeDeploy name without the "CodeDeployDefault.Lambda" prefix
-	Steps         []percent.Percent // custom schedule on the new version, ascending, last one 100; nil when not set
-	Interval      time.Duration     // time between custom steps
-	TrafficWeight *percent.Percent  // weight to hold at; nil when not set
-	Alarms        []string          // CloudWatch alarm names
-	MaxErrorRate  *percent.Percent  // nil when not set
-	SmokePayload  []byte            // valid JSON; nil when not set
-	Rollback      bool
+	Strategy       string            // StrategyAllAtOnce or a CodeDeploy name without the "CodeDeployDefault.Lambda" prefix
+	Steps          []percent.Percent // custom schedule on the new version, ascending, last one 100; nil when not set
+	Interval       time.Duration     // time between custom steps
+	TrafficWeight  *percent.Percent  // weight to hold at; nil when not set
+	Alarms         []string          // CloudWatch alarm names
+	MaxErrorRate   *percent.Percent  // nil when not set
+	MinInvocations int               // a step is healthy only once the new version served this many
+	SmokePayload   []byte            // valid JSON; nil when not set
+	Rollback       bool
 
 	// API Gateway stage check.
 	APIID           string
@@ -44,6 +45,9 @@ type Config struct {
 	CheckPermission bool
 
 	DryRun bool
+
+	RoleToAssume string        // IAM role ARN to assume with the GitHub OIDC token; "" for none
+	WaitTimeout  time.Duration // longest wait for an update in progress or a Pending version
 
 	// GitHub reporting.
 	GitHubToken string

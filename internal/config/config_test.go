@@ -32,6 +32,7 @@ func defaults() Config {
 		Version:         VersionPublish,
 		Strategy:        StrategyAllAtOnce,
 		Interval:        time.Minute,
+		WaitTimeout:     5 * time.Minute,
 		StageVariable:   "lambdaAlias",
 		CheckPermission: true,
 		Comment:         true,
@@ -524,8 +525,8 @@ func TestInputs(t *testing.T) {
 			t.Errorf("boolean input %q has default %q", in.Name, in.Default)
 		}
 	}
-	if len(seen) != 23 {
-		t.Errorf("%d inputs, want the 23 of SPEC.md", len(seen))
+	if len(seen) != 26 {
+		t.Errorf("%d inputs, want the 25 of SPEC.md and wait-timeout", len(seen))
 	}
 	// Every default is itself accepted.
 	raw := map[string]string{"function-name": "f", "alias": "a"}
@@ -555,7 +556,7 @@ func TestRedacted(t *testing.T) {
 		"alarms": "a,b", "max-error-rate": "0.5%", "smoke-test-payload": "", "rollback": "false",
 		"api-id": "", "stage": "", "stage-variable": "lambdaAlias", "check-permission": "true",
 		"dry-run": "false", "github-token": "***", "comment": "true", "deployment": "true",
-		"environment": "", "aws-region": "",
+		"environment": "", "aws-region": "", "min-invocations": "0", "role-to-assume": "", "wait-timeout": "5m",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Redacted (-want +got):\n%s", diff)

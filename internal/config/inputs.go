@@ -27,6 +27,7 @@ const (
 	InTrafficWeight    = "traffic-weight"
 	InAlarms           = "alarms"
 	InMaxErrorRate     = "max-error-rate"
+	InMinInvocations   = "min-invocations"
 	InSmokeTestPayload = "smoke-test-payload"
 	InRollback         = "rollback"
 	InAPIID            = "api-id"
@@ -34,6 +35,8 @@ const (
 	InStageVariable    = "stage-variable"
 	InCheckPermission  = "check-permission"
 	InDryRun           = "dry-run"
+	InRoleToAssume     = "role-to-assume"
+	InWaitTimeout      = "wait-timeout"
 	InGitHubToken      = "github-token"
 	InComment          = "comment"
 	InDeployment       = "deployment"
@@ -43,6 +46,9 @@ const (
 
 // DefaultInterval is the default of the interval input.
 const DefaultInterval = "1m"
+
+// DefaultWaitTimeout is the default of the wait-timeout input.
+const DefaultWaitTimeout = "5m"
 
 // inputs is the single list of inputs: FromAction reads them, FromFlags
 // defines them as flags, Usage prints them, Parse checks that no other name
@@ -59,6 +65,7 @@ var inputs = []Input{
 	{Name: InTrafficWeight, Description: `percent on the new version, 0-100 ("10", "10%", "0.5"); alone it moves that slice and holds`},
 	{Name: InAlarms, Description: "CloudWatch alarm names, comma- or newline-separated; one in ALARM while traffic shifts rolls back"},
 	{Name: InMaxErrorRate, Description: `e.g. "2%": the new version's Errors / Invocations above it rolls back`},
+	{Name: InMinInvocations, Default: "0", Description: "a step is judged healthy only once the new version has served at least this many invocations"},
 	{Name: InSmokeTestPayload, Description: "JSON to invoke the new version with before any traffic moves; a function error stops the promotion"},
 	{Name: InRollback, Default: "false", Bool: true, Description: "put the alias back on its stable version with no weights"},
 	{Name: InAPIID, Description: "API Gateway REST or HTTP API id whose stage is checked"},
@@ -66,6 +73,8 @@ var inputs = []Input{
 	{Name: InStageVariable, Default: "lambdaAlias", Description: `the stage variable that must equal "alias"`},
 	{Name: InCheckPermission, Default: "true", Bool: true, Description: `with "api-id": the alias's resource policy must let API Gateway invoke it for this API`},
 	{Name: InDryRun, Default: "false", Bool: true, Description: "read everything, print the plan, change nothing"},
+	{Name: InRoleToAssume, Description: "IAM role to assume with the job's GitHub OIDC token (needs id-token: write); credentials are refreshed for long rollouts"},
+	{Name: InWaitTimeout, Default: DefaultWaitTimeout, Description: `longest wait for Lambda to finish an update in progress or for a new version to become Active, a Go duration, e.g. "5m"`},
 	{Name: InGitHubToken, ActionDefault: "${{ github.token }}", Description: "token for the pull-request comment and the deployment"},
 	{Name: InComment, Default: "true", Bool: true, Description: "keep one comment per function and alias up to date on the pull request"},
 	{Name: InDeployment, Default: "true", Bool: true, Description: "on events other than pull requests, record a GitHub deployment with its statuses"},

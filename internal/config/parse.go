@@ -195,6 +195,7 @@ func Parse(raw map[string]string) (Config, error) {
 	p.stage(&c)
 	p.github(&c)
 	p.region(&c, fnRegion)
+	p.run(&c)
 	if d := p.value(InDescription); utf8.RuneCountInString(d) > MaxDescription {
 		p.fail(InDescription, fmt.Sprintf("at most %d characters (Lambda's limit on a version description)", MaxDescription))
 	} else {

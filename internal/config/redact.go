@@ -34,6 +34,9 @@ func (c Config) Redacted() map[string]string {
 		InDeployment:       strconv.FormatBool(c.Deployment),
 		InEnvironment:      c.Environment,
 		InAWSRegion:        c.Region,
+		InMinInvocations:   strconv.Itoa(c.MinInvocations),
+		InRoleToAssume:     c.RoleToAssume,
+		InWaitTimeout:      rollout.ShortDuration(c.WaitTimeout),
 	}
 	if len(c.Steps) > 0 {
 		parts := make([]string, len(c.Steps))

@@ -5,6 +5,7 @@ package gate
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -123,21 +125,43 @@ type Metrics interface {
 	GetMetricData(context.Context, *cloudwatch.GetMetricDataInput, ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error)
 }
 
-// period is the metric period, in seconds, of ErrorRate.
+// period is the period of Lambda's metrics: Lambda sends them to CloudWatch
+// in 1-minute intervals
+// (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics.html).
 const period = 60
 
-// ErrorRate sums the Errors and Invocations of version of fn served through
-// alias (namespace AWS/Lambda, dimensions FunctionName, Resource=FN:ALIAS,
-// ExecutedVersion) from since to now, in one GetMetricData call (and its
-// pages). The window is widened to whole minutes so that the current minute
-// counts.
-func ErrorRate(ctx context.Context, c Metrics, fn, alias, version string, since, now time.Time) (errors, invocations float64, err error) {
-	dims := []cwtypes.Dimension{
+// Minute is one minute of a version's metrics.
+type Minute struct {
+	At          time.Time // start of the minute
+	Errors      float64
+	Invocations float64
+}
+
+// Series is what CloudWatch has delivered of a rollout's metrics.
+type Series struct {
+	// Version is the new version's Errors and Invocations served through
+	// the alias, per minute with data.
+	Version []Minute
+	// Alias holds the minutes in which the alias as a whole (every
+	// version) has an Invocations datapoint: the evidence of how far
+	// CloudWatch has delivered, whichever version took the traffic.
+	Alias []time.Time
+}
+
+// ReadMetrics reads, in one GetMetricData call (and its pages), the Errors
+// and Invocations of version of fn served through alias (namespace
+// AWS/Lambda, dimensions FunctionName, Resource=FN:ALIAS, ExecutedVersion)
+// and the alias's own Invocations (FunctionName, Resource=FN:ALIAS), per
+// minute, over whole minutes from start to end. Lambda publishes the
+// ExecutedVersion dimension for an alias that routes to two versions
+// (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html#monitoring-metrics-dimensions).
+func ReadMetrics(ctx context.Context, c Metrics, fn, alias, version string, start, end time.Time) (Series, error) {
+	byAlias := []cwtypes.Dimension{
 		{Name: aws.String("FunctionName"), Value: aws.String(fn)},
 		{Name: aws.String("Resource"), Value: aws.String(fn + ":" + alias)},
-		{Name: aws.String("ExecutedVersion"), Value: aws.String(version)},
 	}
-	query := func(id, metric string) cwtypes.MetricDataQuery {
+	byVersion := append(slices.Clone(byAlias), cwtypes.Dimension{Name: aws.String("ExecutedVersion"), Value: aws.String(version)})
+	query := func(id, metric string, dims []cwtypes.Dimension) cwtypes.MetricDataQuery {
 		return cwtypes.MetricDataQuery{
 			Id: aws.String(id),
 			MetricStat: &cwtypes.MetricStat{
@@ -148,35 +172,59 @@ func ErrorRate(ctx context.Context, c Metrics, fn, alias, version string, since,
 			ReturnData: aws.Bool(true),
 		}
 	}
-	start := since.Truncate(time.Minute)
-	end := now.Truncate(time.Minute).Add(time.Minute)
 	in := &cloudwatch.GetMetricDataInput{
-		StartTime:         aws.Time(start),
-		EndTime:           aws.Time(end),
-		MetricDataQueries: []cwtypes.MetricDataQuery{query("errors", "Errors"), query("invocations", "Invocations")},
+		StartTime: aws.Time(start.Truncate(time.Minute)),
+		EndTime:   aws.Time(end.Truncate(time.Minute).Add(time.Minute)),
+		MetricDataQueries: []cwtypes.MetricDataQuery{
+			query("errors", "Errors", byVersion),
+			query("invocations", "Invocations", byVersion),
+			query("alias", "Invocations", byAlias),
+		},
+		ScanBy: cwtypes.ScanByTimestampAscending,
 	}
+	minutes := map[time.Time]*Minute{}
+	seen := map[time.Time]bool{}
 	for {
 		out, err := c.GetMetricData(ctx, in)
 		if err != nil {
-			return 0, 0, fmt.Errorf("get metrics of %s:%s version %s: %w", fn, alias, version, err)
+			return Series{}, fmt.Errorf("get metrics of %s:%s version %s: %w", fn, alias, version, err)
 		}
 		for _, r := range out.MetricDataResults {
-			var sum float64
-			for _, v := range r.Values {
-				sum += v
-			}
-			switch aws.ToString(r.Id) {
-			case "errors":
-				errors += sum
-			case "invocations":
-				invocations += sum
+			for i, at := range r.Timestamps {
+				if i >= len(r.Values) {
+					break
+				}
+				at = at.UTC().Truncate(time.Minute)
+				v := r.Values[i]
+				id := aws.ToString(r.Id)
+				if id == "alias" {
+					seen[at] = true
+					continue
+				}
+				m := minutes[at]
+				if m == nil {
+					m = &Minute{At: at}
+					minutes[at] = m
+				}
+				switch id {
+				case "errors":
+					m.Errors += v
+				case "invocations":
+					m.Invocations += v
+				}
 			}
 		}
 		if aws.ToString(out.NextToken) == "" {
-			return errors, invocations, nil
+			break
 		}
 		in.NextToken = out.NextToken
 	}
+	var s Series
+	for _, at := range slices.SortedFunc(maps.Keys(minutes), time.Time.Compare) {
+		s.Version = append(s.Version, *minutes[at])
+	}
+	s.Alias = slices.SortedFunc(maps.Keys(seen), time.Time.Compare)
+	return s, nil
 }
 
 // Invoker is the part of the Lambda client Smoke calls.
@@ -187,16 +235,25 @@ type Invoker interface {
 // maxDetail bounds the bytes of a response quoted in a gate's Detail.
 const maxDetail = 500
 
-// Smoke invokes version of fn once with payload and waits for the answer. A
-// function error, a status other than 2xx, or a failed call fails the gate;
-// the Detail quotes the response (at most 500 bytes, printable characters).
-func Smoke(ctx context.Context, c Invoker, fn, version string, payload []byte) outcome.Gate {
+// Smoke invokes version of fn once with payload and waits for the answer,
+// for at most timeout (the version's own Timeout plus a margin: Lambda runs
+// an invocation for up to the function's timeout). The SDK's retries are
+// off: a retried Invoke would run the payload again, and a cold start slower
+// than the client's timeout would run it up to five times. A function
+// error, a status other than 2xx, or a failed call fails the gate; the
+// Detail quotes the response (at most 500 bytes, printable characters).
+func Smoke(ctx context.Context, c Invoker, fn, version string, payload []byte, timeout time.Duration) outcome.Gate {
 	g := outcome.Gate{Kind: outcome.GateSmoke, Name: NameSmoke}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	out, err := c.Invoke(ctx, &lambda.InvokeInput{
 		FunctionName:   aws.String(fn),
 		Qualifier:      aws.String(version),
 		InvocationType: lambdatypes.InvocationTypeRequestResponse,
 		Payload:        payload,
+	}, func(o *lambda.Options) {
+		o.Retryer = aws.NopRetryer{}
+		o.HTTPClient = awshttp.NewBuildableClient().WithTimeout(timeout)
 	})
 	switch {
 	case err != nil:

@@ -68,7 +68,7 @@ func TestSmokeFake(t *testing.T) {
 				got = in
 				return tt.out, tt.err
 			})
-			g := Smoke(t.Context(), c, "fn", "7", []byte(`{"ping":1}`))
+			g := Smoke(t.Context(), c, "fn", "7", []byte(`{"ping":1}`), time.Minute)
 			if diff := cmp.Diff(tt.want, g); diff != "" {
 				t.Errorf("Smoke() (-want +got):\n%s", diff)
 			}
@@ -183,17 +183,18 @@ func (f metricDataFunc) GetMetricData(ctx context.Context, in *cloudwatch.GetMet
 	return f(ctx, in, opts...)
 }
 
-func TestErrorRateQuery(t *testing.T) {
+func TestReadMetricsQuery(t *testing.T) {
 	t.Parallel()
 	since := time.Date(2026, 5, 1, 10, 0, 30, 0, time.UTC)
 	now := time.Date(2026, 5, 1, 10, 4, 10, 0, time.UTC)
+	minute := func(m int) time.Time { return time.Date(2026, 5, 1, 10, m, 0, 0, time.UTC) }
 	calls := 0
 	c := metricDataFunc(func(_ context.Context, in *cloudwatch.GetMetricDataInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error) {
 		calls++
-		if got, want := aws.ToTime(in.StartTime), time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC); !got.Equal(want) {
+		if got, want := aws.ToTime(in.StartTime), minute(0); !got.Equal(want) {
 			t.Errorf("StartTime = %v, want %v", got, want)
 		}
-		if got, want := aws.ToTime(in.EndTime), time.Date(2026, 5, 1, 10, 5, 0, 0, time.UTC); !got.Equal(want) {
+		if got, want := aws.ToTime(in.EndTime), minute(5); !got.Equal(want) {
 			t.Errorf("EndTime = %v, want %v", got, want)
 		}
 		var metrics []string
@@ -203,12 +204,13 @@ func TestErrorRateQuery(t *testing.T) {
 			for _, d := range ms.Metric.Dimensions {
 				dims = append(dims, aws.ToString(d.Name)+"="+aws.ToString(d.Value))
 			}
-			metrics = append(metrics, fmt.Sprintf("%s %s %s %d %v", aws.ToString(ms.Metric.Namespace), aws.ToString(ms.Metric.MetricName),
+			metrics = append(metrics, fmt.Sprintf("%s %s %s %s %d %v", aws.ToString(q.Id), aws.ToString(ms.Metric.Namespace), aws.ToString(ms.Metric.MetricName),
 				aws.ToString(ms.Stat), aws.ToInt32(ms.Period), dims))
 		}
 		want := []string{
-			"AWS/Lambda Errors Sum 60 [FunctionName=fn Resource=fn:prod ExecutedVersion=4]",
-			"AWS/Lambda Invocations Sum 60 [FunctionName=fn Resource=fn:prod ExecutedVersion=4]",
+			"errors AWS/Lambda Errors Sum 60 [FunctionName=fn Resource=fn:prod ExecutedVersion=4]",
+			"invocations AWS/Lambda Invocations Sum 60 [FunctionName=fn Resource=fn:prod ExecutedVersion=4]",
+			"alias AWS/Lambda Invocations Sum 60 [FunctionName=fn Resource=fn:prod]",
 		}
 		if diff := cmp.Diff(want, metrics); diff != "" {
 			t.Errorf("queries (-want +got):\n%s", diff)
@@ -216,21 +218,29 @@ func TestErrorRateQuery(t *testing.T) {
 		if in.NextToken == nil {
 			return &cloudwatch.GetMetricDataOutput{
 				MetricDataResults: []cwtypes.MetricDataResult{
-					{Id: aws.String("errors"), Values: []float64{1, 2}},
-					{Id: aws.String("invocations"), Values: []float64{10, 20}},
+					{Id: aws.String("errors"), Timestamps: []time.Time{minute(1), minute(2)}, Values: []float64{1, 2}},
+					{Id: aws.String("invocations"), Timestamps: []time.Time{minute(1), minute(2)}, Values: []float64{10, 20}},
+					{Id: aws.String("alias"), Timestamps: []time.Time{minute(0), minute(1), minute(2)}, Values: []float64{90, 100, 200}},
 				},
 				NextToken: aws.String("more"),
 			}, nil
 		}
 		return &cloudwatch.GetMetricDataOutput{
-			MetricDataResults: []cwtypes.MetricDataResult{{Id: aws.String("invocations"), Values: []float64{5}}},
+			MetricDataResults: []cwtypes.MetricDataResult{
+				{Id: aws.String("invocations"), Timestamps: []time.Time{minute(3)}, Values: []float64{5}},
+				{Id: aws.String("alias"), Timestamps: []time.Time{minute(3)}, Values: []float64{50}},
+			},
 		}, nil
 	})
-	errs, invs, err := ErrorRate(t.Context(), c, "fn", "prod", "4", since, now)
+	got, err := ReadMetrics(t.Context(), c, "fn", "prod", "4", since, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if errs != 3 || invs != 35 || calls != 2 {
-		t.Errorf("ErrorRate() = %v, %v after %d calls, want 3, 35 after 2 (one query and its next page)", errs, invs, calls)
+	want := Series{
+		Version: []Minute{{minute(1), 1, 10}, {minute(2), 2, 20}, {minute(3), 0, 5}},
+		Alias:   []time.Time{minute(0), minute(1), minute(2), minute(3)},
+	}
+	if diff := cmp.Diff(want, got); diff != "" || calls != 2 {
+		t.Errorf("ReadMetrics() after %d calls (-want +got):\n%s", calls, diff)
 	}
 }

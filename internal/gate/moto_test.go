@@ -10,6 +10,7 @@ import (
 
 	"github.com/lambda-promote/lambda-promote/internal/gate"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
+	"github.com/lambda-promote/lambda-promote/internal/testenv/faultproxy"
 	"github.com/lambda-promote/lambda-promote/internal/testenv/moto"
 )
 
@@ -94,9 +95,9 @@ func TestMoto(t *testing.T) {
 		}
 	})
 
-	t.Run("error rate", func(t *testing.T) {
+	t.Run("metrics", func(t *testing.T) {
 		t.Parallel()
-		since := time.Now().Add(-5 * time.Minute)
+		start := time.Now().Add(-5 * time.Minute)
 		if err := s.PutLambdaMetrics(ctx, "metrics-fn", "prod", "2", 3, 100); err != nil {
 			t.Fatal(err)
 		}
@@ -110,23 +111,44 @@ func TestMoto(t *testing.T) {
 		if err := s.PutLambdaMetrics(ctx, "metrics-fn", "dev", "2", 40, 40); err != nil {
 			t.Fatal(err)
 		}
-		errs, invs, err := gate.ErrorRate(ctx, cw, "metrics-fn", "prod", "2", since, time.Now())
+		got, err := gate.ReadMetrics(ctx, cw, "metrics-fn", "prod", "2", start, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
+		var errs, invs float64
+		for _, m := range got.Version {
+			errs += m.Errors
+			invs += m.Invocations
+			if m.At.Second() != 0 || m.At.Before(start.Truncate(time.Minute)) {
+				t.Errorf("minute %v is not a whole minute of the window", m.At)
+			}
+		}
 		if errs != 4 || invs != 150 {
-			t.Errorf("ErrorRate() = %v errors, %v invocations, want 4, 150", errs, invs)
+			t.Errorf("ReadMetrics() = %v errors, %v invocations, want 4, 150", errs, invs)
 		}
 
-		errs, invs, err = gate.ErrorRate(ctx, cw, "metrics-fn", "prod", "3", since, time.Now())
-		if err != nil || errs != 0 || invs != 0 {
-			t.Errorf("ErrorRate() of a version without data = %v, %v, %v, want 0, 0, nil", errs, invs, err)
+		got, err = gate.ReadMetrics(ctx, cw, "metrics-fn", "prod", "3", start, time.Now())
+		if err != nil || len(got.Version) != 0 {
+			t.Errorf("ReadMetrics() of a version without data = %+v, %v, want none", got, err)
+		}
+	})
+
+	// The smoke test runs the payload once: a failed first attempt is not
+	// retried, as the SDK would retry a 500 and run the function again.
+	t.Run("smoke runs once", func(t *testing.T) {
+		t.Parallel()
+		p := faultproxy.NewT(t, s.URL)
+		p.Inject("Invoke", 1, faultproxy.ServerError)
+		plc := lambda.NewFromConfig(p.AWSConfig(cfg))
+		got := gate.Smoke(ctx, plc, w.Function, w.Version, []byte(`{"ping":1}`), 10*time.Second)
+		if got.OK || p.Count("Invoke") != 1 {
+			t.Errorf("Smoke() = %+v after %d invocations; want a failed gate after exactly 1", got, p.Count("Invoke"))
 		}
 	})
 
 	t.Run("smoke", func(t *testing.T) {
 		t.Parallel()
-		got := gate.Smoke(ctx, lc, w.Function, w.Version, []byte(`{"ping":1}`))
+		got := gate.Smoke(ctx, lc, w.Function, w.Version, []byte(`{"ping":1}`), 10*time.Second)
 		want := outcome.Gate{Kind: outcome.GateSmoke, Name: "smoke test", OK: true, Detail: "orders:1 answered with status 200"}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("Smoke() (-want +got):\n%s", diff)

@@ -88,6 +88,7 @@ type Result struct {
 	PreviousVersion string          // what the alias served before this run ("" when it was created)
 	NewVersion      string          // the version this run promoted or tried to promote
 	Status          Status          // how the run ended
+	Requested       bool            // a rolled-back status that the inputs asked for (rollback: true, traffic-weight: 0)
 	TrafficWeight   percent.Percent // traffic on the new version at the end
 	Strategy        string          // e.g. "all-at-once", "Canary10Percent5Minutes", "steps 10,50,100 every 1m"
 	StageURL        string          // invoke URL of the checked stage, when api-id was given
@@ -104,6 +105,13 @@ type Result struct {
 	NextStepAt      time.Time // with detach, while the rollout goes on: when its next step is due
 	Started         time.Time
 	Finished        time.Time
+}
+
+// Succeeded reports whether the run ends with exit code 0: promoted,
+// canary, unchanged and dry-run, and a rollback that was asked for and
+// completed. A rollback that a gate, an error or a cancel caused fails.
+func (r Result) Succeeded() bool {
+	return r.Status.OK() || r.Status == RolledBack && r.Requested
 }
 
 // Duration is how long the run took.

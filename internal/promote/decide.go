@@ -3,6 +3,7 @@ package promote
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/lambda-promote/lambda-promote/internal/alias"
 	"github.com/lambda-promote/lambda-promote/internal/config"
@@ -23,11 +24,13 @@ type decision struct {
 	rollback bool           // the rollback input: put the alias back on stable
 	plan     rollout.Plan   // the steps to take; a canary in progress continues past its weight
 	strategy string         // the plan's name as the report shows it
+	since    time.Time      // when the canary in progress first took traffic, from the alias's record
 
 	steps    []string        // the plan in plain lines (Result.Plan)
 	checks   []outcome.Check // the API Gateway checks, judged
 	stageURL string
 	notes    []string // what the log should say about the decision
+	warnings []string // what the log should warn of
 }
 
 // decide judges the facts against the inputs and Lambda's rules and settles
@@ -79,6 +82,14 @@ func decide(cfg config.Config, f facts) (decision, error) {
 				// A canary is in progress: continue from where it holds.
 				d.plan.Steps = stepsAbove(d.plan.Steps, w)
 			}
+			// Its error rate is judged since it first took traffic, which
+			// its record on the alias says.
+			switch rec, ok, err := alias.ParseRecord(f.alias.Description); {
+			case err != nil:
+				errs = append(errs, fmt.Errorf("alias %s has a canary of version %s in progress, and its description, which should record when the canary began, cannot be read: %w; finalize or undo the canary by hand (aws lambda update-alias)", cfg.Alias, extra, err))
+			case ok && rec.State == alias.Shifting && rec.New == extra:
+				d.since = rec.Since
+			}
 		}
 	}
 
@@ -110,6 +121,10 @@ func decide(cfg config.Config, f facts) (decision, error) {
 				}
 			}
 		}
+	}
+
+	if err := credentialsLast(cfg, f, &d); err != nil {
+		errs = append(errs, err)
 	}
 
 	// Alarms already firing stop the run before any traffic moves.
@@ -145,8 +160,18 @@ func (d *decision) decideRollback(cfg config.Config, f facts) error {
 		d.steps = []string{fmt.Sprintf("take the %s on version %s out: alias %s back on %s with no weights", w, extra, cfg.Alias, d.stable)}
 		return nil
 	}
-	d.stable = alias.Previous(f.alias.Description)
 	d.target.Version = f.alias.Version
+	rec, ok, err := alias.ParseRecord(f.alias.Description)
+	if err != nil {
+		return &failure{
+			err:      fmt.Errorf("input \"rollback\": the description of alias %s cannot be read as lambda-promote's record, so the version to go back to is unknown: %w", cfg.Alias, err),
+			next:     "put the alias on the version you want by hand:",
+			nextCode: cmdMove(f.name(cfg), cfg.Alias, "N"),
+		}
+	}
+	if ok && rec.State == alias.Shifting {
+		d.stable = rec.Stable
+	}
 	if d.stable == "" {
 		return &failure{
 			err:      fmt.Errorf("input \"rollback\": alias %s serves %s and records no earlier promotion by lambda-promote (its description is %q), so the version to go back to is unknown", cfg.Alias, f.alias.Version, f.alias.Description),
@@ -155,6 +180,34 @@ func (d *decision) decideRollback(cfg config.Config, f facts) error {
 		}
 	}
 	d.steps = []string{fmt.Sprintf("move alias %s from %s back to %s, the version it served before the last promotion", cfg.Alias, f.alias.Version, d.stable)}
+	return nil
+}
+
+// sessionWarn is how long a rollout may run on session credentials of
+// unknown lifetime before the run warns: configure-aws-credentials gives one
+// hour by default
+// (https://github.com/aws-actions/configure-aws-credentials#session-duration).
+const sessionWarn = 50 * time.Minute
+
+// credentialsLast refuses a rollout longer than the credentials' known
+// remaining lifetime, and warns of one longer than 50 minutes on session
+// credentials of unknown lifetime: after they expire, every call fails, the
+// rollback's included, and the alias would be left split.
+func credentialsLast(cfg config.Config, f facts, d *decision) error {
+	if f.creds.Renewable || !gradual(d.plan) {
+		return nil
+	}
+	long := d.plan.Total()
+	if cfg.MaxErrorRate != nil || cfg.MinInvocations > 0 {
+		long += time.Duration(len(d.plan.Steps)) * f.longest // waits for CloudWatch's late metrics
+	}
+	const ways = "give the job role-to-assume (the action then renews its credentials), ask configure-aws-credentials for longer ones (role-duration-seconds), or pick a shorter strategy"
+	switch left := f.creds.Expires.Sub(f.now); {
+	case !f.creds.Expires.IsZero() && left < long+time.Minute:
+		return fmt.Errorf("the AWS credentials expire at %s UTC, in %s, but this rollout can take up to %s; after they expire every call fails, the rollback's included, and the alias would stay split; %s", f.creds.Expires.UTC().Format("15:04:05"), left.Round(time.Second), long, ways)
+	case f.creds.Expires.IsZero() && f.creds.Session && long > sessionWarn:
+		d.warnings = append(d.warnings, fmt.Sprintf("this rollout can take up to %s on session credentials whose lifetime is unknown (configure-aws-credentials gives one hour by default); if they expire, every call fails, the rollback's included; %s", long, ways))
+	}
 	return nil
 }
 
@@ -258,6 +311,9 @@ func logDecision(log Logger, cfg config.Config, d decision) {
 	}
 	for _, n := range d.notes {
 		log.Infof("%s", n)
+	}
+	for _, w := range d.warnings {
+		log.Warningf("%s", w)
 	}
 	if cfg.DryRun && len(d.steps) > 0 {
 		log.Group("Plan (dry run: nothing is changed)")

@@ -3,6 +3,7 @@ package promote
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -113,6 +114,24 @@ func TestDecide(t *testing.T) {
 			want:  decision{publish: true, create: true, strategy: "all-at-once"},
 		},
 		{
+			name:    "a rollout longer than the credentials last is refused",
+			cfg:     func(c *config.Config) { c.Strategy = "Linear10PercentEvery10Minutes" },
+			facts:   facts{fn: latest, alias: on("1", nil, ""), stable: version("1", "a"), now: t0, creds: Credentials{Expires: t0.Add(time.Hour), Session: true}},
+			wantErr: "the AWS credentials expire at 11:00:00 UTC, in 1h0m0s, but this rollout can take up to 1h30m0s",
+		},
+		{
+			name:  "renewable credentials last any rollout",
+			cfg:   func(c *config.Config) { c.Strategy = "Linear10PercentEvery10Minutes" },
+			facts: facts{fn: latest, alias: on("1", nil, ""), stable: version("1", "a"), now: t0, creds: Credentials{Expires: t0.Add(time.Hour), Session: true, Renewable: true}},
+			want:  decision{publish: true, stable: "1", strategy: "Linear10PercentEvery10Minutes"},
+		},
+		{
+			name:    "the waits for CloudWatch count too",
+			cfg:     func(c *config.Config) { c.Strategy, c.MaxErrorRate = "Canary10Percent30Minutes", ptr(1) },
+			facts:   facts{fn: latest, alias: on("1", nil, ""), stable: version("1", "a"), now: t0, longest: 3 * time.Minute, creds: Credentials{Expires: t0.Add(35 * time.Minute), Session: true}},
+			wantErr: "can take up to 36m0s",
+		},
+		{
 			name:  "rollback of a held canary",
 			cfg:   func(c *config.Config) { c.Rollback = true },
 			facts: facts{fn: latest, alias: on("1", map[string]percent.Percent{"2": 10}, "")},
@@ -169,5 +188,27 @@ func TestDecide(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestDecideWarnsOfSessionCredentials(t *testing.T) {
+	t.Parallel()
+	const arn = "arn:aws:lambda:us-east-1:123456789012:function:api"
+	f := facts{
+		fn:     alias.Function{Name: "api", ARN: arn, Version: alias.Latest, State: "Active", Role: "role"},
+		alias:  &alias.State{Name: "prod", Version: "1"},
+		stable: &alias.Function{Version: "1", Role: "role"},
+		creds:  Credentials{Session: true}, // lifetime unknown, as with configure-aws-credentials
+	}
+	for strategy, warned := range map[string]bool{"Linear10PercentEvery10Minutes": true, "Canary10Percent30Minutes": false} {
+		cfg := base()
+		cfg.Strategy = strategy
+		d, err := decide(cfg, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(d.warnings) == 1 && strings.Contains(d.warnings[0], "role-to-assume"); got != warned {
+			t.Errorf("%s: warnings %q, want a warning: %v", strategy, d.warnings, warned)
+		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
 	"github.com/lambda-promote/lambda-promote/internal/alias"
 	"github.com/lambda-promote/lambda-promote/internal/config"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
@@ -52,6 +54,8 @@ type execution struct {
 	last      alias.State // the alias as this run last set (or read) it
 	changed   bool        // a call that moves the alias was made
 	attempted alias.Route // the route of the last move call, applied or not
+	weight    percent.Percent
+	since     time.Time // when the target first took traffic; zero while it has none
 	timeline  []outcome.Event
 }
 
@@ -73,9 +77,13 @@ func execute(ctx context.Context, cfg config.Config, d Deps, f facts, dec decisi
 			return x.end(outcome.Unchanged, done, nil)
 		}
 	}
+	x.weight = weightOn(f.alias, x.target.Version)
+	x.since = dec.since
 	if len(cfg.SmokePayload) > 0 && d.Smoke != nil {
-		g := d.Smoke(ctx, x.fnRef(), x.target.Version, cfg.SmokePayload)
-		x.event(weightOn(f.alias, x.target.Version), "smoke test", []outcome.Gate{g})
+		// Lambda runs an invocation for up to the version's timeout; the
+		// margin covers the call itself.
+		g := d.Smoke(ctx, x.fnRef(), x.target.Version, cfg.SmokePayload, x.target.Timeout+smokeMargin)
+		x.event(x.weight, "smoke test", []outcome.Gate{g})
 		d.Log.Infof("smoke test of version %s: %s", x.target.Version, g.Detail)
 		if !g.OK {
 			return x.stopped(&failure{
@@ -89,6 +97,24 @@ func execute(ctx context.Context, cfg config.Config, d Deps, f facts, dec decisi
 		return x.create(ctx)
 	}
 	return x.shift(ctx)
+}
+
+// smokeMargin is added to the version's timeout for the smoke test's call.
+const smokeMargin = 10 * time.Second
+
+// patience is how long calls wait for Lambda to finish an update in
+// progress, on the run's clock.
+func (x *execution) patience() alias.Patience {
+	return alias.Patience{Max: x.d.WaitMax, Now: x.d.Clock.Now, Sleep: x.sleep}
+}
+
+func (x *execution) sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-x.d.Clock.After(d):
+		return nil
+	}
 }
 
 // end is an ending at the alias as this run last saw it.
@@ -107,46 +133,86 @@ func (x *execution) stopped(err error) ending {
 }
 
 // resolveTarget waits for $LATEST when it is being updated and publishes it,
-// or settles the version named by the inputs.
+// or settles the version named by the inputs; then waits until the version
+// is Active, since Lambda does not invoke a Pending version.
 func (x *execution) resolveTarget(ctx context.Context) error {
-	if !x.dec.publish && !x.dec.latest {
+	if x.dec.publish || x.dec.latest {
+		fn := x.f.fn
+		if fn.Busy() {
+			x.d.Log.Infof("function %s is being updated (%s/%s); waiting for it to finish", fn.Name, fn.State, fn.Update)
+		}
+		ready, err := alias.WaitReady(ctx, x.d.Lambda, fn, x.d.WaitMax)
+		if err != nil {
+			return err
+		}
+		if x.dec.latest {
+			x.target = ready
+			return nil
+		}
+		pub, err := alias.Publish(ctx, x.d.Lambda, ready, x.cfg.Description, x.patience())
+		if err != nil {
+			return err
+		}
+		x.d.Log.Infof("published version %s of %s (code %s)", pub.Version, pub.Name, short(pub.CodeSHA))
+		x.target = pub
+	}
+	if x.target.State != string(types.StateActive) {
+		x.d.Log.Infof("version %s is %s; waiting until it is Active before any traffic reaches it", x.target.Version, orUnknown(x.target.State))
+		active, err := alias.WaitActive(ctx, x.d.Lambda, x.target, x.patience())
+		if err != nil {
+			return err
+		}
+		x.target = active
+	}
+	if !x.dec.publish || x.f.alias == nil {
 		return nil
 	}
-	fn := x.f.fn
-	if fn.Busy() {
-		x.d.Log.Infof("function %s is being updated (%s/%s); waiting for it to finish", fn.Name, fn.State, fn.Update)
-	}
-	ready, err := alias.WaitReady(ctx, x.d.Lambda, fn, x.d.WaitMax)
-	if err != nil {
-		return err
-	}
-	if x.dec.latest {
-		x.target = ready
-		return nil
-	}
-	pub, err := alias.Publish(ctx, x.d.Lambda, ready, x.cfg.Description)
-	if err != nil {
-		return err
-	}
-	x.d.Log.Infof("published version %s of %s (code %s)", pub.Version, pub.Name, short(pub.CodeSHA))
-	x.target = pub
-	if x.f.alias == nil {
-		return nil
-	}
-	if extra, w, ok := x.f.alias.Split(); ok && extra != pub.Version {
-		return fmt.Errorf("alias %s has a canary of version %s in progress at %s, and $LATEST published as version %s; finalize the canary (traffic-weight: 100, version: %s) or undo it (rollback: true) first", x.cfg.Alias, extra, w, pub.Version, extra)
+	if extra, w, ok := x.f.alias.Split(); ok && extra != x.target.Version {
+		return fmt.Errorf("alias %s has a canary of version %s in progress at %s, and $LATEST published as version %s; finalize the canary (traffic-weight: 100, version: %s) or undo it (rollback: true) first", x.cfg.Alias, extra, w, x.target.Version, extra)
 	}
 	if gradual(x.dec.plan) && x.f.stable != nil {
 		// The rules were checked against $LATEST; check the real version.
-		return alias.WeightedRules(*x.f.stable, pub)
+		return alias.WeightedRules(*x.f.stable, x.target)
 	}
 	return nil
 }
 
-// create makes the alias on the target: a first deploy.
+func orUnknown(s string) string {
+	if s == "" {
+		return "not known to be Active"
+	}
+	return s
+}
+
+// record is the alias description of a move to the target.
+func (x *execution) record() string {
+	return alias.Record{State: alias.Shifting, Stable: x.stable, New: x.target.Version, Since: x.since}.MustEncode()
+}
+
+// create makes the alias on the target: a first deploy. Lambda answers 409
+// both when the alias exists and while the function is being updated; the
+// alias is read to tell them apart.
 func (x *execution) create(ctx context.Context) ending {
 	x.changed = true
-	st, err := alias.Create(ctx, x.d.Lambda, x.fnRef(), x.cfg.Alias, x.target.Version, alias.Record(""))
+	desc := alias.Record{State: alias.Created, New: x.target.Version}.MustEncode()
+	var (
+		st  alias.State
+		err error
+	)
+	deadline := x.d.Clock.Now().Add(x.d.WaitMax)
+	for {
+		st, err = alias.Create(ctx, x.d.Lambda, x.fnRef(), x.cfg.Alias, x.target.Version, desc)
+		if err == nil || !alias.IsConflict(err) || !x.d.Clock.Now().Before(deadline) {
+			break
+		}
+		if _, exists, rerr := x.getAlias(ctx); rerr != nil || exists {
+			break
+		}
+		x.d.Log.Infof("creating alias %s: an update of the function is in progress; trying again", x.cfg.Alias)
+		if serr := x.sleep(ctx, time.Second); serr != nil {
+			break
+		}
+	}
 	if err != nil {
 		// The answer may be lost after Lambda created it, or another run
 		// may have created it first: say what is there now.
@@ -162,7 +228,7 @@ func (x *execution) create(ctx context.Context) ending {
 
 // created reports a CreateAlias that failed: the alias may exist anyway.
 func (x *execution) created(ctx context.Context, err error) ending {
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), x.d.RollbackTimeout)
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), x.d.CancelRollbackTimeout)
 	defer cancel()
 	cur, ok, rerr := x.getAlias(rctx)
 	switch {
@@ -174,7 +240,8 @@ func (x *execution) created(ctx context.Context, err error) ending {
 		return x.end(outcome.Failed, untouched, err)
 	}
 	x.last = cur
-	if _, _, split := cur.Split(); !split && cur.Version == x.target.Version && alias.Previous(cur.Description) == "" {
+	rec, _, _ := alias.ParseRecord(cur.Description)
+	if _, _, split := cur.Split(); !split && cur.Version == x.target.Version && rec.State == alias.Created {
 		// Lambda created it as asked; only the answer was lost.
 		x.d.Log.Warningf("creating alias %s failed (%v), but it reads back on version %s: counted as done", x.cfg.Alias, err, x.target.Version)
 		x.event(100, "alias created", nil)
@@ -216,13 +283,11 @@ func (e *gateError) Error() string {
 func (x *execution) shift(ctx context.Context) ending {
 	plan := x.dec.plan
 	target := x.target.Version
-	since := x.d.Clock.Now()
 	var gates []outcome.Gate
 	single := len(plan.Steps) == 1
-	weight := weightOn(x.f.alias, target)
 
 	hooks := rollout.Hooks{
-		Check: func(ctx context.Context) error {
+		Check: func(ctx context.Context, at rollout.Checkpoint) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -240,7 +305,9 @@ func (x *execution) shift(ctx context.Context) ending {
 				x.last.RevisionID = cur.RevisionID
 			}
 			var err error
-			gates, err = x.readGates(ctx, target, since)
+			// A check that ends a bake decides the next step: it waits for
+			// CloudWatch's late metrics and wants enough traffic.
+			gates, err = x.readGates(ctx, !at.Baking)
 			if err != nil {
 				return err
 			}
@@ -256,12 +323,15 @@ func (x *execution) shift(ctx context.Context) ending {
 			if w >= 100 {
 				route = alias.Route{Version: target}
 			}
+			if x.since.IsZero() && w > 0 {
+				x.since = x.d.Clock.Now()
+			}
 			x.attempted, x.changed = route, true
-			st, err := alias.Move(ctx, x.d.Lambda, x.fnRef(), x.last, route, alias.Record(x.stable))
+			st, err := alias.Move(ctx, x.d.Lambda, x.fnRef(), x.last, route, x.record(), x.patience())
 			if err != nil {
 				return err
 			}
-			x.last, weight = st, w
+			x.last, x.weight = st, w
 			x.event(w, fmt.Sprintf("%s on %s", w, target), gates)
 			if w >= 100 {
 				x.d.Log.Infof("alias %s: all traffic on version %s", x.cfg.Alias, target)
@@ -275,7 +345,7 @@ func (x *execution) shift(ctx context.Context) ending {
 				return
 			}
 			gates := "no gates configured"
-			if len(x.cfg.Alarms) > 0 || x.cfg.MaxErrorRate != nil {
+			if len(x.cfg.Alarms) > 0 || x.wantMetrics() {
 				gates = fmt.Sprintf("gates read every %s", x.d.CheckEvery)
 			}
 			x.d.Log.Infof("step %d/%d: holding %s for %s (next step at %s UTC); %s", step+1, len(plan.Steps), s.Weight, s.Bake, next.UTC().Format("15:04:05"), gates)
@@ -289,42 +359,18 @@ func (x *execution) shift(ctx context.Context) ending {
 	switch {
 	case err != nil:
 		return x.restore(ctx, err)
-	case weight == 0:
+	case x.weight == 0:
 		// traffic-weight: 0 takes a held slice out: the alias is whole on
 		// the stable version again.
 		if _, _, split := x.f.alias.Split(); split {
 			return x.rolledBack(errRequested)
 		}
 		return x.end(outcome.Unchanged, done, nil)
-	case weight >= 100:
+	case x.weight >= 100:
 		return x.end(outcome.Promoted, done, nil)
 	default:
 		return x.end(outcome.Canary, done, nil)
 	}
-}
-
-// readGates reads the alarms and the error rate of the new version, and
-// judges the rate.
-func (x *execution) readGates(ctx context.Context, version string, since time.Time) ([]outcome.Gate, error) {
-	var gates []outcome.Gate
-	if len(x.cfg.Alarms) > 0 && x.d.Alarms != nil {
-		g, err := x.d.Alarms(ctx, x.cfg.Alarms)
-		if err != nil {
-			return nil, fmt.Errorf("read alarms: %w", err)
-		}
-		gates = append(gates, g...)
-	}
-	if x.cfg.MaxErrorRate != nil && x.d.Metrics != nil {
-		errs, invocations, err := x.d.Metrics(ctx, x.f.name(x.cfg), x.cfg.Alias, version, since, x.d.Clock.Now())
-		if err != nil {
-			return nil, fmt.Errorf("read the error rate of version %s: %w", version, err)
-		}
-		gates = append(gates, rateGate(errs, invocations, *x.cfg.MaxErrorRate))
-	}
-	for _, g := range gates {
-		x.d.Log.Infof("gate %s: %s", g.Name, g.Detail)
-	}
-	return gates, nil
 }
 
 // event appends a row to the timeline.

@@ -1,15 +1,146 @@
 package promote
 
 import (
+	"context"
 	"fmt"
 	"math"
+	"time"
 
+	"github.com/lambda-promote/lambda-promote/internal/gate"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
 	"github.com/lambda-promote/lambda-promote/internal/percent"
 )
 
 // nameErrorRate is the name of the error-rate gate.
 const nameErrorRate = "error rate"
+
+// unknownSince is how far back the error rate of a canary is judged when
+// the alias does not record when it began (a split made by hand).
+const unknownSince = time.Hour
+
+// wantMetrics reports whether the gates read CloudWatch's metrics.
+func (x *execution) wantMetrics() bool {
+	return x.d.Metrics != nil && (x.cfg.MaxErrorRate != nil || x.cfg.MinInvocations > 0)
+}
+
+// readGates reads the alarms and judges the new version's error rate since
+// it first took traffic. A final reading ends a bake, and the next step
+// depends on it: it first waits, within MetricWait, until CloudWatch has
+// delivered the metrics up to now, because Lambda sends them in 1-minute
+// periods that arrive late
+// (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics.html), and
+// it wants the new version to have served min-invocations.
+func (x *execution) readGates(ctx context.Context, final bool) ([]outcome.Gate, error) {
+	alarms, err := x.readAlarms(ctx)
+	if err != nil || failed(alarms) || !x.wantMetrics() || x.weight == 0 {
+		x.logGates(alarms)
+		return alarms, err
+	}
+	if x.since.IsZero() {
+		x.since = x.d.Clock.Now().Add(-unknownSince)
+		x.d.Log.Warningf("alias %s does not record when version %s first took traffic; its error rate is judged over the last %s", x.cfg.Alias, x.target.Version, unknownSince)
+	}
+	asOf := x.d.Clock.Now()
+	waitUntil := asOf.Add(x.d.MetricWait)
+	var series gate.Series
+	for waited := false; ; waited = true {
+		series, err = x.d.Metrics(ctx, x.f.name(x.cfg), x.cfg.Alias, x.target.Version, x.since, x.d.Clock.Now())
+		if err != nil {
+			return nil, fmt.Errorf("read the metrics of version %s: %w", x.target.Version, err)
+		}
+		if !final || covers(series, asOf) {
+			break
+		}
+		now := x.d.Clock.Now()
+		if !now.Before(waitUntil) {
+			x.d.Log.Warningf("CloudWatch has delivered no metrics of alias %s after %s UTC in %s; judging on what it has (Lambda sends none for minutes without invocations)", x.cfg.Alias, asOf.UTC().Format("15:04:05"), x.d.MetricWait)
+			break
+		}
+		if !waited {
+			x.d.Log.Infof("waiting for CloudWatch to deliver the metrics of alias %s up to %s UTC (Lambda's metrics come per minute and minutes late), at most until %s UTC", x.cfg.Alias, asOf.UTC().Format("15:04:05"), waitUntil.UTC().Format("15:04:05"))
+		}
+		if err := x.sleep(ctx, min(x.d.CheckEvery, waitUntil.Sub(now))); err != nil {
+			return nil, err
+		}
+		// Alarms still count while the metrics are awaited.
+		if alarms, err = x.readAlarms(ctx); err != nil || failed(alarms) {
+			x.logGates(alarms)
+			return alarms, err
+		}
+	}
+	gates := append(alarms, judgeRate(series, x.since, x.cfg.MaxErrorRate, x.cfg.MinInvocations, final))
+	x.logGates(gates)
+	return gates, nil
+}
+
+func (x *execution) readAlarms(ctx context.Context) ([]outcome.Gate, error) {
+	if len(x.cfg.Alarms) == 0 || x.d.Alarms == nil {
+		return nil, nil
+	}
+	g, err := x.d.Alarms(ctx, x.cfg.Alarms)
+	if err != nil {
+		return nil, fmt.Errorf("read alarms: %w", err)
+	}
+	return g, nil
+}
+
+func (x *execution) logGates(gates []outcome.Gate) {
+	for _, g := range gates {
+		x.d.Log.Infof("gate %s: %s", g.Name, g.Detail)
+	}
+}
+
+func failed(gates []outcome.Gate) bool {
+	for _, g := range gates {
+		if !g.OK {
+			return true
+		}
+	}
+	return false
+}
+
+// covers reports whether CloudWatch has delivered the metrics up to t: a
+// minute that starts at or after t has a datapoint, of the alias as a whole
+// or of the new version. Lambda's metrics of a minute are taken as complete
+// once a later minute has data.
+func covers(s gate.Series, t time.Time) bool {
+	for _, at := range s.Alias {
+		if !at.Before(t) {
+			return true
+		}
+	}
+	for _, m := range s.Version {
+		if !m.At.Before(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// judgeRate judges the new version's metrics since it first took traffic:
+// its Errors / Invocations above max fails; at the end of a bake, fewer
+// invocations than min fails too, since there is not enough traffic to
+// judge. With no max, only the traffic is judged.
+func judgeRate(s gate.Series, since time.Time, max *percent.Percent, min int, final bool) outcome.Gate {
+	var errs, invocations float64
+	from := since.Truncate(time.Minute)
+	for _, m := range s.Version {
+		if !m.At.Before(from) {
+			errs += m.Errors
+			invocations += m.Invocations
+		}
+	}
+	limit := percent.All
+	if max != nil {
+		limit = *max
+	}
+	g := rateGate(errs, invocations, limit)
+	if final && min > 0 && invocations < float64(min) {
+		g.OK = false
+		g.Detail = fmt.Sprintf("not enough traffic to judge: %s since %s UTC, and min-invocations is %d", count(invocations, "invocation"), since.UTC().Format("15:04"), min)
+	}
+	return g
+}
 
 // rateGate judges an error rate: errors/invocations above max fails. With no
 // invocations there is nothing to judge and the gate passes.

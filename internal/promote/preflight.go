@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/lambda-promote/lambda-promote/internal/alias"
 	"github.com/lambda-promote/lambda-promote/internal/config"
@@ -25,6 +26,11 @@ type facts struct {
 	stable *alias.Function // the version the alias serves, when traffic is to be split
 	target *alias.Function // the source alias's version, when traffic is to be split
 	canary *alias.Function // the version of a canary in progress, when publishing
+
+	now   time.Time   // when the facts were read
+	creds Credentials // the lifetime of the run's AWS credentials
+	// longest is the most a rollout's wait for CloudWatch adds to a step.
+	longest time.Duration
 
 	stage      *stage.Stage // the checked stage and its API
 	policy     string       // the alias's resource policy; "" for none
@@ -47,7 +53,7 @@ func preflight(ctx context.Context, cfg config.Config, d Deps) (facts, error) {
 	d.Log.Group("Preflight: read the function, the alias and the stage")
 	defer d.Log.EndGroup()
 
-	var f facts
+	f := facts{now: d.Clock.Now(), creds: d.Credentials, longest: d.MetricWait}
 	r := newReads(ctx)
 	name := cfg.FunctionName
 	r.do(func(ctx context.Context) error {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/lambda-promote/lambda-promote/internal/alias"
 	"github.com/lambda-promote/lambda-promote/internal/config"
+	"github.com/lambda-promote/lambda-promote/internal/gate"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
 	"github.com/lambda-promote/lambda-promote/internal/rollout"
 	"github.com/lambda-promote/lambda-promote/internal/stage"
@@ -48,18 +49,31 @@ type Deps struct {
 	Policy func(ctx context.Context, function, aliasName string) (string, error)
 	// Alarms reads the named CloudWatch alarms; a missing alarm is an error.
 	Alarms func(ctx context.Context, names []string) ([]outcome.Gate, error)
-	// Metrics reads the errors and invocations of version behind the alias
-	// from since to until.
-	Metrics func(ctx context.Context, function, aliasName, version string, since, until time.Time) (errors, invocations float64, err error)
-	// Smoke invokes version with the payload.
-	Smoke func(ctx context.Context, function, version string, payload []byte) outcome.Gate
+	// Metrics reads what CloudWatch has delivered of the errors and
+	// invocations of version behind the alias, per minute, from start to end.
+	Metrics func(ctx context.Context, function, aliasName, version string, start, end time.Time) (gate.Series, error)
+	// Smoke invokes version with the payload once, waiting at most timeout.
+	Smoke func(ctx context.Context, function, version string, payload []byte, timeout time.Duration) outcome.Gate
+
+	// Credentials is what is known of the AWS credentials' lifetime.
+	Credentials Credentials
 
 	Clock rollout.Clock
 	Log   Logger
 
-	CheckEvery      time.Duration // gates are read at least this often while a step bakes (15s)
-	RollbackTimeout time.Duration // time allowed to put the alias back after a failure or cancel (5s)
-	WaitMax         time.Duration // longest wait for a function update in progress (5m)
+	CheckEvery time.Duration // gates are read at least this often while a step bakes (15s)
+	// CancelRollbackTimeout is the time allowed to put the alias back when
+	// the job is cancelled: the runner sends SIGKILL 7.5 s after SIGINT,
+	// and the outputs must be written before it (5s).
+	CancelRollbackTimeout time.Duration
+	// RollbackTimeout is the time allowed to put the alias back after a
+	// failed gate or an error, or on request, where throttles and updates in
+	// progress may have to be waited out (2m).
+	RollbackTimeout time.Duration
+	WaitMax         time.Duration // longest wait for an update in progress or a Pending version (5m)
+	// MetricWait bounds the wait for CloudWatch to deliver the metrics
+	// covering a bake before it is judged (3m).
+	MetricWait time.Duration
 }
 
 func (d *Deps) defaults() {
@@ -72,12 +86,26 @@ func (d *Deps) defaults() {
 	if d.CheckEvery <= 0 {
 		d.CheckEvery = 15 * time.Second
 	}
+	if d.CancelRollbackTimeout <= 0 {
+		d.CancelRollbackTimeout = 5 * time.Second
+	}
 	if d.RollbackTimeout <= 0 {
-		d.RollbackTimeout = 5 * time.Second
+		d.RollbackTimeout = 2 * time.Minute
 	}
 	if d.WaitMax <= 0 {
 		d.WaitMax = 5 * time.Minute
 	}
+	if d.MetricWait <= 0 {
+		d.MetricWait = 3 * time.Minute
+	}
+}
+
+// Credentials is what a run knows of its AWS credentials' lifetime: a
+// rollout must not outlive them, or its last steps and its rollback fail.
+type Credentials struct {
+	Expires   time.Time // when they expire; zero when unknown
+	Session   bool      // temporary credentials, which do expire
+	Renewable bool      // the run renews them itself (role-to-assume)
 }
 
 type discard struct{}

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/google/go-cmp/cmp"
 	"github.com/lambda-promote/lambda-promote/internal/config"
+	"github.com/lambda-promote/lambda-promote/internal/gate"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
 	"github.com/lambda-promote/lambda-promote/internal/percent"
 )
@@ -45,14 +46,20 @@ func (w *world) deps() Deps {
 			}
 			return []outcome.Gate{{Name: names[0], OK: state != "ALARM", Detail: state}}, nil
 		},
-		Smoke: func(ctx context.Context, function, version string, payload []byte) outcome.Gate { return w.smoke },
+		Smoke: func(ctx context.Context, function, version string, payload []byte, timeout time.Duration) outcome.Gate {
+			return w.smoke
+		},
 	}
 	if w.rate != nil {
 		n := 0
-		d.Metrics = func(ctx context.Context, function, aliasName, version string, since, until time.Time) (float64, float64, error) {
+		d.Metrics = func(ctx context.Context, function, aliasName, version string, start, end time.Time) (gate.Series, error) {
 			n++
 			errs, inv := w.rate(n)
-			return errs, inv, nil
+			// CloudWatch has delivered up to the end: its minute and the next.
+			return gate.Series{
+				Version: []gate.Minute{{At: start.Truncate(time.Minute), Errors: errs, Invocations: inv}},
+				Alias:   []time.Time{end.Truncate(time.Minute), end.Truncate(time.Minute).Add(time.Minute)},
+			}, nil
 		}
 	}
 	return d

@@ -18,7 +18,7 @@ import (
 func notStarted(ctx context.Context, cfg config.Config, d Deps, f facts, err error) ending {
 	e := ending{status: outcome.Failed, how: untouched, cause: err, alias: f.alias, unknown: f.aliasErr != nil}
 	if f.aliasErr != nil {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.RollbackTimeout)
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.CancelRollbackTimeout)
 		defer cancel()
 		ref := cfg.FunctionName
 		if f.fn.ARN != "" {
@@ -80,6 +80,7 @@ func result(cfg config.Config, f facts, dec decision, e ending, started, finishe
 	if e.cause != nil && e.cause != errRequested {
 		res.Error = e.cause.Error()
 	}
+	res.Requested = e.status == outcome.RolledBack && e.how == done
 	s := sentences{cfg: cfg, name: name, res: &res}
 	res.AliasState, res.Next, res.NextCode = s.write(e, dec)
 	return res

@@ -41,13 +41,18 @@ func (x *execution) restore(ctx context.Context, cause error) ending {
 }
 
 // putBack moves the alias to the stable version with no weights, on a fresh
-// context with RollbackTimeout. A move can be applied by Lambda while its
+// context with CancelRollbackTimeout after a cancel, RollbackTimeout
+// otherwise. A move can be applied by Lambda while its
 // answer is lost, and a retry of it then fails on the revision, so the alias
 // is read again before every attempt, until it reads back on the stable
 // version or time runs out. ours tells whether a reading is a state this run
 // may change; any other means someone else owns the alias now.
 func (x *execution) putBack(ctx context.Context, cause error, ours func(alias.State) bool) ending {
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), x.d.RollbackTimeout)
+	budget := x.d.RollbackTimeout
+	if isCancel(cause) {
+		budget = x.d.CancelRollbackTimeout
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), budget)
 	defer cancel()
 	var (
 		cur     *alias.State // the alias as last read here
@@ -77,7 +82,8 @@ func (x *execution) putBack(ctx context.Context, cause error, ours func(alias.St
 			return x.leave(rctx, &driftError{now: now})
 		}
 		x.attempted, x.changed = alias.Route{Version: x.stable}, true
-		st, err := alias.Move(rctx, x.d.Lambda, x.fnRef(), now, x.attempted, "lambda-promote: rolled back from "+x.target.Version)
+		desc := alias.Record{State: alias.RolledBack, Stable: x.stable, New: x.target.Version}.MustEncode()
+		st, err := alias.Move(rctx, x.d.Lambda, x.fnRef(), now, x.attempted, desc, x.patience())
 		if err == nil {
 			x.last = st
 			return x.rolledBack(cause)
@@ -100,7 +106,12 @@ func (x *execution) rolledBack(cause error) ending {
 		x.d.Log.Infof("alias %s is back on version %s with no weights", x.cfg.Alias, x.stable)
 		return x.end(outcome.RolledBack, done, cause)
 	}
-	x.event(0, "rolled back: "+cause.Error(), nil)
+	var gate *gateError
+	var gates []outcome.Gate
+	if errors.As(cause, &gate) {
+		gates = gate.gates // the readings that failed, numbers included
+	}
+	x.event(0, "rolled back: "+cause.Error(), gates)
 	x.d.Log.Warningf("alias %s is back on version %s with no weights", x.cfg.Alias, x.stable)
 	return x.end(outcome.RolledBack, rolledBack, cause)
 }

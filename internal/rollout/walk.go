@@ -30,13 +30,26 @@ type Hooks struct {
 	Shift func(ctx context.Context, weight percent.Percent) error
 
 	// Check reads the health gates and looks for drift (someone else moving
-	// the alias). A non-nil error stops the rollout.
-	Check func(ctx context.Context) error
+	// the alias). A non-nil error stops the rollout. The checkpoint says
+	// where in the plan the check is made.
+	Check func(ctx context.Context, at Checkpoint) error
 
 	// Progress, when set, is told after each successful shift: i is the index
 	// of the step in the plan (0-based), s the step, and next when the next
 	// step is due (the zero time after the last step or a step with no bake).
 	Progress func(i int, s Step, next time.Time)
+}
+
+// Checkpoint says where in a plan Walk calls Check.
+type Checkpoint struct {
+	// Step is the index of the step about to be taken, or of the step
+	// that bakes; len(plan.Steps) for the check at the end of the last
+	// step's bake.
+	Step int
+	// Baking is true for the checks while a step bakes, false for the
+	// check that ends a bake (or comes before the first step), on which
+	// the next step depends.
+	Baking bool
 }
 
 // Walk runs the plan. For each step it calls Check, then Shift to the step's
@@ -55,7 +68,7 @@ func Walk(ctx context.Context, clock Clock, p Plan, checkEvery time.Duration, h 
 		if err := ctxErr(ctx, i, n); err != nil {
 			return err
 		}
-		if err := h.Check(ctx); err != nil {
+		if err := h.Check(ctx, Checkpoint{Step: i}); err != nil {
 			return err
 		}
 		if err := ctxErr(ctx, i, n); err != nil {
@@ -75,14 +88,15 @@ func Walk(ctx context.Context, clock Clock, p Plan, checkEvery time.Duration, h 
 		if s.Bake <= 0 {
 			continue
 		}
-		if err := bake(ctx, clock, now, s.Bake, checkEvery, h.Check, i, n); err != nil {
+		baking := func(ctx context.Context) error { return h.Check(ctx, Checkpoint{Step: i, Baking: true}) }
+		if err := bake(ctx, clock, now, s.Bake, checkEvery, baking, i, n); err != nil {
 			return err
 		}
 		if i == n-1 {
 			if err := ctxErr(ctx, i, n); err != nil {
 				return err
 			}
-			if err := h.Check(ctx); err != nil {
+			if err := h.Check(ctx, Checkpoint{Step: n}); err != nil {
 				return err
 			}
 		}

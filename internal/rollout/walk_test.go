@@ -22,6 +22,7 @@ var start = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 type recorder struct {
 	clock  *rollouttest.FakeClock
 	checks []time.Duration
+	points []rollout.Checkpoint
 	shifts []shift
 	events []string
 	// Optional behaviour, by the 1-based number of the call.
@@ -37,9 +38,10 @@ type shift struct {
 
 func (r *recorder) hooks() rollout.Hooks {
 	return rollout.Hooks{
-		Check: func(ctx context.Context) error {
+		Check: func(ctx context.Context, cp rollout.Checkpoint) error {
 			at := r.clock.Now().Sub(start)
 			r.checks = append(r.checks, at)
+			r.points = append(r.points, cp)
 			r.events = append(r.events, fmt.Sprintf("check@%v", at))
 			if r.onCheck != nil {
 				return r.onCheck(len(r.checks))
@@ -455,4 +457,38 @@ func TestFakeClock(t *testing.T) {
 	}
 	go c.After(time.Second)
 	<-blocked
+}
+
+// Check is told where it is: before a step (the end of the previous bake),
+// while a step bakes, or at the end of the last step's bake.
+func TestCheckpoints(t *testing.T) {
+	t.Parallel()
+	before := func(i int) rollout.Checkpoint { return rollout.Checkpoint{Step: i} }
+	baking := func(i int) rollout.Checkpoint { return rollout.Checkpoint{Step: i, Baking: true} }
+	tests := []struct {
+		name string
+		plan rollout.Plan
+		want []rollout.Checkpoint
+	}{
+		{"steps", rollout.Custom([]percent.Percent{10, 50, 100}, 40*time.Second), []rollout.Checkpoint{
+			before(0), baking(0), baking(0), before(1), baking(1), baking(1), before(2),
+		}},
+		{"held slice", rollout.Hold(10), []rollout.Checkpoint{before(0)}},
+		{"last step bakes", rollout.Plan{Name: "odd", Steps: []rollout.Step{{Weight: 50, Bake: 30 * time.Second}}}, []rollout.Checkpoint{
+			before(0), baking(0), before(1),
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			clock := rollouttest.NewFakeClock(start)
+			r := &recorder{clock: clock}
+			if err := drive(t, context.Background(), clock, tc.plan, 15*time.Second, r.hooks(), nil); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, r.points); diff != "" {
+				t.Errorf("checkpoints (-want +got):\n%s", diff)
+			}
+		})
+	}
 }
