@@ -3,6 +3,7 @@ package faultproxy
 import (
 	"encoding/base64"
 	"net/http/httptest"
+	"slices"
 	"testing"
 	"time"
 )
@@ -39,8 +40,12 @@ func TestWindow(t *testing.T) {
 	}
 	reads := newWindow(2, 0, now)
 	later := now.Add(time.Hour)
-	if !reads.read(later) || !reads.read(later) || reads.read(later) {
-		t.Error("a window of 2 reads must report 2 reads inside, the third outside, whatever the time")
+	var got []bool
+	for range 3 {
+		got = append(got, reads.read(later))
+	}
+	if !slices.Equal(got, []bool{true, true, false}) {
+		t.Errorf("reads of a window of 2 reads = %v, want 2 inside and the third outside, whatever the time", got)
 	}
 	timed := newWindow(0, time.Second, now)
 	for range 5 {
