@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/lambda-promote/lambda-promote/internal/testenv/faultproxy"
 	"github.com/lambda-promote/lambda-promote/internal/testenv/moto"
 	"github.com/lambda-promote/lambda-promote/internal/testenv/runner"
 )
@@ -70,6 +71,12 @@ type Options struct {
 	Env      []string // more variables, e.g. GITHUB_EVENT_NAME
 	Start    func(*exec.Cmd)
 	Wait     func(*exec.Cmd) // called after Start, before Wait, in its own goroutine
+
+	// Proxy, when set, stands between the binary and AWS: AWS_ENDPOINT_URL
+	// points at it, whatever Endpoint and Env say. A proxy made with
+	// faultproxy.NewT(t, srv.URL) and p.SetRealism(faultproxy.DefaultRealism())
+	// runs the binary in the realism layer; the test reads p.RealismStats().
+	Proxy *faultproxy.Proxy
 }
 
 // runAction runs the binary as the runner runs it (runner.Env): every input
@@ -90,6 +97,9 @@ func runAction(t *testing.T, srv *moto.Server, inputs map[string]string, o Optio
 		env = append(env, "AWS_ENDPOINT_URL="+o.Endpoint)
 	}
 	env = append(env, o.Env...)
+	if o.Proxy != nil {
+		env = o.Proxy.Env(env)
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

@@ -57,6 +57,13 @@ type Record struct {
 	Err       string // why the proxy could not pass the request on or answer, "" if it could
 	Body      []byte // the request body, at most 64 KiB
 	Header    http.Header
+	// Realism names what the realism layer did (see Realism): the answer
+	// it gave in place of moto's (ExpiredToken, QuotaExceeded,
+	// UpdateInProgress, ConflictNext, VersionPending, InvalidIdentityToken,
+	// ExpiredWebIdentityToken,
+	// MetricHeld) or the part of moto's answer it rewrote (State=Pending,
+	// LastUpdateStatus=InProgress, Expiration); "" for nothing.
+	Realism string
 }
 
 // Proxy is a running fault-injection proxy listening on 127.0.0.1.
@@ -69,6 +76,11 @@ type Proxy struct {
 	transport *http.Transport
 	closing   chan struct{}
 	closeOnce sync.Once
+	// ctx ends when the proxy closes; held counts the requests held back
+	// to be passed on later.
+	ctx    context.Context
+	cancel context.CancelFunc
+	held   sync.WaitGroup
 
 	mu      sync.Mutex
 	rules   []rule
@@ -76,6 +88,7 @@ type Proxy struct {
 	counts  map[Op]int
 	records []*Record
 	seq     int // request ids
+	real    *realism
 }
 
 type rule struct {
@@ -102,7 +115,9 @@ func New(target string) (*Proxy, error) {
 		transport: tr,
 		closing:   make(chan struct{}),
 		counts:    map[Op]int{},
+		real:      newRealism(),
 	}
+	p.ctx, p.cancel = context.WithCancel(context.Background())
 	p.server = httptest.NewServer(http.HandlerFunc(p.serve))
 	p.URL = p.server.URL
 	return p, nil
@@ -120,12 +135,15 @@ func NewT(t testing.TB, target string) *Proxy {
 	return p
 }
 
-// Close stops the proxy: delayed requests end at once, and Close waits for
-// the requests under way. It is safe to call more than once.
+// Close stops the proxy: delayed requests end at once, metrics still held
+// back are dropped, and Close waits for the requests under way. It is safe
+// to call more than once.
 func (p *Proxy) Close() {
 	p.closeOnce.Do(func() {
 		close(p.closing)
+		p.cancel()
 		p.server.Close()
+		p.held.Wait()
 		p.transport.CloseIdleConnections()
 	})
 }
@@ -286,6 +304,12 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		hook(op, rec.Attempt)
 	}
 
+	if a := p.realismBefore(r, op, body, time.Now()); a != nil {
+		status := writeError(w, proto, op, a.err, requestID)
+		p.done(rec, func(rec *Record) { rec.Status, rec.Realism = status, a.name })
+		return
+	}
+
 	if !f.after {
 		switch f.kind {
 		case kindNone:
@@ -305,6 +329,12 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
+	if delay := p.metricDelay(op, proto); delay > 0 {
+		p.holdMetrics(w, r, proto, body, rec, requestID, delay)
+		return
+	}
+
+	pre := p.realismPrepare(r, op)
 	resp, respBody, err := p.forward(r, body)
 	if err != nil {
 		p.done(rec, func(rec *Record) { rec.Err = err.Error() })
@@ -316,6 +346,10 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.done(rec, func(rec *Record) { rec.Forwarded, rec.Upstream = true, resp.StatusCode })
+	if rewritten, name := p.realismAfter(r, op, body, resp.StatusCode, respBody, pre, time.Now()); name != "" {
+		respBody = rewritten
+		p.done(rec, func(rec *Record) { rec.Realism = name })
+	}
 
 	if f.after {
 		switch f.kind {

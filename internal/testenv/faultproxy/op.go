@@ -62,7 +62,11 @@ func classify(r *http.Request, body []byte) (Op, protocol) {
 	}
 
 	if action := queryAction(r, body); action != "" {
-		return Op{Service: service("", scope.service), Name: action, Changing: changingName(action)}, awsQuery
+		svc := service("", scope.service)
+		if svc == unknown && unsignedSTS[action] {
+			svc = "sts"
+		}
+		return Op{Service: svc, Name: action, Changing: changingName(action)}, awsQuery
 	}
 
 	segs := splitPath(r.URL.EscapedPath())
@@ -159,6 +163,12 @@ func queryAction(r *http.Request, body []byte) string {
 	}
 	return ""
 }
+
+// unsignedSTS are the STS operations a client calls without signing, so
+// without a credential scope to name the service: the caller has no AWS
+// credentials yet.
+// https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html
+var unsignedSTS = map[string]bool{"AssumeRoleWithWebIdentity": true, "AssumeRoleWithSAML": true}
 
 func readMethod(method string) bool {
 	switch method {

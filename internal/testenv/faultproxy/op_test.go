@@ -116,6 +116,20 @@ func TestClassify(t *testing.T) {
 			wantProto: awsQuery,
 		},
 		{
+			name: "sts web identity is unsigned", method: "POST", url: "/",
+			header:    map[string]string{"Content-Type": form},
+			body:      "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=arn&WebIdentityToken=a.b.c",
+			want:      Op{"sts", "AssumeRoleWithWebIdentity", false},
+			wantProto: awsQuery,
+		},
+		{
+			name: "unsigned unknown action", method: "POST", url: "/",
+			header:    map[string]string{"Content-Type": form},
+			body:      "Action=ListUsers",
+			want:      Op{"unknown", "ListUsers", false},
+			wantProto: awsQuery,
+		},
+		{
 			name: "iam query", method: "POST", url: "/",
 			header:    map[string]string{"Content-Type": form, "Authorization": auth("iam")},
 			body:      "Action=CreateRole&Version=2010-05-08",
