@@ -72,7 +72,11 @@ func Run(ctx context.Context, e Env) error {
 	if err != nil {
 		return badInput(log, e, inActions, err)
 	}
-	fillDefaults(&cfg, e.Getenv)
+	rc, err := readRunContext(e.Getenv)
+	if err != nil && inActions {
+		log.warningf("%v", err)
+	}
+	fillDefaults(&cfg, rc.run)
 	if inActions {
 		logInputs(log, cfg)
 	}
@@ -82,7 +86,7 @@ func Run(ctx context.Context, e Env) error {
 		now = e.Now
 	}
 	started := now()
-	gh := newGitHub(ctx, cfg, e.Getenv, inActions, log)
+	gh := newGitHub(cfg, rc, inActions, log)
 	deps, err := awsDeps(ctx, cfg, e.Getenv, log)
 	if err != nil {
 		return finish(ctx, log, e, inActions, cfg, gh, failedBeforeAWS(cfg, err, started, now()))
@@ -93,12 +97,15 @@ func Run(ctx context.Context, e Env) error {
 	return finish(ctx, log, e, inActions, cfg, gh, res)
 }
 
-// fillDefaults sets the defaults that depend on the run's environment.
-func fillDefaults(cfg *config.Config, getenv func(string) string) {
+// fillDefaults sets the defaults that depend on the run.
+func fillDefaults(cfg *config.Config, run report.Run) {
 	if cfg.Description == "" {
 		cfg.Description = "lambda-promote"
-		if sha := getenv("GITHUB_SHA"); len(sha) >= 7 {
-			cfg.Description = fmt.Sprintf("lambda-promote: commit %s, run %s", sha[:7], getenv("GITHUB_RUN_ID"))
+		if sha := run.SHA; len(sha) >= 7 {
+			cfg.Description = "lambda-promote: commit " + sha[:7]
+			if run.ID > 0 {
+				cfg.Description += fmt.Sprintf(", run %d", run.ID)
+			}
 		}
 	}
 	if cfg.Environment == "" {
@@ -170,7 +177,6 @@ func failedBeforeAWS(cfg config.Config, err error, started, finished time.Time) 
 // status into the exit code.
 func finish(ctx context.Context, log *logger, e Env, inActions bool, cfg config.Config, gh *github, res outcome.Result) error {
 	res = log.red.result(res)
-	links := report.LinksFromEnv(e.Getenv, res)
 	var errs []error
 	if inActions {
 		if path := e.Getenv("GITHUB_OUTPUT"); path != "" {
@@ -179,15 +185,15 @@ func finish(ctx context.Context, log *logger, e Env, inActions bool, cfg config.
 			}
 		}
 		if path := e.Getenv("GITHUB_STEP_SUMMARY"); path != "" {
-			if err := report.AppendSummary(path, report.Summary(res, links)); err != nil {
+			if err := report.AppendSummary(path, report.Summary(res, gh.run)); err != nil {
 				log.warningf("job summary not written: %v", err)
 			}
 		}
 	} else {
 		fmt.Fprintln(e.Stdout)
-		fmt.Fprint(e.Stdout, report.Summary(res, links))
+		fmt.Fprint(e.Stdout, report.Summary(res, gh.run))
 	}
-	gh.end(ctx, cfg, res, links)
+	gh.end(ctx, cfg, res)
 
 	for _, err := range errs {
 		log.errorf("%v", err)

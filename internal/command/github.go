@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -9,23 +10,76 @@ import (
 	"github.com/lambda-promote/lambda-promote/internal/notify"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
 	"github.com/lambda-promote/lambda-promote/internal/report"
+	"github.com/sethvargo/go-githubactions"
 )
 
 // githubTimeout bounds all GitHub calls of a run: reporting must never hold
 // a deploy job.
 const githubTimeout = 30 * time.Second
 
+// runContext is what the runner says about the run, read once from its
+// GITHUB_* variables: the facts the report shows and those notify posts
+// with. Outside Actions it is mostly empty, and the report has no run or
+// commit links.
+type runContext struct {
+	run    report.Run
+	notify notify.Env
+}
+
+// readRunContext reads the GITHUB_* variables through getenv with
+// go-githubactions. Context is kept from reading the event payload: notify
+// reads it itself, only on the events that need it and with errors that say
+// what was not posted, while Context would read and parse it on every run
+// and return nothing at all for a bad one. A variable that does not parse
+// (a run id that is not a number) is left out and returned as the error; the
+// rest is still filled.
+func readRunContext(getenv func(string) string) (runContext, error) {
+	noPayload := func(k string) string {
+		if k == "GITHUB_EVENT_PATH" {
+			return ""
+		}
+		return getenv(k)
+	}
+	c, err := githubactions.New(githubactions.WithGetenv(noPayload)).Context()
+	if c == nil {
+		return runContext{}, fmt.Errorf("read the run's GITHUB_* variables: %w", err)
+	}
+	if err != nil {
+		err = fmt.Errorf("read the run's GITHUB_* variables: %w", err)
+	}
+	run := report.Run{
+		ServerURL:       c.ServerURL,
+		Repository:      c.Repository,
+		ID:              c.RunID,
+		Attempt:         c.RunAttempt,
+		SHA:             c.SHA,
+		Actor:           c.Actor,
+		TriggeringActor: c.TriggeringActor,
+	}
+	return runContext{
+		run: run,
+		notify: notify.Env{
+			APIURL:     c.APIURL,
+			Repository: c.Repository,
+			EventName:  c.EventName,
+			EventPath:  getenv("GITHUB_EVENT_PATH"),
+			SHA:        c.SHA,
+			RunURL:     run.URL(),
+		},
+	}, err
+}
+
 // github posts the deployment and the pull-request comment. A nil *github, or
 // one without a notifier, posts nothing. Every failure is a warning: the AWS
 // outcome alone decides the exit code.
 type github struct {
 	n   *notify.Notifier
-	env notify.Env
+	run report.Run
 	log *logger
 }
 
-func newGitHub(ctx context.Context, cfg config.Config, getenv func(string) string, inActions bool, log *logger) *github {
-	g := &github{env: notify.EnvFrom(getenv), log: log}
+func newGitHub(cfg config.Config, rc runContext, inActions bool, log *logger) *github {
+	g := &github{run: rc.run, log: log}
 	if !inActions || cfg.DryRun || (!cfg.Comment && !cfg.Deployment) {
 		return g
 	}
@@ -33,7 +87,7 @@ func newGitHub(ctx context.Context, cfg config.Config, getenv func(string) strin
 		log.warningf("no github-token: the pull-request comment and the deployment are not posted")
 		return g
 	}
-	n, err := notify.New(g.env, cfg.GitHubToken, &http.Client{Timeout: githubTimeout})
+	n, err := notify.New(rc.notify, cfg.GitHubToken, &http.Client{Timeout: githubTimeout})
 	if err != nil {
 		log.warningf("GitHub reporting is off: %v", err)
 		return g
@@ -51,7 +105,7 @@ func (g *github) begin(ctx context.Context, cfg config.Config) {
 	}
 }
 
-func (g *github) end(ctx context.Context, cfg config.Config, res outcome.Result, links report.Links) {
+func (g *github) end(ctx context.Context, cfg config.Config, res outcome.Result) {
 	if g == nil || g.n == nil {
 		return
 	}
@@ -65,7 +119,7 @@ func (g *github) end(ctx context.Context, cfg config.Config, res outcome.Result,
 		}
 	}
 	if cfg.Comment {
-		if err := g.n.Comment(ctx, report.Comment(res, links), report.Marker(res.FunctionName, res.Alias)); err != nil {
+		if err := g.n.Comment(ctx, report.Comment(res, g.run), report.Marker(res.FunctionName, res.Alias)); err != nil {
 			g.log.warningf("%v", err)
 		}
 	}

@@ -48,6 +48,7 @@ func (r *redactor) result(res outcome.Result) outcome.Result {
 	res.Error = r.text(res.Error)
 	res.AliasState = r.text(res.AliasState)
 	res.Next = r.text(res.Next)
+	res.NextCode = r.text(res.NextCode)
 	res.Plan = append([]string(nil), res.Plan...)
 	for i := range res.Plan {
 		res.Plan[i] = r.text(res.Plan[i])

@@ -21,7 +21,6 @@ import (
 
 	"github.com/google/go-github/v60/github"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
-	"github.com/lambda-promote/lambda-promote/internal/report"
 )
 
 // DefaultAPIURL is the API of github.com, used when GITHUB_API_URL is unset.
@@ -34,29 +33,15 @@ const maxDescription = 140
 const defaultTimeout = 30 * time.Second
 
 // Env is what the runner says about the run, from its GITHUB_* variables.
+// The command reads them once and fills it; DefaultAPIURL stands in for an
+// empty APIURL.
 type Env struct {
 	APIURL     string // GITHUB_API_URL; on GHES https://HOST/api/v3
 	Repository string // GITHUB_REPOSITORY, owner/name
 	EventName  string // GITHUB_EVENT_NAME
 	EventPath  string // GITHUB_EVENT_PATH, the webhook payload
 	SHA        string // GITHUB_SHA
-	RunURL     string // the workflow run, for log links
-}
-
-// EnvFrom reads Env through getenv (usually os.Getenv).
-func EnvFrom(getenv func(string) string) Env {
-	api := strings.TrimSpace(getenv("GITHUB_API_URL"))
-	if api == "" {
-		api = DefaultAPIURL
-	}
-	return Env{
-		APIURL:     api,
-		Repository: getenv("GITHUB_REPOSITORY"),
-		EventName:  getenv("GITHUB_EVENT_NAME"),
-		EventPath:  getenv("GITHUB_EVENT_PATH"),
-		SHA:        getenv("GITHUB_SHA"),
-		RunURL:     report.LinksFromEnv(getenv, outcome.Result{}).RunURL,
-	}
+	RunURL     string // the workflow run (attempt), for the deployment statuses' log links
 }
 
 // Notifier posts one run's deployment and comments. Begin, End and Comment
@@ -82,7 +67,7 @@ func New(env Env, token string, hc *http.Client) (*Notifier, error) {
 	if !ok || owner == "" || repo == "" || strings.Contains(repo, "/") {
 		return nil, &Error{What: what, Reason: fmt.Sprintf("GITHUB_REPOSITORY %q is not owner/name", env.Repository)}
 	}
-	api := env.APIURL
+	api := strings.TrimSpace(env.APIURL)
 	if api == "" {
 		api = DefaultAPIURL
 	}

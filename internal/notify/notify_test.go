@@ -602,30 +602,6 @@ func TestNew(t *testing.T) {
 	}
 }
 
-func TestEnvFrom(t *testing.T) {
-	t.Parallel()
-	env := map[string]string{
-		"GITHUB_REPOSITORY":  "o/r",
-		"GITHUB_EVENT_NAME":  "push",
-		"GITHUB_EVENT_PATH":  "event.json",
-		"GITHUB_SHA":         testSHA,
-		"GITHUB_SERVER_URL":  "https://github.com",
-		"GITHUB_RUN_ID":      "99",
-		"GITHUB_RUN_ATTEMPT": "1",
-	}
-	want := Env{
-		APIURL:     "https://api.github.com",
-		Repository: "o/r",
-		EventName:  "push",
-		EventPath:  "event.json",
-		SHA:        testSHA,
-		RunURL:     testRun,
-	}
-	if diff := cmp.Diff(want, EnvFrom(func(k string) string { return env[k] })); diff != "" {
-		t.Errorf("EnvFrom (-want +got):\n%s", diff)
-	}
-}
-
 func TestDescription(t *testing.T) {
 	t.Parallel()
 	r := outcome.Result{

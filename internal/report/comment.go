@@ -7,13 +7,6 @@ import (
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
 )
 
-// Comment limits, in runes: a comment is read in a pull request's
-// conversation and must stay well under GitHub's 65,536-character limit.
-const (
-	maxCommentError    = 1500
-	maxCommentSentence = 1000
-)
-
 // Marker is the hidden HTML comment that starts the pull-request comment of
 // one function and alias, so that later runs find and edit it:
 // <!-- lambda-promote:FUNCTION:ALIAS -->. Every character outside
@@ -43,48 +36,27 @@ func markerPart(s string) string {
 	return b.String()
 }
 
-// Comment renders r as the pull-request comment: the marker, the status, the
-// version change, the traffic, the stage and run links, and for a failure the
-// error and what to run next. Later runs edit it in place.
-func Comment(r outcome.Result, l Links) string {
+// Comment renders r as the pull-request comment of run: the marker, the
+// title, the lead (error, alias now, next with the exact commands), the
+// facts, the links, a dry run's plan, and the run, commit and actor. It is
+// text only (no chart, no folded checks): comments are also read in e-mail.
+// Later runs edit it in place.
+func Comment(r outcome.Result, run Run) string {
 	var b strings.Builder
 	b.WriteString(Marker(r.FunctionName, r.Alias) + "\n")
 	b.WriteString("### " + title(r) + "\n\n")
-
-	facts := []string{
-		"**Version:** " + versionChange(r),
-		"**Traffic:** " + r.TrafficWeight.Number() + "% on " + version(target(r)),
+	writeLead(&b, r, commentLead)
+	if line := factsLine(facts(r)); line != "" {
+		b.WriteString(line + "\n\n")
 	}
-	if s := stage(r); s != "" {
-		facts = append(facts, "**Stage:** "+s)
+	if items := linkItems(r, linksFor(r)); len(items) > 0 {
+		b.WriteString("**Links:** " + strings.Join(items, " · ") + "\n\n")
 	}
-	b.WriteString(strings.Join(facts, " · ") + "\n\n")
-
-	if r.Status == outcome.DryRun && len(r.Plan) > 0 {
-		fmt.Fprintf(&b, "The plan has %d steps; nothing was changed.\n\n", len(r.Plan))
+	if r.Status == outcome.DryRun {
+		writePlan(&b, r.Plan)
 	}
-	writeSituation(&b, r, maxCommentError, maxCommentSentence)
-
-	var foot []string
-	if u := safeURL(l.RunURL); u != "" {
-		foot = append(foot, "[Workflow run]("+u+")")
-	}
-	if u := safeURL(l.ConsoleURL); u != "" {
-		foot = append(foot, "[Lambda console]("+u+")")
-	}
-	if !r.Finished.IsZero() {
-		foot = append(foot, "updated "+r.Finished.UTC().Format("2006-01-02 15:04:05")+" UTC")
-	}
-	if len(foot) > 0 {
-		b.WriteString("<sub>" + strings.Join(foot, " · ") + "</sub>\n")
+	if f := footer(run); f != "" {
+		b.WriteString(f + "\n")
 	}
 	return b.String()
-}
-
-// target is the version the run promoted or tried to promote.
-func target(r outcome.Result) string {
-	if r.NewVersion != "" {
-		return r.NewVersion
-	}
-	return r.Version
 }

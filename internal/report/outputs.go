@@ -12,10 +12,6 @@ import (
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
 )
 
-// SummaryLimit is the most the runner accepts in one step's
-// GITHUB_STEP_SUMMARY file; a larger summary is dropped.
-const SummaryLimit = 1 << 20
-
 // Output is one step output.
 type Output struct{ Name, Value string }
 
@@ -35,6 +31,13 @@ func Outputs(r outcome.Result) []Output {
 // WriteOutputs appends outs to the GITHUB_OUTPUT file at path, each in the
 // delimiter form (name<<ghadelimiter_RANDOM … ghadelimiter_RANDOM) so that
 // values with newlines are safe. All outputs are written in one write.
+//
+// This is deliberately not go-githubactions' SetOutput, although the command
+// uses that library for the run's context and its workflow commands: it
+// writes every value with one fixed delimiter, so a value that contains it
+// ends the output early and injects the rest as further outputs, and it
+// panics when the file cannot be written, where a run must report the error
+// and still end with the exit code its AWS outcome decides.
 func WriteOutputs(path string, outs []Output) error {
 	if path == "" {
 		return errors.New("write outputs: GITHUB_OUTPUT is not set")

@@ -2,6 +2,7 @@ package report
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -19,9 +20,14 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // t0 is the fixed clock of every fixture.
 var t0 = time.Date(2025, 3, 14, 2, 0, 0, 0, time.UTC)
 
-var testLinks = Links{
-	RunURL:     "https://github.com/acme/api/actions/runs/123456/attempts/2",
-	ConsoleURL: "https://eu-west-1.console.aws.amazon.com/lambda/home?region=eu-west-1#/functions/orders-api/aliases/prod",
+// testRun is the workflow run of every fixture.
+var testRun = Run{
+	ServerURL:  "https://github.com",
+	Repository: "acme/api",
+	ID:         123456,
+	Attempt:    2,
+	SHA:        "0123456789abcdef0123456789abcdef01234567",
+	Actor:      "octocat",
 }
 
 func base() outcome.Result {
@@ -49,11 +55,35 @@ func base() outcome.Result {
 	}
 }
 
-// fixtures has one Result per status, the golden files' inputs.
+// alarm and rate are gate readings as promote records them.
+func alarm(ok bool) outcome.Gate {
+	g := outcome.Gate{Kind: outcome.GateAlarm, Name: "orders-api-5xx", OK: ok, Detail: "OK"}
+	if !ok {
+		g.Detail = "ALARM"
+	}
+	return g
+}
+
+func rate(errors, invocations float64) outcome.Gate {
+	g := outcome.Gate{Kind: outcome.GateErrorRate, Name: "error rate", Errors: errors, Invocations: invocations,
+		Rate: percent.Of(errors, invocations), Max: 2}
+	g.OK = g.Rate <= g.Max
+	g.Detail = fmt.Sprintf("%g errors / %g invocations = %s", errors, invocations, g.Rate.Fixed())
+	return g
+}
+
+// fixtures has one Result per status, the golden files' inputs, and a
+// detached rollout between two runs.
 func fixtures() map[string]outcome.Result {
 	promoted := base()
 	promoted.Status = outcome.Promoted
-	promoted.Timeline = []outcome.Event{{At: t0.Add(65 * time.Second), Weight: 100, Note: "shifted"}}
+	promoted.Strategy = "steps 10,50,100 every 1m"
+	promoted.AliasState = "prod serves 7 with no weights"
+	promoted.Timeline = []outcome.Event{
+		{At: t0.Add(5 * time.Second), Weight: 10, Note: "shifted", Gates: []outcome.Gate{alarm(true), rate(0, 0)}},
+		{At: t0.Add(65 * time.Second), Weight: 50, Note: "shifted", Gates: []outcome.Gate{alarm(true), rate(1, 212)}},
+		{At: t0.Add(125 * time.Second), Weight: 100, Note: "promoted", Gates: []outcome.Gate{alarm(true), rate(2, 1180)}},
+	}
 
 	canary := base()
 	canary.Status = outcome.Canary
@@ -61,10 +91,23 @@ func fixtures() map[string]outcome.Result {
 	canary.TrafficWeight = 10
 	canary.Strategy = "traffic-weight 10"
 	canary.AliasState = "prod serves 6 on 90% and 7 on 10%"
-	canary.Next = "run again with traffic-weight: 100 to finish, or rollback: true to undo"
+	canary.Next = "finish the canary or undo it: start the workflow again with one of these inputs (a re-run would reuse this run's inputs)"
+	canary.NextCode = "traffic-weight: 100  # finish: all traffic on 7\nrollback: true       # or undo: all traffic back on 6"
 	canary.Timeline = []outcome.Event{
-		{At: t0.Add(30 * time.Second), Weight: 0, Note: "smoke test passed", Gates: []outcome.Gate{{Name: "smoke test", OK: true, Detail: "200 in 84ms"}}},
-		{At: t0.Add(40 * time.Second), Weight: 10, Note: "shifted", Gates: []outcome.Gate{{Name: "orders-api-5xx", OK: true, Detail: "OK"}}},
+		{At: t0.Add(30 * time.Second), Weight: 0, Note: "smoke test passed", Gates: []outcome.Gate{{Kind: outcome.GateSmoke, Name: "smoke test", OK: true, Detail: "200 in 84ms"}}},
+		{At: t0.Add(40 * time.Second), Weight: 10, Note: "shifted", Gates: []outcome.Gate{alarm(true), rate(0, 0)}},
+		{At: t0.Add(125 * time.Second), Weight: 10, Note: "holds", Gates: []outcome.Gate{alarm(true), rate(0, 57)}},
+	}
+
+	detached := canary
+	detached.Strategy = "Linear10PercentEvery10Minutes"
+	detached.TrafficWeight = 20
+	detached.AliasState = "prod serves 6 on 80% and 7 on 20%"
+	detached.Next = "the scheduled workflow takes the next step; to stop the rollout now, run it with this input"
+	detached.NextCode = "rollback: true"
+	detached.NextStepAt = t0.Add(12*time.Minute + 5*time.Second)
+	detached.Timeline = []outcome.Event{
+		{At: t0.Add(5 * time.Second), Weight: 20, Note: "shifted", Gates: []outcome.Gate{alarm(true), rate(0, 96)}},
 	}
 
 	unchanged := base()
@@ -79,11 +122,12 @@ func fixtures() map[string]outcome.Result {
 	rolledBack.Strategy = "Canary10Percent5Minutes"
 	rolledBack.Error = "alarm orders-api-5xx went to ALARM at 10% (Threshold Crossed: 1 datapoint [12.0] was greater than the threshold (5.0))"
 	rolledBack.AliasState = "prod serves 6 with no weights"
-	rolledBack.Next = "look at version 7's logs, fix, and run the workflow again"
+	rolledBack.Next = "version 7 takes no traffic; read its logs and the alarm (linked below), fix it and promote again"
 	rolledBack.Timeline = []outcome.Event{
-		{At: t0.Add(20 * time.Second), Weight: 10, Note: "shifted", Gates: []outcome.Gate{{Name: "orders-api-5xx", OK: true, Detail: "OK"}, {Name: "error rate", OK: true, Detail: "0 errors / 212 invocations = 0.00% ≤ 2.00%"}}},
-		{At: t0.Add(140 * time.Second), Weight: 10, Note: "gate failed", Gates: []outcome.Gate{{Name: "orders-api-5xx", OK: false, Detail: "ALARM"}}},
-		{At: t0.Add(141 * time.Second), Weight: 0, Note: "rolled back: alarm orders-api-5xx in ALARM"},
+		{At: t0.Add(20 * time.Second), Weight: 10, Note: "shifted", Gates: []outcome.Gate{alarm(true), rate(0, 212)}},
+		{At: t0.Add(80 * time.Second), Weight: 10, Note: "healthy", Gates: []outcome.Gate{alarm(true), rate(1, 498)}},
+		{At: t0.Add(140 * time.Second), Weight: 10, Note: "gate failed", Gates: []outcome.Gate{alarm(false), rate(31, 740)}},
+		{At: t0.Add(141 * time.Second), Weight: 0, Note: "rolled back"},
 	}
 
 	failed := base()
@@ -97,7 +141,7 @@ func fixtures() map[string]outcome.Result {
 	}
 	failed.Error = "preflight: 1 check failed: stage variable"
 	failed.AliasState = "prod serves 6 with no weights; nothing was changed"
-	failed.Next = "run the fix shown under Checks, then run the workflow again"
+	failed.Next = "run the fix below, then run the workflow again"
 	failed.Finished = t0.Add(3 * time.Second)
 
 	dryRun := base()
@@ -117,6 +161,7 @@ func fixtures() map[string]outcome.Result {
 	return map[string]outcome.Result{
 		"promoted":    promoted,
 		"canary":      canary,
+		"detached":    detached,
 		"unchanged":   unchanged,
 		"rolled-back": rolledBack,
 		"failed":      failed,
@@ -127,13 +172,13 @@ func fixtures() map[string]outcome.Result {
 func TestGolden(t *testing.T) {
 	t.Parallel()
 	for name, r := range fixtures() {
-		for kind, render := range map[string]func(outcome.Result, Links) string{
+		for kind, render := range map[string]func(outcome.Result, Run) string{
 			"summary": Summary,
 			"comment": Comment,
 		} {
 			t.Run(name+"/"+kind, func(t *testing.T) {
 				t.Parallel()
-				golden(t, filepath.Join("testdata", name+"."+kind+".golden"), render(r, testLinks))
+				golden(t, filepath.Join("testdata", name+"."+kind+".golden"), render(r, testRun))
 			})
 		}
 	}
@@ -188,22 +233,29 @@ func TestMaliciousInput(t *testing.T) {
 	r.AliasState = evil
 	r.Next = evil
 	r.Checks = append(r.Checks, outcome.Check{Name: evil, Detail: evil, Fix: evil + "\n```\n" + evil})
+	r.NextCode = evil + "\n```\n" + evil
 	r.Plan = []string{evil, "1. " + evil}
 	r.Timeline = []outcome.Event{
-		{At: t0, Weight: 10, Note: evil, Gates: []outcome.Gate{{Name: evil, Detail: evil}}},
+		{At: t0, Weight: 10, Note: evil, Gates: []outcome.Gate{
+			{Kind: outcome.GateAlarm, Name: evil, Detail: evil},
+			{Kind: outcome.GateErrorRate, Name: evil, Detail: evil, Errors: 3, Invocations: 7, Rate: percent.Of(3, 7), Max: 2},
+			{Name: evil, Detail: evil},
+		}},
 		{At: t0.Add(time.Minute), Weight: 0, Note: evil},
 	}
-	links := Links{RunURL: "javascript:alert(1)", ConsoleURL: "https://console.example/a b(c)"}
+	r.NextStepAt = t0.Add(time.Hour)
+	run := Run{ServerURL: "javascript:alert(1)//", Repository: "acme/" + evil, ID: 1, SHA: evil, Actor: evil, TriggeringActor: "@" + evil}
 
-	for _, status := range []outcome.Status{outcome.Failed, outcome.DryRun} {
+	for _, status := range []outcome.Status{outcome.Failed, outcome.DryRun, outcome.Canary, outcome.RolledBack} {
 		r.Status = status
 		for kind, md := range map[string]string{
-			"summary": Summary(r, links),
-			"comment": Comment(r, links),
+			"summary": Summary(r, run),
+			"comment": Comment(r, run),
 		} {
 			t.Run(string(status)+"/"+kind, func(t *testing.T) {
 				t.Parallel()
 				checkSafe(t, md, kind == "comment")
+				checkStructure(t, md)
 			})
 		}
 	}
@@ -223,7 +275,7 @@ func checkSafe(t *testing.T, md string, marker bool) {
 		body = rest
 	}
 	prose := withoutCodeBlocks(t, body)
-	for _, bad := range []string{"<img", "</details", "<!--", "-->", "@octocat", "#12", "\u202e", "\r"} {
+	for _, bad := range []string{"<img", "<!--", "-->", "@octocat", "#12", "\u202e", "\r"} {
 		if strings.Contains(prose, bad) {
 			t.Errorf("output outside code blocks contains %q:\n%s", bad, md)
 		}
@@ -233,7 +285,7 @@ func checkSafe(t *testing.T, md string, marker bool) {
 			t.Errorf("output has a link to %q", m[2])
 		}
 	}
-	allowedTags := regexp.MustCompile(`</?(sub|br)>`)
+	allowedTags := regexp.MustCompile(`<details><summary>|</summary>|</details>`)
 	if s := allowedTags.ReplaceAllString(prose, ""); strings.ContainsAny(s, "<>") {
 		t.Errorf("output outside code blocks contains < or >:\n%s", md)
 	}
@@ -322,7 +374,7 @@ func TestSummaryHugeTimeline(t *testing.T) {
 	r.Error = strings.Repeat("e", 1<<20)
 	r.Next = strings.Repeat("n", 1<<20)
 
-	md := Summary(r, testLinks)
+	md := Summary(r, testRun)
 	if len(md) > summaryBudget {
 		t.Errorf("summary is %d bytes, want at most %d", len(md), summaryBudget)
 	}
@@ -345,7 +397,7 @@ func TestSummaryTimelineShownOnlyWithSeveralEvents(t *testing.T) {
 		for i := range tc.events {
 			r.Timeline = append(r.Timeline, outcome.Event{At: t0.Add(time.Duration(i) * time.Minute), Weight: 100})
 		}
-		if got := strings.Contains(Summary(r, Links{}), "Traffic timeline"); got != tc.want {
+		if got := strings.Contains(Summary(r, Run{}), "Traffic timeline"); got != tc.want {
 			t.Errorf("%d events: timeline shown = %v, want %v", tc.events, got, tc.want)
 		}
 	}
@@ -451,67 +503,21 @@ func TestMarker(t *testing.T) {
 func TestCommentStartsWithMarker(t *testing.T) {
 	t.Parallel()
 	for name, r := range fixtures() {
-		if got := Comment(r, testLinks); !strings.HasPrefix(got, Marker(r.FunctionName, r.Alias)+"\n") {
+		if got := Comment(r, testRun); !strings.HasPrefix(got, Marker(r.FunctionName, r.Alias)+"\n") {
 			t.Errorf("%s: comment does not start with the marker:\n%s", name, got)
 		}
-	}
-}
-
-func TestLinksFromEnv(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name string
-		env  map[string]string
-		r    outcome.Result
-		want Links
-	}{
-		{
-			name: "github.com, attempt 2",
-			env:  map[string]string{"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "acme/api", "GITHUB_RUN_ID": "99", "GITHUB_RUN_ATTEMPT": "2"},
-			r:    outcome.Result{FunctionName: "orders-api", Alias: "prod", Region: "eu-west-1"},
-			want: Links{
-				RunURL:     "https://github.com/acme/api/actions/runs/99/attempts/2",
-				ConsoleURL: "https://eu-west-1.console.aws.amazon.com/lambda/home?region=eu-west-1#/functions/orders-api/aliases/prod",
-			},
-		},
-		{
-			name: "GHES without attempt, region from the alias ARN",
-			env:  map[string]string{"GITHUB_SERVER_URL": "https://ghe.example.com/", "GITHUB_REPOSITORY": "acme/api", "GITHUB_RUN_ID": "7"},
-			r:    outcome.Result{FunctionName: "f", Alias: "dev", AliasARN: "arn:aws:lambda:us-east-2:1:function:f:dev"},
-			want: Links{
-				RunURL:     "https://ghe.example.com/acme/api/actions/runs/7",
-				ConsoleURL: "https://us-east-2.console.aws.amazon.com/lambda/home?region=us-east-2#/functions/f/aliases/dev",
-			},
-		},
-		{
-			name: "terminal run, China region",
-			env:  map[string]string{},
-			r:    outcome.Result{FunctionName: "f", Alias: "prod", Region: "cn-north-1"},
-			want: Links{ConsoleURL: "https://cn-north-1.console.amazonaws.cn/lambda/home?region=cn-north-1#/functions/f/aliases/prod"},
-		},
-		{
-			name: "no region",
-			env:  map[string]string{"GITHUB_REPOSITORY": "acme/api", "GITHUB_RUN_ID": "7", "GITHUB_RUN_ATTEMPT": "x"},
-			r:    outcome.Result{FunctionName: "f", Alias: "prod"},
-			want: Links{RunURL: "https://github.com/acme/api/actions/runs/7"},
-		},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			got := LinksFromEnv(func(k string) string { return tc.env[k] }, tc.r)
-			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("LinksFromEnv (-want +got):\n%s", diff)
-			}
-		})
 	}
 }
 
 func TestSafeURL(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ in, want string }{
-		{testLinks.ConsoleURL, testLinks.ConsoleURL},
+		{"https://eu-west-1.console.aws.amazon.com/lambda/home?region=eu-west-1#/functions/f/aliases/prod", "https://eu-west-1.console.aws.amazon.com/lambda/home?region=eu-west-1#/functions/f/aliases/prod"},
 		{"https://x.example/a b(c)|d", "https://x.example/a%20b%28c%29%7Cd"},
+		{"https://x.example/a)b(", "https://x.example/a%29b%28"},
+		{"https://x.example/#g=~(a~'b)", "https://x.example/#g=~(a~'b)"},
+		{"https://user:pw@x.example/", ""},
+		{"https://", ""},
 		{"javascript:alert(1)", ""},
 		{"/relative", ""},
 		{"", ""},
@@ -519,6 +525,21 @@ func TestSafeURL(t *testing.T) {
 	for _, tc := range tests {
 		if got := safeURL(tc.in); got != tc.want {
 			t.Errorf("safeURL(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestNoteLeavesOutTheError(t *testing.T) {
+	t.Parallel()
+	const e = "health gate failed: error rate: 5 errors / 10 invocations = 50.00% > 2.00%"
+	for _, tc := range []struct{ note, err, want string }{
+		{"rolled back: " + e, e, "rolled back (see Error)"},
+		{e, e, "see Error"},
+		{"shifted", e, "shifted"},
+		{"rolled back: x", "", "rolled back: x"},
+	} {
+		if got := note(tc.note, tc.err); got != tc.want {
+			t.Errorf("note(%q, %q) = %q, want %q", tc.note, tc.err, got, tc.want)
 		}
 	}
 }
