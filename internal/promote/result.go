@@ -108,7 +108,8 @@ func (s sentences) write(e ending, dec decision) (state, next, code string) {
 		next = "nothing: the rollback is done; promote again once the new version is fixed"
 	case e.how == done && e.status == outcome.Canary:
 		state = s.describe(e.alias)
-		next = fmt.Sprintf("finalize with traffic-weight: 100 and version: %s, or undo with rollback: true", newV)
+		next = "finish the canary or undo it: start the workflow again with one of these inputs (a re-run would reuse this run's inputs)"
+		code = fmt.Sprintf("# finish: all traffic on %s\nversion: %q\ntraffic-weight: 100\n# or undo: all traffic back on %s\nrollback: true", newV, newV, dec.stable)
 	case e.how == done:
 		state = s.describe(e.alias)
 	case e.how == rolledBack:
@@ -118,7 +119,7 @@ func (s sentences) write(e ending, dec decision) (state, next, code string) {
 		case isCancel(e.cause):
 			next = fmt.Sprintf("nothing is needed: version %s takes no traffic; run the promotion again when you want it", newV)
 		case errors.As(e.cause, &gate):
-			next = fmt.Sprintf("version %s failed a health gate and takes no traffic; look at its logs and metrics (CloudWatch, ExecutedVersion=%s), fix it and promote again", newV, newV)
+			next = fmt.Sprintf("version %s failed a health gate and takes no traffic; read its logs and the gate's readings (linked below), fix it and promote again", newV)
 		default:
 			next = fmt.Sprintf("version %s takes no traffic; fix the error above and run the promotion again", newV)
 		}
@@ -158,6 +159,12 @@ func (s sentences) write(e ending, dec decision) (state, next, code string) {
 	}
 	if next == "" && !e.status.OK() && e.status != outcome.RolledBack {
 		next = "fix what the error says and run the promotion again"
+		for _, c := range s.res.Checks {
+			if !c.OK && c.Fix != "" {
+				next = "run the fix below, then run the workflow again"
+				break
+			}
+		}
 	}
 	return state, next, code
 }
