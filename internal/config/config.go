@@ -21,7 +21,8 @@ const StrategyAllAtOnce = "all-at-once"
 // Config is the validated input of one run. Every field is in its parsed form;
 // nothing here needs checking again.
 type Config struct {
-	FunctionName string // as given: name, partial ARN or full ARN
+	FunctionName string   // the first function, as given: name, partial ARN or full ARN
+	Functions    []string // every function of the release, as given, in order
 	Alias        string
 	Version      string // VersionPublish, VersionLatest or a published version number ("7")
 	SourceAlias  string // promote the version this alias serves; "" when not set

@@ -28,6 +28,7 @@ func ptr(f percent.Percent) *percent.Percent { return &f }
 func defaults() Config {
 	return Config{
 		FunctionName:    "my-func",
+		Functions:       []string{"my-func"},
 		Alias:           "prod",
 		Version:         VersionPublish,
 		Strategy:        StrategyAllAtOnce,
@@ -172,6 +173,9 @@ func TestValid(t *testing.T) {
 			}
 			want := defaults()
 			tt.want(&want)
+			if len(want.Functions) == 1 {
+				want.Functions = []string{want.FunctionName}
+			}
 			got, err := parseAll(t, inputs)
 			if err != nil {
 				t.Fatalf("Parse: %v", err)

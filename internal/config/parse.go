@@ -203,6 +203,9 @@ func Parse(raw map[string]string) (Config, error) {
 	}
 	c.DryRun = p.bool(InDryRun)
 
+	if c.FunctionName != "" && c.Functions == nil {
+		c.Functions = []string{c.FunctionName}
+	}
 	var errs []error
 	for _, in := range inputs {
 		if e := p.errs[in.Name]; e != nil {

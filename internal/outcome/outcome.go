@@ -77,7 +77,25 @@ type Event struct {
 	Gates  []Gate          // gate readings taken for this event
 }
 
-// Result is everything a run reports.
+// FunctionResult is how one function of a release ended.
+type FunctionResult struct {
+	FunctionName    string
+	FunctionARN     string
+	AliasARN        string
+	Version         string // the version the alias serves at the end
+	PreviousVersion string // what it served before the run ("" when created)
+	NewVersion      string // the version promoted or tried
+	Status          Status
+	TrafficWeight   percent.Percent // on the new version at the end
+	AliasCreated    bool
+	AliasState      string // one sentence: where the alias is now
+	Error           string // what went wrong with this function, if anything
+}
+
+// Result is everything a run reports. A run promotes one function, or
+// several as one release: Functions holds each one's end, and the fields
+// that describe one function (FunctionName, FunctionARN, AliasARN, Version,
+// PreviousVersion, NewVersion, AliasCreated) are set only for a run of one.
 type Result struct {
 	FunctionName    string // the function's name (not the ARN)
 	FunctionARN     string // unqualified function ARN, when known
@@ -105,6 +123,10 @@ type Result struct {
 	NextStepAt      time.Time // with detach, while the rollout goes on: when its next step is due
 	Started         time.Time
 	Finished        time.Time
+
+	// Functions is how each function of the run ended, in the order of the
+	// inputs; one for a run of one function.
+	Functions []FunctionResult
 }
 
 // Succeeded reports whether the run ends with exit code 0: promoted,
@@ -113,6 +135,10 @@ type Result struct {
 func (r Result) Succeeded() bool {
 	return r.Status.OK() || r.Status == RolledBack && r.Requested
 }
+
+// Release reports whether the run promoted several functions as one
+// release.
+func (r Result) Release() bool { return len(r.Functions) > 1 }
 
 // Duration is how long the run took.
 func (r Result) Duration() time.Duration { return r.Finished.Sub(r.Started) }

@@ -3,6 +3,7 @@ package promote
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/lambda-promote/lambda-promote/internal/alias"
@@ -166,7 +167,7 @@ func (d *decision) decideRollback(cfg config.Config, f facts) error {
 		return &failure{
 			err:      fmt.Errorf("input \"rollback\": the description of alias %s cannot be read as lambda-promote's record, so the version to go back to is unknown: %w", cfg.Alias, err),
 			next:     "put the alias on the version you want by hand:",
-			nextCode: cmdMove(f.name(cfg), cfg.Alias, "N"),
+			nextCode: cmdMove(f.name(), cfg.Alias, "N"),
 		}
 	}
 	if ok && rec.State == alias.Shifting {
@@ -176,7 +177,7 @@ func (d *decision) decideRollback(cfg config.Config, f facts) error {
 		return &failure{
 			err:      fmt.Errorf("input \"rollback\": alias %s serves %s and records no earlier promotion by lambda-promote (its description is %q), so the version to go back to is unknown", cfg.Alias, f.alias.Version, f.alias.Description),
 			next:     "promote the version you want with version: N, or by hand:",
-			nextCode: cmdMove(f.name(cfg), cfg.Alias, "N"),
+			nextCode: cmdMove(f.name(), cfg.Alias, "N"),
 		}
 	}
 	d.steps = []string{fmt.Sprintf("move alias %s from %s back to %s, the version it served before the last promotion", cfg.Alias, f.alias.Version, d.stable)}
@@ -298,29 +299,40 @@ func describePlan(cfg config.Config, f facts, d decision) []string {
 }
 
 // logDecision says in the log what was judged and decided.
-func logDecision(log Logger, cfg config.Config, d decision) {
+func logDecision(log Logger, cfg config.Config, fs []facts, rd releaseDecision) {
+	for i, d := range rd.fns {
+		who := ""
+		if len(fs) > 1 {
+			who = fs[i].name() + ": "
+		}
+		logFunction(log, cfg, who, d)
+	}
+	if cfg.DryRun && len(rd.steps) > 0 {
+		log.Group("Plan (dry run: nothing is changed)")
+		for _, l := range rd.steps {
+			log.Infof("%s", l)
+		}
+		log.EndGroup()
+	}
+}
+
+// logFunction says in the log what was judged and decided of one function.
+func logFunction(log Logger, cfg config.Config, who string, d decision) {
 	for _, c := range d.checks {
 		mark := "ok"
 		if !c.OK {
 			mark = "FAILED"
 		}
-		log.Infof("check %s: %s (%s)", c.Name, mark, c.Detail)
+		log.Infof("%scheck %s: %s (%s)", who, c.Name, mark, c.Detail)
 		if !c.OK && c.Name == outcome.CheckAliasPermission && d.create {
 			log.Warningf("API Gateway cannot invoke %s until a permission is added: %s", cfg.Alias, c.Fix)
 		}
 	}
 	for _, n := range d.notes {
-		log.Infof("%s", n)
+		log.Infof("%s%s", who, n)
 	}
 	for _, w := range d.warnings {
-		log.Warningf("%s", w)
-	}
-	if cfg.DryRun && len(d.steps) > 0 {
-		log.Group("Plan (dry run: nothing is changed)")
-		for _, l := range d.steps {
-			log.Infof("%s", l)
-		}
-		log.EndGroup()
+		log.Warningf("%s%s", who, w)
 	}
 }
 
@@ -329,4 +341,79 @@ func short(sha string) string {
 		return sha[:12]
 	}
 	return sha
+}
+
+// releaseDecision is what the whole run will do: each function's decision
+// and the one schedule the moving aliases walk together.
+type releaseDecision struct {
+	fns      []decision
+	plan     rollout.Plan
+	strategy string
+	rollback bool
+	steps    []string
+}
+
+// decideRelease decides for every function, and settles the schedule they
+// share: the aliases of a release move together, so they must stand at the
+// same point of it.
+func decideRelease(cfg config.Config, fs []facts) (releaseDecision, error) {
+	rd := releaseDecision{rollback: cfg.Rollback}
+	several := len(fs) > 1
+	var errs []error
+	var moving []int // functions whose alias exists: they walk the schedule
+	for i, f := range fs {
+		d, err := decide(cfg, f)
+		if err != nil {
+			if several {
+				err = fmt.Errorf("%s: %w", f.name(), err)
+			}
+			errs = append(errs, err)
+		}
+		rd.fns = append(rd.fns, d)
+		if !d.create {
+			moving = append(moving, i)
+		}
+	}
+	if len(fs) > 0 {
+		rd.plan, rd.strategy = rd.fns[0].plan, rd.fns[0].strategy
+	}
+	if len(moving) > 0 {
+		first := rd.fns[moving[0]]
+		rd.plan, rd.strategy = first.plan, first.strategy
+		for _, i := range moving[1:] {
+			if d := rd.fns[i]; len(d.plan.Steps) != len(first.plan.Steps) && !cfg.Rollback {
+				errs = append(errs, fmt.Errorf("the aliases of the release stand at different points of the rollout (%s: %s, %s: %s); a release moves together, so finalize or roll back the canaries first", fs[moving[0]].name(), aliasAt(fs[moving[0]]), fs[i].name(), aliasAt(fs[i])))
+				break
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return rd, err
+	}
+	if !several {
+		rd.steps = rd.fns[0].steps
+		return rd, nil
+	}
+	for i, d := range rd.fns {
+		for _, l := range d.steps {
+			if !strings.HasPrefix(l, "  ") {
+				rd.steps = append(rd.steps, fs[i].name()+": "+l)
+			}
+		}
+	}
+	if len(moving) > 0 && !cfg.Rollback {
+		rd.steps = append(rd.steps, fmt.Sprintf("all %d aliases reach each step before it bakes; the release goes on only while every function is healthy:", len(moving)))
+		for _, l := range rd.plan.Describe() {
+			rd.steps = append(rd.steps, "  "+l)
+		}
+	}
+	return rd, nil
+}
+
+// aliasAt says where an alias stands, for messages.
+func aliasAt(f facts) string {
+	if f.alias == nil {
+		return "no alias"
+	}
+	return f.alias.String()
 }

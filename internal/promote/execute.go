@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
@@ -16,17 +17,17 @@ import (
 	"github.com/lambda-promote/lambda-promote/internal/rollout"
 )
 
-// ending is how a run left the alias: all that result needs from execute.
+// ending is how a run left one function's alias: all that result needs from
+// execute.
 type ending struct {
-	status   outcome.Status
-	how      how
-	cause    error        // what stopped the run; nil when it went as planned
-	alias    *alias.State // the alias at the end, as last read or set; nil when it does not exist or is unknown
-	unknown  bool         // where the alias is could not be told
-	changed  bool         // a call that moves the alias was made
-	created  bool         // this run created the alias
-	target   alias.Function
-	timeline []outcome.Event
+	status  outcome.Status
+	how     how
+	cause   error        // what stopped the run; nil when it went as planned
+	alias   *alias.State // the alias at the end, as last read or set; nil when it does not exist or is unknown
+	unknown bool         // where the alias is could not be told
+	changed bool         // a call that moves the alias was made
+	created bool         // this run created the alias
+	target  alias.Function
 }
 
 // how says what kind of ending it was, for the sentences result writes.
@@ -41,13 +42,25 @@ const (
 	createdByThem            // someone else created the alias while this run did
 )
 
-// execution is the only mutable state of a run: what it published, how it
-// last set the alias, and the timeline.
+// release is the execution of a whole run: every function's execution, the
+// one walk of the schedule they share, and the timeline.
+type release struct {
+	cfg      config.Config
+	d        Deps
+	dec      releaseDecision
+	units    []*execution
+	timeline []outcome.Event
+	mu       sync.Mutex // guards timeline
+}
+
+// execution is the only mutable state of one function's promotion: what it
+// published, how it last set the alias.
 type execution struct {
 	cfg config.Config
 	d   Deps
 	f   facts
 	dec decision
+	rel *release
 
 	target    alias.Function // the version promoted, once published or resolved
 	stable    string
@@ -56,47 +69,188 @@ type execution struct {
 	attempted alias.Route // the route of the last move call, applied or not
 	weight    percent.Percent
 	since     time.Time // when the target first took traffic; zero while it has none
-	timeline  []outcome.Event
+	ended     *ending   // set once this function's part is over
 }
 
-// execute carries the decision out and says how it left the alias.
-func execute(ctx context.Context, cfg config.Config, d Deps, f facts, dec decision) ending {
-	x := &execution{cfg: cfg, d: d, f: f, dec: dec, target: dec.target, stable: dec.stable}
-	if f.alias != nil {
-		x.last = *f.alias
+// execute carries the decisions out, every function of the release
+// together, and says how it left each alias.
+func execute(ctx context.Context, cfg config.Config, d Deps, fs []facts, rd releaseDecision) ([]ending, []outcome.Event) {
+	r := &release{cfg: cfg, d: d, dec: rd}
+	for i, f := range fs {
+		x := &execution{cfg: cfg, d: d, f: f, dec: rd.fns[i], rel: r, target: rd.fns[i].target, stable: rd.fns[i].stable}
+		if f.alias != nil {
+			x.last = *f.alias
+		}
+		r.units = append(r.units, x)
 	}
-	if dec.rollback {
-		return x.putBack(ctx, errRequested, func(s alias.State) bool { return s.Same(*f.alias) })
+	r.run(ctx)
+	endings := make([]ending, len(r.units))
+	for i, x := range r.units {
+		endings[i] = *x.ended
 	}
-	if err := x.resolveTarget(ctx); err != nil {
-		return x.stopped(err)
+	return endings, r.timeline
+}
+
+// run takes the steps of the release: publish every function, smoke-test
+// every new version, create the aliases of first deploys, then walk the
+// schedule with every alias that moves.
+func (r *release) run(ctx context.Context) {
+	if r.dec.rollback {
+		r.each(r.units, func(x *execution) error {
+			x.finish(x.putBack(ctx, errRequested, func(s alias.State) bool { return s.Same(*x.f.alias) }))
+			return nil
+		})
+		return
 	}
-	if f.alias != nil {
-		if _, _, split := f.alias.Split(); !split && f.alias.Version == x.target.Version {
-			d.Log.Infof("alias %s already serves version %s: nothing to do", cfg.Alias, x.target.Version)
-			return x.end(outcome.Unchanged, done, nil)
+	if err := r.each(r.units, func(x *execution) error { return x.resolveTarget(ctx) }); err != nil {
+		r.stopAll(err)
+		return
+	}
+	for _, x := range r.units {
+		if x.f.alias != nil {
+			if _, _, split := x.f.alias.Split(); !split && x.f.alias.Version == x.target.Version {
+				r.d.Log.Infof("alias %s of %s already serves version %s: nothing to do", r.cfg.Alias, x.name(), x.target.Version)
+				x.finish(x.end(outcome.Unchanged, done, nil))
+			}
+		}
+		x.weight = weightOn(x.f.alias, x.target.Version)
+		x.since = x.dec.since
+	}
+	if err := r.each(r.open(), func(x *execution) error { return x.smoke(ctx) }); err != nil {
+		r.stopAll(err)
+		return
+	}
+	r.each(r.open(), func(x *execution) error {
+		if x.dec.create {
+			x.finish(x.create(ctx))
+		}
+		return nil
+	})
+	if moving := r.open(); len(moving) > 0 {
+		r.shift(ctx, moving)
+	}
+}
+
+// open are the functions whose part is not over yet.
+func (r *release) open() []*execution {
+	var out []*execution
+	for _, x := range r.units {
+		if x.ended == nil {
+			out = append(out, x)
 		}
 	}
-	x.weight = weightOn(f.alias, x.target.Version)
-	x.since = dec.since
-	if len(cfg.SmokePayload) > 0 && d.Smoke != nil {
-		// Lambda runs an invocation for up to the version's timeout; the
-		// margin covers the call itself.
-		g := d.Smoke(ctx, x.fnRef(), x.target.Version, cfg.SmokePayload, x.target.Timeout+smokeMargin)
-		x.event(x.weight, "smoke test", []outcome.Gate{g})
-		d.Log.Infof("smoke test of version %s: %s", x.target.Version, g.Detail)
-		if !g.OK {
-			return x.stopped(&failure{
-				err:      fmt.Errorf("smoke test of version %s failed before any traffic moved: %s", x.target.Version, g.Detail),
-				next:     "fix the function and deploy again; reproduce the failure with:",
-				nextCode: fmt.Sprintf("aws lambda invoke --function-name %s --qualifier %s --payload file://payload.json out.json", f.name(cfg), x.target.Version),
-			})
+	return out
+}
+
+// each runs fn for every unit at once (Lambda's quota paces the calls) and
+// joins the errors, each named by its function in a release of several.
+func (r *release) each(units []*execution, fn func(*execution) error) error {
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	for _, x := range units {
+		wg.Go(func() {
+			if err := fn(x); err != nil {
+				mu.Lock()
+				errs = append(errs, &unitError{x: x, err: err})
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	// In the order of the inputs, so that messages read the same each run.
+	var ordered []error
+	for _, x := range units {
+		for _, e := range errs {
+			if ue := e.(*unitError); ue.x == x {
+				ordered = append(ordered, ue)
+			}
 		}
 	}
-	if dec.create {
-		return x.create(ctx)
+	return errors.Join(ordered...)
+}
+
+// unitError is an error of one function of a release.
+type unitError struct {
+	x   *execution
+	err error
+}
+
+func (e *unitError) Error() string {
+	if len(e.x.rel.units) > 1 {
+		return e.x.name() + ": " + e.err.Error()
 	}
-	return x.shift(ctx)
+	return e.err.Error()
+}
+func (e *unitError) Unwrap() error { return e.err }
+
+// stopAll ends every open function untouched: one of them failed before
+// any alias moved, and a release moves all or nothing.
+func (r *release) stopAll(err error) {
+	for _, x := range r.open() {
+		if mine := unitErr(err, x); mine != nil {
+			x.finish(x.stopped(mine))
+		} else {
+			x.finish(x.stopped(fmt.Errorf("not moved: the release stopped before any alias moved: %w", err)))
+		}
+	}
+}
+
+// unitErr is the part of a joined error that is x's, or nil.
+func unitErr(err error, x *execution) error {
+	var mine []error
+	for _, e := range flatten(err) {
+		var ue *unitError
+		if errors.As(e, &ue) && ue.x == x {
+			mine = append(mine, ue.err)
+		}
+	}
+	return errors.Join(mine...)
+}
+
+func flatten(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	if err == nil {
+		return nil
+	}
+	return []error{err}
+}
+
+// finish records how x's part ended.
+func (x *execution) finish(e ending) {
+	x.ended = &e
+}
+
+// name is the function's name.
+func (x *execution) name() string { return x.f.name() }
+
+// smoke invokes the new version once with the smoke-test payload before any
+// traffic moves.
+func (x *execution) smoke(ctx context.Context) error {
+	if len(x.cfg.SmokePayload) == 0 || x.d.Smoke == nil {
+		return nil
+	}
+	// Lambda runs an invocation for up to the version's timeout; the margin
+	// covers the call itself.
+	g := x.d.Smoke(ctx, x.fnRef(), x.target.Version, x.cfg.SmokePayload, x.target.Timeout+smokeMargin)
+	x.rel.event(x.weight, "smoke test of "+x.target.Version, []outcome.Gate{g})
+	x.d.Log.Infof("smoke test of %s version %s: %s", x.name(), x.target.Version, g.Detail)
+	if g.OK {
+		return nil
+	}
+	return &failure{
+		err:      fmt.Errorf("smoke test of version %s failed before any traffic moved: %s", x.target.Version, g.Detail),
+		next:     "fix the function and deploy again; reproduce the failure with:",
+		nextCode: fmt.Sprintf("aws lambda invoke --function-name %s --qualifier %s --payload file://payload.json out.json", x.name(), x.target.Version),
+	}
 }
 
 // smokeMargin is added to the version's timeout for the smoke test's call.
@@ -120,7 +274,7 @@ func (x *execution) sleep(ctx context.Context, d time.Duration) error {
 // end is an ending at the alias as this run last saw it.
 func (x *execution) end(status outcome.Status, h how, cause error) ending {
 	a := x.last
-	e := ending{status: status, how: h, cause: cause, changed: x.changed, target: x.target, timeline: x.timeline}
+	e := ending{status: status, how: h, cause: cause, changed: x.changed, target: x.target}
 	if a.Version != "" {
 		e.alias = &a
 	}
@@ -157,7 +311,7 @@ func (x *execution) resolveTarget(ctx context.Context) error {
 		x.target = pub
 	}
 	if x.target.State != string(types.StateActive) {
-		x.d.Log.Infof("version %s is %s; waiting until it is Active before any traffic reaches it", x.target.Version, orUnknown(x.target.State))
+		x.d.Log.Infof("version %s of %s is %s; waiting until it is Active before any traffic reaches it", x.target.Version, x.name(), orUnknown(x.target.State))
 		active, err := alias.WaitActive(ctx, x.d.Lambda, x.target, x.patience())
 		if err != nil {
 			return err
@@ -208,7 +362,7 @@ func (x *execution) create(ctx context.Context) ending {
 		if _, exists, rerr := x.getAlias(ctx); rerr != nil || exists {
 			break
 		}
-		x.d.Log.Infof("creating alias %s: an update of the function is in progress; trying again", x.cfg.Alias)
+		x.d.Log.Infof("creating alias %s of %s: an update of the function is in progress; trying again", x.cfg.Alias, x.name())
 		if serr := x.sleep(ctx, time.Second); serr != nil {
 			break
 		}
@@ -219,8 +373,8 @@ func (x *execution) create(ctx context.Context) ending {
 		return x.created(ctx, err)
 	}
 	x.last = st
-	x.event(100, "alias created", nil)
-	x.d.Log.Infof("created alias %s on version %s (first deploy: nothing to shift from)", x.cfg.Alias, x.target.Version)
+	x.rel.event(100, "alias created on "+x.target.Version, nil)
+	x.d.Log.Infof("created alias %s of %s on version %s (first deploy: nothing to shift from)", x.cfg.Alias, x.name(), x.target.Version)
 	e := x.end(outcome.Promoted, done, nil)
 	e.created = true
 	return e
@@ -243,8 +397,8 @@ func (x *execution) created(ctx context.Context, err error) ending {
 	rec, _, _ := alias.ParseRecord(cur.Description)
 	if _, _, split := cur.Split(); !split && cur.Version == x.target.Version && rec.State == alias.Created {
 		// Lambda created it as asked; only the answer was lost.
-		x.d.Log.Warningf("creating alias %s failed (%v), but it reads back on version %s: counted as done", x.cfg.Alias, err, x.target.Version)
-		x.event(100, "alias created", nil)
+		x.d.Log.Warningf("creating alias %s of %s failed (%v), but it reads back on version %s: counted as done", x.cfg.Alias, x.name(), err, x.target.Version)
+		x.rel.event(100, "alias created on "+x.target.Version, nil)
 		e := x.end(outcome.Promoted, done, nil)
 		e.created = true
 		return e
@@ -278,14 +432,15 @@ func (e *gateError) Error() string {
 	return "health gate failed: " + strings.Join(bad, "; ")
 }
 
-// shift walks the plan, checking gates and drift before every step and while
-// steps bake. Any failure puts the alias back on the stable version.
-func (x *execution) shift(ctx context.Context) ending {
-	plan := x.dec.plan
-	target := x.target.Version
-	var gates []outcome.Gate
+// shift walks the plan with every moving alias, checking gates and drift
+// before every step and while steps bake. Every alias reaches a step's
+// weight before its bake starts, and the release goes on only while all are
+// healthy. Any failure puts every alias that moved back on its stable
+// version.
+func (r *release) shift(ctx context.Context, units []*execution) {
+	plan := r.dec.plan
 	single := len(plan.Steps) == 1
-
+	var gates []outcome.Gate
 	hooks := rollout.Hooks{
 		Check: func(ctx context.Context, at rollout.Checkpoint) error {
 			if err := ctx.Err(); err != nil {
@@ -293,89 +448,128 @@ func (x *execution) shift(ctx context.Context) ending {
 			}
 			if !single {
 				// Lambda's revision ID catches a concurrent change on the
-				// move itself; a multi-step rollout also reads the alias
+				// move itself; a multi-step rollout also reads the aliases
 				// before each step, to stop before acting on stale state.
-				cur, ok, err := x.getAlias(ctx)
-				if err != nil {
+				if err := r.each(units, func(x *execution) error { return x.checkDrift(ctx) }); err != nil {
 					return err
 				}
-				if !ok || !cur.Same(x.last) {
-					return &driftError{now: cur, gone: !ok}
-				}
-				x.last.RevisionID = cur.RevisionID
 			}
 			var err error
 			// A check that ends a bake decides the next step: it waits for
 			// CloudWatch's late metrics and wants enough traffic.
-			gates, err = x.readGates(ctx, !at.Baking)
+			gates, err = r.readGates(ctx, units, !at.Baking)
 			if err != nil {
 				return err
 			}
-			for _, g := range gates {
-				if !g.OK {
-					return &gateError{gates: gates}
-				}
+			if failed(gates) {
+				return &gateError{gates: gates}
 			}
 			return nil
 		},
 		Shift: func(ctx context.Context, w percent.Percent) error {
-			route := alias.Route{Version: x.stable, Extra: target, Weight: w}
-			if w >= 100 {
-				route = alias.Route{Version: target}
-			}
-			if x.since.IsZero() && w > 0 {
-				x.since = x.d.Clock.Now()
-			}
-			x.attempted, x.changed = route, true
-			st, err := alias.Move(ctx, x.d.Lambda, x.fnRef(), x.last, route, x.record(), x.patience())
+			err := r.each(units, func(x *execution) error { return x.move(ctx, w) })
 			if err != nil {
 				return err
 			}
-			x.last, x.weight = st, w
-			x.event(w, fmt.Sprintf("%s on %s", w, target), gates)
-			if w >= 100 {
-				x.d.Log.Infof("alias %s: all traffic on version %s", x.cfg.Alias, target)
-			} else {
-				x.d.Log.Infof("alias %s: %s of traffic on version %s, %s on %s", x.cfg.Alias, w, target, 100-w, x.stable)
-			}
+			r.event(w, r.shiftNote(units, w), gates)
 			return nil
 		},
 		Progress: func(step int, s rollout.Step, next time.Time) {
 			if s.Bake <= 0 {
 				return
 			}
-			gates := "no gates configured"
-			if len(x.cfg.Alarms) > 0 || x.wantMetrics() {
-				gates = fmt.Sprintf("gates read every %s", x.d.CheckEvery)
+			g := "no gates configured"
+			if len(r.cfg.Alarms) > 0 || units[0].wantMetrics() {
+				g = fmt.Sprintf("gates read every %s", r.d.CheckEvery)
 			}
-			x.d.Log.Infof("step %d/%d: holding %s for %s (next step at %s UTC); %s", step+1, len(plan.Steps), s.Weight, s.Bake, next.UTC().Format("15:04:05"), gates)
+			r.d.Log.Infof("step %d/%d: holding %s for %s (next step at %s UTC); %s", step+1, len(plan.Steps), s.Weight, s.Bake, next.UTC().Format("15:04:05"), g)
 		},
 	}
 	if !single {
-		x.d.Log.Group(fmt.Sprintf("Shift %s from %s to %s: %s, %d steps over %s", x.cfg.Alias, x.stable, target, plan.Name, len(plan.Steps), plan.Total()))
-		defer x.d.Log.EndGroup()
+		r.d.Log.Group(fmt.Sprintf("Shift %s: %s, %d steps over %s", r.what(units), plan.Name, len(plan.Steps), plan.Total()))
+		defer r.d.Log.EndGroup()
 	}
-	err := rollout.Walk(ctx, x.d.Clock, plan, x.d.CheckEvery, hooks)
-	switch {
-	case err != nil:
-		return x.restore(ctx, err)
-	case x.weight == 0:
-		// traffic-weight: 0 takes a held slice out: the alias is whole on
-		// the stable version again.
-		if _, _, split := x.f.alias.Split(); split {
-			return x.rolledBack(errRequested)
+	if err := rollout.Walk(ctx, r.d.Clock, plan, r.d.CheckEvery, hooks); err != nil {
+		r.restore(ctx, units, err)
+		return
+	}
+	for _, x := range units {
+		switch {
+		case x.weight == 0:
+			// traffic-weight: 0 takes a held slice out: the alias is whole
+			// on the stable version again.
+			if _, _, split := x.f.alias.Split(); split {
+				x.finish(x.rolledBack(errRequested))
+			} else {
+				x.finish(x.end(outcome.Unchanged, done, nil))
+			}
+		case x.weight >= 100:
+			x.finish(x.end(outcome.Promoted, done, nil))
+		default:
+			x.finish(x.end(outcome.Canary, done, nil))
 		}
-		return x.end(outcome.Unchanged, done, nil)
-	case x.weight >= 100:
-		return x.end(outcome.Promoted, done, nil)
-	default:
-		return x.end(outcome.Canary, done, nil)
 	}
 }
 
-// event appends a row to the timeline.
-func (x *execution) event(weight percent.Percent, note string, gates []outcome.Gate) {
-	x.timeline = append(x.timeline, outcome.Event{At: x.d.Clock.Now(), Weight: weight, Note: note, Gates: gates})
+// what names the aliases that move, for the log.
+func (r *release) what(units []*execution) string {
+	if len(r.units) == 1 {
+		x := units[0]
+		return fmt.Sprintf("%s from %s to %s", r.cfg.Alias, x.stable, x.target.Version)
+	}
+	return fmt.Sprintf("alias %s of %d functions", r.cfg.Alias, len(units))
+}
+
+// shiftNote is the timeline's note of a step: "10% on 7".
+func (r *release) shiftNote(units []*execution, w percent.Percent) string {
+	if len(r.units) == 1 {
+		return fmt.Sprintf("%s on %s", w, units[0].target.Version)
+	}
+	return fmt.Sprintf("%s on the new versions of %d functions", w, len(units))
+}
+
+// checkDrift reads the alias and fails when it is not where this run left
+// it.
+func (x *execution) checkDrift(ctx context.Context) error {
+	cur, ok, err := x.getAlias(ctx)
+	if err != nil {
+		return err
+	}
+	if !ok || !cur.Same(x.last) {
+		return &driftError{now: cur, gone: !ok}
+	}
+	x.last.RevisionID = cur.RevisionID
+	return nil
+}
+
+// move shifts weight w of the alias's traffic to the target.
+func (x *execution) move(ctx context.Context, w percent.Percent) error {
+	route := alias.Route{Version: x.stable, Extra: x.target.Version, Weight: w}
+	if w >= 100 {
+		route = alias.Route{Version: x.target.Version}
+	}
+	if x.since.IsZero() && w > 0 {
+		x.since = x.d.Clock.Now()
+	}
+	x.attempted, x.changed = route, true
+	st, err := alias.Move(ctx, x.d.Lambda, x.fnRef(), x.last, route, x.record(), x.patience())
+	if err != nil {
+		return err
+	}
+	x.last, x.weight = st, w
+	if w >= 100 {
+		x.d.Log.Infof("alias %s of %s: all traffic on version %s", x.cfg.Alias, x.name(), x.target.Version)
+	} else {
+		x.d.Log.Infof("alias %s of %s: %s of traffic on version %s, %s on %s", x.cfg.Alias, x.name(), w, x.target.Version, 100-w, x.stable)
+	}
+	return nil
+}
+
+// event appends a row to the release's timeline.
+func (r *release) event(weight percent.Percent, note string, gates []outcome.Gate) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.timeline = append(r.timeline, outcome.Event{At: r.d.Clock.Now(), Weight: weight, Note: note, Gates: gates})
 }
 
 func (x *execution) getAlias(ctx context.Context) (alias.State, bool, error) {
@@ -387,7 +581,7 @@ func (x *execution) fnRef() string {
 	if x.f.fn.ARN != "" {
 		return x.f.fn.ARN
 	}
-	return x.cfg.FunctionName
+	return x.f.given
 }
 
 // weightOn is the share of traffic an alias sends to version.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,7 +15,7 @@ import (
 	"github.com/lambda-promote/lambda-promote/internal/alias"
 )
 
-const fnARN = "arn:aws:lambda:us-east-1:123456789012:function:api"
+const fnARNPrefix = "arn:aws:lambda:us-east-1:123456789012:function:"
 
 type fakeVersion struct {
 	code, role, dlq string
@@ -31,6 +32,7 @@ type fakeAlias struct {
 // with $LATEST, revision preconditions, publish returns the latest version
 // when nothing changed). fail and onCall let a test inject faults.
 type fakeLambda struct {
+	name     string // the function's name: "api" unless set
 	mu       sync.Mutex
 	latest   fakeVersion
 	busy     int // GetFunctionConfiguration answers InProgress this many more times
@@ -45,8 +47,11 @@ type fakeLambda struct {
 var _ alias.API = (*fakeLambda)(nil)
 
 func newFake() *fakeLambda {
-	return &fakeLambda{latest: fakeVersion{code: "c1", role: "role"}, aliases: map[string]*fakeAlias{}, calls: map[string]int{}}
+	return &fakeLambda{name: "api", latest: fakeVersion{code: "c1", role: "role"}, aliases: map[string]*fakeAlias{}, calls: map[string]int{}}
 }
+
+// arn is the function's unqualified ARN.
+func (f *fakeLambda) arn() string { return fnARNPrefix + f.name }
 
 // withVersions publishes n versions, each with new code.
 func (f *fakeLambda) withVersions(n int) *fakeLambda {
@@ -118,7 +123,7 @@ func (f *fakeLambda) GetFunctionConfiguration(ctx context.Context, in *lambda.Ge
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	q := aws.ToString(in.Qualifier)
-	out := &lambda.GetFunctionConfigurationOutput{FunctionName: aws.String("api"), FunctionArn: aws.String(fnARN), State: types.StateActive, LastUpdateStatus: types.LastUpdateStatusSuccessful}
+	out := &lambda.GetFunctionConfigurationOutput{FunctionName: aws.String(f.name), FunctionArn: aws.String(f.arn()), State: types.StateActive, LastUpdateStatus: types.LastUpdateStatusSuccessful}
 	var v fakeVersion
 	switch {
 	case q == "" || q == alias.Latest:
@@ -136,7 +141,7 @@ func (f *fakeLambda) GetFunctionConfiguration(ctx context.Context, in *lambda.Ge
 		}
 		v = f.versions[i-1]
 		out.Version = aws.String(q)
-		out.FunctionArn = aws.String(fnARN + ":" + q)
+		out.FunctionArn = aws.String(f.arn() + ":" + q)
 	}
 	out.CodeSha256, out.Role = aws.String(v.code), aws.String(v.role)
 	if v.dlq != "" {
@@ -158,12 +163,12 @@ func (f *fakeLambda) PublishVersion(ctx context.Context, in *lambda.PublishVersi
 		f.versions = append(f.versions, f.latest)
 	}
 	v := strconv.Itoa(len(f.versions))
-	return &lambda.PublishVersionOutput{FunctionName: aws.String("api"), FunctionArn: aws.String(fnARN + ":" + v), Version: aws.String(v), Role: aws.String(f.latest.role), CodeSha256: aws.String(f.latest.code), State: types.StateActive}, nil
+	return &lambda.PublishVersionOutput{FunctionName: aws.String(f.name), FunctionArn: aws.String(f.arn() + ":" + v), Version: aws.String(v), Role: aws.String(f.latest.role), CodeSha256: aws.String(f.latest.code), State: types.StateActive}, nil
 }
 
 func (f *fakeLambda) aliasOut(name string, a *fakeAlias) (*string, *string, *string, *string, *string, *types.AliasRoutingConfiguration) {
 	rc := &types.AliasRoutingConfiguration{AdditionalVersionWeights: maps.Clone(a.weights)}
-	return aws.String(fnARN + ":" + name), aws.String(name), aws.String(a.version), aws.String("rev" + strconv.Itoa(a.rev)), aws.String(a.desc), rc
+	return aws.String(f.arn() + ":" + name), aws.String(name), aws.String(a.version), aws.String("rev" + strconv.Itoa(a.rev)), aws.String(a.desc), rc
 }
 
 func (f *fakeLambda) GetAlias(ctx context.Context, in *lambda.GetAliasInput, _ ...func(*lambda.Options)) (*lambda.GetAliasOutput, error) {
@@ -281,4 +286,51 @@ func (c *autoClock) After(d time.Duration) <-chan time.Time {
 	ch := make(chan time.Time, 1)
 	ch <- c.now
 	return ch
+}
+
+// fakeAccount is several fake functions behind one client: each call goes
+// to the function it names (by name or ARN).
+type fakeAccount struct {
+	fns   map[string]*fakeLambda
+	names []string
+}
+
+var _ alias.API = (*fakeAccount)(nil)
+
+func newAccount(fns ...*fakeLambda) *fakeAccount {
+	a := &fakeAccount{fns: map[string]*fakeLambda{}}
+	for _, f := range fns {
+		a.fns[f.name] = f
+		a.names = append(a.names, f.name)
+	}
+	return a
+}
+
+func (a *fakeAccount) of(name *string) *fakeLambda {
+	n := aws.ToString(name)
+	if i := strings.LastIndex(n, ":function:"); i >= 0 {
+		n = n[i+len(":function:"):]
+	}
+	n, _, _ = strings.Cut(n, ":")
+	return a.fns[n]
+}
+
+func (a *fakeAccount) GetFunctionConfiguration(ctx context.Context, in *lambda.GetFunctionConfigurationInput, o ...func(*lambda.Options)) (*lambda.GetFunctionConfigurationOutput, error) {
+	return a.of(in.FunctionName).GetFunctionConfiguration(ctx, in, o...)
+}
+
+func (a *fakeAccount) PublishVersion(ctx context.Context, in *lambda.PublishVersionInput, o ...func(*lambda.Options)) (*lambda.PublishVersionOutput, error) {
+	return a.of(in.FunctionName).PublishVersion(ctx, in, o...)
+}
+
+func (a *fakeAccount) GetAlias(ctx context.Context, in *lambda.GetAliasInput, o ...func(*lambda.Options)) (*lambda.GetAliasOutput, error) {
+	return a.of(in.FunctionName).GetAlias(ctx, in, o...)
+}
+
+func (a *fakeAccount) CreateAlias(ctx context.Context, in *lambda.CreateAliasInput, o ...func(*lambda.Options)) (*lambda.CreateAliasOutput, error) {
+	return a.of(in.FunctionName).CreateAlias(ctx, in, o...)
+}
+
+func (a *fakeAccount) UpdateAlias(ctx context.Context, in *lambda.UpdateAliasInput, o ...func(*lambda.Options)) (*lambda.UpdateAliasOutput, error) {
+	return a.of(in.FunctionName).UpdateAlias(ctx, in, o...)
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/lambda-promote/lambda-promote/internal/gate"
@@ -23,70 +25,117 @@ func (x *execution) wantMetrics() bool {
 	return x.d.Metrics != nil && (x.cfg.MaxErrorRate != nil || x.cfg.MinInvocations > 0)
 }
 
-// readGates reads the alarms and judges the new version's error rate since
-// it first took traffic. A final reading ends a bake, and the next step
-// depends on it: it first waits, within MetricWait, until CloudWatch has
-// delivered the metrics up to now, because Lambda sends them in 1-minute
-// periods that arrive late
-// (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics.html), and
-// it wants the new version to have served min-invocations.
-func (x *execution) readGates(ctx context.Context, final bool) ([]outcome.Gate, error) {
-	alarms, err := x.readAlarms(ctx)
-	if err != nil || failed(alarms) || !x.wantMetrics() || x.weight == 0 {
-		x.logGates(alarms)
+// readGates reads the alarms once for the release and judges each moving
+// function's error rate since its new version first took traffic. A final
+// reading ends a bake, and the next step depends on it: for each function it
+// first waits, within MetricWait, until CloudWatch has delivered the
+// metrics up to now, because Lambda sends them in 1-minute periods that
+// arrive late (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics.html),
+// and it wants the new version to have served min-invocations.
+func (r *release) readGates(ctx context.Context, units []*execution, final bool) ([]outcome.Gate, error) {
+	alarms, err := readAlarms(ctx, r.d, r.cfg.Alarms)
+	if err != nil || failed(alarms) || !units[0].wantMetrics() {
+		logGates(r.d.Log, alarms)
 		return alarms, err
 	}
-	if x.since.IsZero() {
-		x.since = x.d.Clock.Now().Add(-unknownSince)
-		x.d.Log.Warningf("alias %s does not record when version %s first took traffic; its error rate is judged over the last %s", x.cfg.Alias, x.target.Version, unknownSince)
+	asOf := r.d.Clock.Now()
+	rates := make([]*outcome.Gate, len(units))
+	var (
+		mu     sync.Mutex
+		firing []outcome.Gate // alarms that fired while the metrics were awaited
+	)
+	err = r.each(units, func(x *execution) error {
+		g, late, err := x.judgeMetrics(ctx, asOf, final)
+		if len(late) > 0 {
+			mu.Lock()
+			firing = late
+			mu.Unlock()
+		}
+		rates[slices.Index(units, x)] = g
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	asOf := x.d.Clock.Now()
+	if firing != nil {
+		logGates(r.d.Log, firing)
+		return firing, nil
+	}
+	gates := alarms
+	for i, g := range rates {
+		if g == nil {
+			continue
+		}
+		if len(r.units) > 1 {
+			g.Name = nameErrorRate + " of " + units[i].name()
+		}
+		gates = append(gates, *g)
+	}
+	logGates(r.d.Log, gates)
+	return gates, nil
+}
+
+// judgeMetrics judges one function's error rate since its new version first
+// took traffic; nil when the new version has none yet. A final reading
+// waits for CloudWatch to deliver the metrics up to asOf, reading the
+// alarms meanwhile: those are returned when one fires.
+func (x *execution) judgeMetrics(ctx context.Context, asOf time.Time, final bool) (*outcome.Gate, []outcome.Gate, error) {
+	if x.weight == 0 {
+		return nil, nil, nil
+	}
+	if x.since.IsZero() {
+		x.since = asOf.Add(-unknownSince)
+		x.d.Log.Warningf("alias %s of %s does not record when version %s first took traffic; its error rate is judged over the last %s", x.cfg.Alias, x.name(), x.target.Version, unknownSince)
+	}
 	waitUntil := asOf.Add(x.d.MetricWait)
 	var series gate.Series
 	for waited := false; ; waited = true {
-		series, err = x.d.Metrics(ctx, x.f.name(x.cfg), x.cfg.Alias, x.target.Version, x.since, x.d.Clock.Now())
+		var err error
+		series, err = x.d.Metrics(ctx, x.name(), x.cfg.Alias, x.target.Version, x.since, x.d.Clock.Now())
 		if err != nil {
-			return nil, fmt.Errorf("read the metrics of version %s: %w", x.target.Version, err)
+			return nil, nil, fmt.Errorf("read the metrics of version %s: %w", x.target.Version, err)
 		}
 		if !final || covers(series, asOf) {
 			break
 		}
 		now := x.d.Clock.Now()
 		if !now.Before(waitUntil) {
-			x.d.Log.Warningf("CloudWatch has delivered no metrics of alias %s after %s UTC in %s; judging on what it has (Lambda sends none for minutes without invocations)", x.cfg.Alias, asOf.UTC().Format("15:04:05"), x.d.MetricWait)
+			x.d.Log.Warningf("CloudWatch has delivered no metrics of alias %s of %s after %s UTC in %s; judging on what it has (Lambda sends none for minutes without invocations)", x.cfg.Alias, x.name(), asOf.UTC().Format("15:04:05"), x.d.MetricWait)
 			break
 		}
 		if !waited {
-			x.d.Log.Infof("waiting for CloudWatch to deliver the metrics of alias %s up to %s UTC (Lambda's metrics come per minute and minutes late), at most until %s UTC", x.cfg.Alias, asOf.UTC().Format("15:04:05"), waitUntil.UTC().Format("15:04:05"))
+			x.d.Log.Infof("waiting for CloudWatch to deliver the metrics of alias %s of %s up to %s UTC (Lambda's metrics come per minute and minutes late), at most until %s UTC", x.cfg.Alias, x.name(), asOf.UTC().Format("15:04:05"), waitUntil.UTC().Format("15:04:05"))
 		}
 		if err := x.sleep(ctx, min(x.d.CheckEvery, waitUntil.Sub(now))); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		// Alarms still count while the metrics are awaited.
-		if alarms, err = x.readAlarms(ctx); err != nil || failed(alarms) {
-			x.logGates(alarms)
-			return alarms, err
+		alarms, err := readAlarms(ctx, x.d, x.cfg.Alarms)
+		if err != nil {
+			return nil, nil, err
+		}
+		if failed(alarms) {
+			return nil, alarms, nil
 		}
 	}
-	gates := append(alarms, judgeRate(series, x.since, x.cfg.MaxErrorRate, x.cfg.MinInvocations, final))
-	x.logGates(gates)
-	return gates, nil
+	g := judgeRate(series, x.since, x.cfg.MaxErrorRate, x.cfg.MinInvocations, final)
+	return &g, nil, nil
 }
 
-func (x *execution) readAlarms(ctx context.Context) ([]outcome.Gate, error) {
-	if len(x.cfg.Alarms) == 0 || x.d.Alarms == nil {
+func readAlarms(ctx context.Context, d Deps, names []string) ([]outcome.Gate, error) {
+	if len(names) == 0 || d.Alarms == nil {
 		return nil, nil
 	}
-	g, err := x.d.Alarms(ctx, x.cfg.Alarms)
+	g, err := d.Alarms(ctx, names)
 	if err != nil {
 		return nil, fmt.Errorf("read alarms: %w", err)
 	}
 	return g, nil
 }
 
-func (x *execution) logGates(gates []outcome.Gate) {
+func logGates(log Logger, gates []outcome.Gate) {
 	for _, g := range gates {
-		x.d.Log.Infof("gate %s: %s", g.Name, g.Detail)
+		log.Infof("gate %s: %s", g.Name, g.Detail)
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 // facts is everything read before anything changes. Nothing in it is judged
 // yet: decide does that.
 type facts struct {
+	given    string         // the function as the inputs name it
 	fn       alias.Function // $LATEST as read
 	alias    *alias.State   // the alias; nil when it does not exist
 	aliasErr error          // the alias could not be read, so where it is is unknown
@@ -39,24 +42,74 @@ type facts struct {
 }
 
 // name is the function's name once read, else as given.
-func (f facts) name(cfg config.Config) string {
+func (f facts) name() string {
 	if f.fn.Name != "" {
 		return f.fn.Name
 	}
-	return nameOf(cfg.FunctionName)
+	return nameOf(f.given)
 }
 
-// preflight makes every read the run needs, the independent ones at once,
-// then the reads that depend on them, and fails with every problem found.
-// Nothing is changed here.
-func preflight(ctx context.Context, cfg config.Config, d Deps) (facts, error) {
-	d.Log.Group("Preflight: read the function, the alias and the stage")
+// preflight makes every read the run needs, the independent ones at once
+// (the stage and the alarms once, the rest for each function), then the
+// reads that depend on them, and fails with every problem found. Nothing is
+// changed here.
+func preflight(ctx context.Context, cfg config.Config, d Deps) ([]facts, error) {
+	d.Log.Group("Preflight: read the functions, the aliases and the stage")
 	defer d.Log.EndGroup()
 
-	f := facts{now: d.Clock.Now(), creds: d.Credentials, longest: d.MetricWait}
-	r := newReads(ctx)
-	name := cfg.FunctionName
-	r.do(func(ctx context.Context) error {
+	names := cfg.Functions
+	fs := make([]facts, len(names))
+	r := newReads(ctx, len(names) > 1)
+	var (
+		st     *stage.Stage
+		alarms []outcome.Gate
+	)
+	if cfg.APIID != "" && d.Stage != nil {
+		r.do("", func(ctx context.Context) error {
+			s, err := d.Stage(ctx, cfg.APIID, cfg.Stage)
+			if err != nil {
+				return err
+			}
+			st = &s
+			return nil
+		})
+	}
+	if len(cfg.Alarms) > 0 && d.Alarms != nil && !cfg.Rollback {
+		r.do("", func(ctx context.Context) error {
+			g, err := d.Alarms(ctx, cfg.Alarms)
+			if err != nil {
+				return fmt.Errorf("input \"alarms\": %w", err)
+			}
+			alarms = g
+			return nil
+		})
+	}
+	for i, name := range names {
+		fs[i] = facts{given: name, now: d.Clock.Now(), creds: d.Credentials, longest: d.MetricWait}
+		readFunction(cfg, d, r, &fs[i])
+	}
+	err := r.wait()
+	for i := range fs {
+		fs[i].stage, fs[i].alarms = st, alarms
+	}
+	if err != nil {
+		return fs, err
+	}
+	// The second wave: the versions that traffic would be split between,
+	// for Lambda's weighted-routing rules, and the version of a canary in
+	// progress, which publishing must not replace by other code.
+	r = newReads(ctx, len(names) > 1)
+	for i := range fs {
+		readVersions(cfg, d, r, &fs[i])
+	}
+	return fs, r.wait()
+}
+
+// readFunction adds the reads of one function to r: $LATEST, the alias,
+// the source alias, the version named by the inputs, the alias's policy.
+func readFunction(cfg config.Config, d Deps, r *reads, f *facts) {
+	name := f.given
+	r.do(name, func(ctx context.Context) error {
 		fn, err := alias.GetFunction(ctx, d.Lambda, name, alias.Latest)
 		if err != nil {
 			return notFoundHint(err, "check the function-name input and the region; list functions with: aws lambda list-functions --query 'Functions[].FunctionName'")
@@ -64,7 +117,7 @@ func preflight(ctx context.Context, cfg config.Config, d Deps) (facts, error) {
 		f.fn = fn
 		return nil
 	})
-	r.do(func(ctx context.Context) error {
+	r.do(name, func(ctx context.Context) error {
 		cur, ok, err := alias.Get(ctx, d.Lambda, name, cfg.Alias)
 		switch {
 		case err != nil:
@@ -76,7 +129,7 @@ func preflight(ctx context.Context, cfg config.Config, d Deps) (facts, error) {
 		return nil
 	})
 	if cfg.SourceAlias != "" {
-		r.do(func(ctx context.Context) error {
+		r.do(name, func(ctx context.Context) error {
 			src, ok, err := alias.Get(ctx, d.Lambda, name, cfg.SourceAlias)
 			switch {
 			case err != nil:
@@ -89,7 +142,7 @@ func preflight(ctx context.Context, cfg config.Config, d Deps) (facts, error) {
 		})
 	}
 	if isNumber(cfg.Version) {
-		r.do(func(ctx context.Context) error {
+		r.do(name, func(ctx context.Context) error {
 			v, err := alias.GetFunction(ctx, d.Lambda, name, cfg.Version)
 			if err != nil {
 				return notFoundHint(fmt.Errorf("input \"version\": %w", err), fmt.Sprintf("list published versions with: aws lambda list-versions-by-function --function-name %s --query 'Versions[].Version'", name))
@@ -98,18 +151,8 @@ func preflight(ctx context.Context, cfg config.Config, d Deps) (facts, error) {
 			return nil
 		})
 	}
-	if cfg.APIID != "" && d.Stage != nil {
-		r.do(func(ctx context.Context) error {
-			st, err := d.Stage(ctx, cfg.APIID, cfg.Stage)
-			if err != nil {
-				return err
-			}
-			f.stage = &st
-			return nil
-		})
-	}
 	if cfg.APIID != "" && cfg.CheckPermission && d.Policy != nil {
-		r.do(func(ctx context.Context) error {
+		r.do(name, func(ctx context.Context) error {
 			p, err := d.Policy(ctx, name, cfg.Alias)
 			if err != nil {
 				return err
@@ -118,26 +161,15 @@ func preflight(ctx context.Context, cfg config.Config, d Deps) (facts, error) {
 			return nil
 		})
 	}
-	if len(cfg.Alarms) > 0 && d.Alarms != nil && !cfg.Rollback {
-		r.do(func(ctx context.Context) error {
-			g, err := d.Alarms(ctx, cfg.Alarms)
-			if err != nil {
-				return fmt.Errorf("input \"alarms\": %w", err)
-			}
-			f.alarms = g
-			return nil
-		})
-	}
-	if err := r.wait(); err != nil {
-		return f, err
-	}
+}
 
-	// The second wave: the versions that traffic would be split between,
-	// for Lambda's weighted-routing rules, and the version of a canary in
-	// progress, which publishing must not replace by other code.
-	r = newReads(ctx)
+// readVersions adds the second wave of one function's reads to r.
+func readVersions(cfg config.Config, d Deps, r *reads, f *facts) {
+	if f.alias == nil || cfg.Rollback {
+		return
+	}
 	version := func(v string, into **alias.Function, what string) {
-		r.do(func(ctx context.Context) error {
+		r.do(f.given, func(ctx context.Context) error {
 			fn, err := alias.GetFunction(ctx, d.Lambda, f.fn.ARN, v)
 			if err != nil {
 				return fmt.Errorf("read %s %s: %w", what, v, err)
@@ -146,42 +178,48 @@ func preflight(ctx context.Context, cfg config.Config, d Deps) (facts, error) {
 			return nil
 		})
 	}
-	if f.alias != nil && !cfg.Rollback {
-		if gradual(cfg.Plan()) && f.alias.Version != alias.Latest {
-			version(f.alias.Version, &f.stable, "the stable version")
-		}
-		if gradual(cfg.Plan()) && f.source != nil && f.source.Version != alias.Latest {
-			version(f.source.Version, &f.target, "version")
-		}
-		if extra, _, split := f.alias.Split(); split && cfg.Version == config.VersionPublish && cfg.SourceAlias == "" {
-			version(extra, &f.canary, "the canary version")
-		}
+	if gradual(cfg.Plan()) && f.alias.Version != alias.Latest {
+		version(f.alias.Version, &f.stable, "the stable version")
 	}
-	return f, r.wait()
+	if gradual(cfg.Plan()) && f.source != nil && f.source.Version != alias.Latest {
+		version(f.source.Version, &f.target, "version")
+	}
+	if extra, _, split := f.alias.Split(); split && cfg.Version == config.VersionPublish && cfg.SourceAlias == "" {
+		version(extra, &f.canary, "the canary version")
+	}
 }
 
-// reads runs independent reads at once and joins their errors.
+// reads runs independent reads at once and joins their errors, each named
+// by its function in a release of several.
 type reads struct {
-	ctx  context.Context
-	wg   sync.WaitGroup
-	mu   sync.Mutex
-	errs []error
+	ctx     context.Context
+	several bool
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	errs    []error
 }
 
-func newReads(ctx context.Context) *reads { return &reads{ctx: ctx} }
+func newReads(ctx context.Context, several bool) *reads { return &reads{ctx: ctx, several: several} }
 
-func (r *reads) do(read func(context.Context) error) {
+// do starts a read of function fn ("" for a read of the release).
+func (r *reads) do(fn string, read func(context.Context) error) {
 	r.wg.Go(func() {
-		if err := read(r.ctx); err != nil {
-			r.mu.Lock()
-			r.errs = append(r.errs, err)
-			r.mu.Unlock()
+		err := read(r.ctx)
+		if err == nil {
+			return
 		}
+		if r.several && fn != "" {
+			err = fmt.Errorf("%s: %w", nameOf(fn), err)
+		}
+		r.mu.Lock()
+		r.errs = append(r.errs, err)
+		r.mu.Unlock()
 	})
 }
 
 func (r *reads) wait() error {
 	r.wg.Wait()
+	slices.SortFunc(r.errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
 	return errors.Join(r.errs...)
 }
 

@@ -71,6 +71,9 @@ type Deps struct {
 	// progress may have to be waited out (2m).
 	RollbackTimeout time.Duration
 	WaitMax         time.Duration // longest wait for an update in progress or a Pending version (5m)
+	// Urgent, when set, is called before aliases are put back after a
+	// failure: the calls may then use Lambda's whole quota.
+	Urgent func()
 	// MetricWait bounds the wait for CloudWatch to deliver the metrics
 	// covering a bake before it is judged (3m).
 	MetricWait time.Duration
@@ -115,26 +118,34 @@ func (discard) Warningf(string, ...any) {}
 func (discard) Group(string)            {}
 func (discard) EndGroup()               {}
 
-// Process runs one promotion as cfg says and reports how it ended. It never
-// panics on AWS answers and always fills Status, AliasState and Next.
+// Process runs one promotion — of one function, or of several as one
+// release — as cfg says, and reports how it ended. It never panics on AWS
+// answers and always fills Status, AliasState and Next.
 func Process(ctx context.Context, cfg config.Config, d Deps) outcome.Result {
 	d.defaults()
 	started := d.Clock.Now()
 
-	f, err := preflight(ctx, cfg, d)
-	var dec decision
+	fs, err := preflight(ctx, cfg, d)
+	var rd releaseDecision
 	if err == nil {
-		dec, err = decide(cfg, f)
-		logDecision(d.Log, cfg, dec)
+		rd, err = decideRelease(cfg, fs)
+		logDecision(d.Log, cfg, fs, rd)
 	}
-	var end ending
+	var (
+		endings  []ending
+		timeline []outcome.Event
+	)
 	switch {
 	case err != nil:
-		end = notStarted(ctx, cfg, d, f, err)
+		for _, f := range fs {
+			endings = append(endings, notStarted(ctx, cfg, d, f, err))
+		}
 	case cfg.DryRun:
-		end = ending{status: outcome.DryRun, alias: f.alias}
+		for _, f := range fs {
+			endings = append(endings, ending{status: outcome.DryRun, alias: f.alias})
+		}
 	default:
-		end = execute(ctx, cfg, d, f, dec)
+		endings, timeline = execute(ctx, cfg, d, fs, rd)
 	}
-	return result(cfg, f, dec, end, started, d.Clock.Now())
+	return result(cfg, fs, rd, endings, timeline, started, d.Clock.Now())
 }

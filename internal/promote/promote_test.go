@@ -20,7 +20,7 @@ import (
 var t0 = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 
 func base() config.Config {
-	return config.Config{FunctionName: "api", Alias: "prod", Version: config.VersionPublish, Strategy: config.StrategyAllAtOnce, Interval: time.Minute, StageVariable: "lambdaAlias", CheckPermission: true}
+	return config.Config{FunctionName: "api", Functions: []string{"api"}, Alias: "prod", Version: config.VersionPublish, Strategy: config.StrategyAllAtOnce, Interval: time.Minute, StageVariable: "lambdaAlias", CheckPermission: true}
 }
 
 func ptr(f percent.Percent) *percent.Percent { return &f }

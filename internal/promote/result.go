@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/lambda-promote/lambda-promote/internal/alias"
@@ -20,7 +22,7 @@ func notStarted(ctx context.Context, cfg config.Config, d Deps, f facts, err err
 	if f.aliasErr != nil {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.CancelRollbackTimeout)
 		defer cancel()
-		ref := cfg.FunctionName
+		ref := f.given
 		if f.fn.ARN != "" {
 			ref = f.fn.ARN
 		}
@@ -34,68 +36,192 @@ func notStarted(ctx context.Context, cfg config.Config, d Deps, f facts, err err
 	return e
 }
 
-// result turns the facts, the decision and the ending into the outcome the
-// report shows. It is the one place that writes Status, AliasState, Next and
-// NextCode.
-func result(cfg config.Config, f facts, dec decision, e ending, started, finished time.Time) outcome.Result {
-	name := f.name(cfg)
+// result turns the facts, the decisions and the endings into the outcome
+// the report shows. It is the one place that writes Status, AliasState, Next
+// and NextCode: for each function, and for the release as a whole.
+func result(cfg config.Config, fs []facts, rd releaseDecision, endings []ending, timeline []outcome.Event, started, finished time.Time) outcome.Result {
 	res := outcome.Result{
-		FunctionName: name,
-		FunctionARN:  f.fn.ARN,
-		Alias:        cfg.Alias,
-		APIID:        cfg.APIID,
-		Stage:        cfg.Stage,
-		StageURL:     dec.stageURL,
-		Strategy:     dec.strategy,
-		Plan:         dec.steps,
-		Checks:       dec.checks,
-		Timeline:     e.timeline,
-		AliasCreated: e.created,
-		Status:       e.status,
-		NewVersion:   dec.target.Version,
-		Started:      started,
-		Finished:     finished,
+		Alias:    cfg.Alias,
+		APIID:    cfg.APIID,
+		Stage:    cfg.Stage,
+		Strategy: rd.strategy,
+		Plan:     rd.steps,
+		Timeline: timeline,
+		Started:  started,
+		Finished: finished,
 	}
-	if e.target.Version != "" {
-		res.NewVersion = e.target.Version
+	type said struct{ next, code string }
+	var says []said
+	for i, f := range fs {
+		var dec decision
+		if i < len(rd.fns) {
+			dec = rd.fns[i]
+		}
+		fr, next, code := functionResult(cfg, f, dec, endings[i])
+		res.Functions = append(res.Functions, fr)
+		says = append(says, said{next, code})
+		if res.StageURL == "" {
+			res.StageURL = dec.stageURL
+		}
+		if res.Region == "" {
+			if fn, _, err := lambdaarn.Parse(f.fn.ARN); err == nil {
+				res.Region = fn.Region
+			}
+		}
+		res.Checks = appendChecks(res.Checks, dec.checks, f.name(), len(fs) > 1)
 	}
-	if fn, _, err := lambdaarn.Parse(f.fn.ARN); err == nil {
-		res.Region = fn.Region
-		res.AliasARN = fn.Qualified(cfg.Alias)
+	if len(fs) == 1 {
+		fr := res.Functions[0]
+		res.FunctionName, res.FunctionARN, res.AliasARN = fr.FunctionName, fr.FunctionARN, fr.AliasARN
+		res.Version, res.PreviousVersion, res.NewVersion = fr.Version, fr.PreviousVersion, fr.NewVersion
+		res.AliasCreated, res.Status, res.TrafficWeight = fr.AliasCreated, fr.Status, fr.TrafficWeight
+		res.AliasState, res.Error = fr.AliasState, fr.Error
+		res.Next, res.NextCode = says[0].next, says[0].code
+		res.Requested = endings[0].status == outcome.RolledBack && endings[0].how == done
+		return res
 	}
-	if f.alias != nil {
-		res.AliasARN = f.alias.ARN
-		res.PreviousVersion = f.alias.Version
-	}
-	if e.alias != nil {
-		res.Version = e.alias.Version
-		res.TrafficWeight = weightOn(e.alias, res.NewVersion)
-		if e.alias.ARN != "" {
-			res.AliasARN = e.alias.ARN
+	// A release: one status, the failures first.
+	res.Status = releaseStatus(res.Functions)
+	res.Requested = res.Status == outcome.RolledBack
+	var errs []string
+	for i, fr := range res.Functions {
+		e := endings[i]
+		res.Requested = res.Requested && e.how == done
+		res.TrafficWeight = max(res.TrafficWeight, fr.TrafficWeight)
+		if fr.Error != "" && (i == 0 || !strings.Contains(strings.Join(errs, "\n"), fr.Error)) {
+			errs = append(errs, fr.FunctionName+": "+fr.Error)
+		}
+		if res.Next == "" && (says[i].code != "" || !fr.Status.OK()) {
+			res.Next, res.NextCode = says[i].next, says[i].code
 		}
 	}
-	if e.status == outcome.Canary {
-		res.Version = res.NewVersion // the canary's version while it holds
+	if res.Next == "" {
+		res.Next, res.NextCode = says[0].next, says[0].code
 	}
-	if e.cause != nil && e.cause != errRequested {
-		res.Error = e.cause.Error()
-	}
-	res.Requested = e.status == outcome.RolledBack && e.how == done
-	s := sentences{cfg: cfg, name: name, res: &res}
-	res.AliasState, res.Next, res.NextCode = s.write(e, dec)
+	res.Error = strings.Join(errs, "\n")
+	res.AliasState = releaseState(cfg, res.Functions)
 	return res
 }
 
-// sentences writes where the alias is and what to do next.
+// functionResult is how one function ended, with what to do next.
+func functionResult(cfg config.Config, f facts, dec decision, e ending) (fr outcome.FunctionResult, next, code string) {
+	name := f.name()
+	fr = outcome.FunctionResult{
+		FunctionName: name,
+		FunctionARN:  f.fn.ARN,
+		AliasCreated: e.created,
+		Status:       e.status,
+		NewVersion:   dec.target.Version,
+	}
+	if e.target.Version != "" {
+		fr.NewVersion = e.target.Version
+	}
+	if fn, _, err := lambdaarn.Parse(f.fn.ARN); err == nil {
+		fr.AliasARN = fn.Qualified(cfg.Alias)
+	}
+	if f.alias != nil {
+		fr.AliasARN = f.alias.ARN
+		fr.PreviousVersion = f.alias.Version
+	}
+	if e.alias != nil {
+		fr.Version = e.alias.Version
+		fr.TrafficWeight = weightOn(e.alias, fr.NewVersion)
+		if e.alias.ARN != "" {
+			fr.AliasARN = e.alias.ARN
+		}
+	}
+	if e.status == outcome.Canary {
+		fr.Version = fr.NewVersion // the canary's version while it holds
+	}
+	if e.cause != nil && e.cause != errRequested {
+		fr.Error = e.cause.Error()
+	}
+	checks := dec.checks
+	s := sentences{cfg: cfg, name: name, newV: fr.NewVersion, checks: checks}
+	fr.AliasState, next, code = s.write(e, dec)
+	return fr, next, code
+}
+
+// appendChecks adds one function's checks; in a release of several each is
+// named by its function, and a check of the stage they share is listed once.
+func appendChecks(all, checks []outcome.Check, name string, several bool) []outcome.Check {
+	for _, c := range checks {
+		if several {
+			if slices.ContainsFunc(all, func(o outcome.Check) bool { return o.Name == c.Name && o.Detail == c.Detail }) {
+				continue
+			}
+			if c.Name != checkStageVariable {
+				c.Name = name + ": " + c.Name
+			}
+		}
+		all = append(all, c)
+	}
+	return all
+}
+
+// checkStageVariable is the name of the check of the stage variable, which
+// the functions of a release share.
+const checkStageVariable = "stage variable"
+
+// releaseStatus is the status of a release from its functions': failed if
+// any failed, rolled back if any was put back, else what the moving ones
+// did.
+func releaseStatus(frs []outcome.FunctionResult) outcome.Status {
+	has := func(s outcome.Status) bool {
+		return slices.ContainsFunc(frs, func(fr outcome.FunctionResult) bool { return fr.Status == s })
+	}
+	for _, s := range []outcome.Status{outcome.Failed, outcome.RolledBack, outcome.DryRun, outcome.Canary, outcome.Promoted} {
+		if has(s) {
+			return s
+		}
+	}
+	return outcome.Unchanged
+}
+
+// releaseState says in one sentence where the aliases of a release are.
+func releaseState(cfg config.Config, frs []outcome.FunctionResult) string {
+	var odd []string
+	counts := map[outcome.Status]int{}
+	for _, fr := range frs {
+		counts[fr.Status]++
+		if fr.Status == outcome.Failed {
+			odd = append(odd, fr.FunctionName+": "+fr.AliasState)
+		}
+	}
+	n := len(frs)
+	var s string
+	switch {
+	case counts[outcome.DryRun] == n:
+		s = fmt.Sprintf("nothing was changed; the %d aliases %s serve what they served", n, cfg.Alias)
+	case counts[outcome.Promoted]+counts[outcome.Unchanged] == n:
+		s = fmt.Sprintf("all %d aliases %s serve their new versions with no weights", n, cfg.Alias)
+	case counts[outcome.Canary]+counts[outcome.Unchanged] == n:
+		s = fmt.Sprintf("all %d aliases %s send a slice of their traffic to the new versions", n, cfg.Alias)
+	case counts[outcome.RolledBack]+counts[outcome.Unchanged] == n:
+		s = fmt.Sprintf("all %d aliases %s are back on their stable versions with no weights", n, cfg.Alias)
+	case len(odd) > 0 && counts[outcome.RolledBack] > 0:
+		s = fmt.Sprintf("%d aliases %s are back on their stable versions; the others: %s", counts[outcome.RolledBack], cfg.Alias, strings.Join(odd, "; "))
+	default:
+		var parts []string
+		for _, fr := range frs {
+			parts = append(parts, fr.FunctionName+": "+fr.AliasState)
+		}
+		s = strings.Join(parts, "; ")
+	}
+	return s
+}
+
+// sentences writes where an alias is and what to do next.
 type sentences struct {
-	cfg  config.Config
-	name string
-	res  *outcome.Result
+	cfg    config.Config
+	name   string
+	newV   string
+	checks []outcome.Check
 }
 
 func (s sentences) write(e ending, dec decision) (state, next, code string) {
 	alias := s.cfg.Alias
-	newV := s.res.NewVersion
+	newV := s.newV
 	var f *failure
 	if errors.As(e.cause, &f) {
 		next, code = f.next, f.nextCode
@@ -159,7 +285,7 @@ func (s sentences) write(e ending, dec decision) (state, next, code string) {
 	}
 	if next == "" && !e.status.OK() && e.status != outcome.RolledBack {
 		next = "fix what the error says and run the promotion again"
-		for _, c := range s.res.Checks {
+		for _, c := range s.checks {
 			if !c.OK && c.Fix != "" {
 				next = "run the fix below, then run the workflow again"
 				break

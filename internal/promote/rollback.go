@@ -15,38 +15,62 @@ import (
 // true, or traffic-weight: 0 on a held canary).
 var errRequested = errors.New("rolled back on request")
 
-// rollbackPause is the wait between two attempts to put the alias back.
+// rollbackPause is the wait between two attempts to put an alias back.
 const rollbackPause = 250 * time.Millisecond
 
-// restore ends a rollout that failed after it started: unless someone else
-// owns the alias now, it goes back to the stable version with no weights,
-// under a fresh context so a cancelled job still rolls back.
-func (x *execution) restore(ctx context.Context, cause error) ending {
+// restore ends a rollout that failed after it started: every alias that
+// moved goes back to its stable version with no weights, unless someone
+// else owns it now, under a fresh context so a cancelled job still rolls
+// back. A release ends all on the new versions or all on the stable ones.
+func (r *release) restore(ctx context.Context, units []*execution, cause error) {
+	if isCancel(cause) {
+		cause = fmt.Errorf("the job was cancelled: %w", cause)
+	}
+	if r.d.Urgent != nil {
+		// Putting the aliases back may use Lambda's whole quota.
+		r.d.Urgent()
+	}
+	r.each(units, func(x *execution) error {
+		mine := unitErr(cause, x)
+		why := mine
+		if why == nil {
+			why = cause
+			if len(r.units) > 1 {
+				why = fmt.Errorf("rolled back with the release: %w", cause)
+			}
+		}
+		x.finish(x.restore(ctx, why, mine != nil))
+		return nil
+	})
+}
+
+// restore puts one alias back after a failure; own says whether the
+// failure was this function's.
+func (x *execution) restore(ctx context.Context, cause error, own bool) ending {
 	var drift *driftError
-	if errors.As(cause, &drift) {
+	if own && errors.As(cause, &drift) {
 		return x.leave(ctx, cause)
 	}
 	// A revision mismatch (alias.ErrMoved) says the alias changed, not that
 	// its routing did: putBack's reading tells whether someone else owns it.
-	if isCancel(cause) {
-		cause = fmt.Errorf("the job was cancelled: %w", cause)
-	}
 	if _, _, split := x.f.alias.Split(); !x.changed && !split {
 		// Nothing moved and no canary was in progress: nothing to undo.
 		return x.stopped(cause)
 	}
-	x.d.Log.Warningf("rolling back alias %s to version %s: %v", x.cfg.Alias, x.stable, cause)
+	x.d.Log.Warningf("rolling back alias %s of %s to version %s: %v", x.cfg.Alias, x.name(), x.stable, cause)
 	forward := x.attempted // the last route this run asked for, applied or not
 	return x.putBack(ctx, cause, func(s alias.State) bool { return s.Same(x.last) || matches(s, forward) })
 }
 
 // putBack moves the alias to the stable version with no weights, on a fresh
 // context with CancelRollbackTimeout after a cancel, RollbackTimeout
-// otherwise. A move can be applied by Lambda while its
-// answer is lost, and a retry of it then fails on the revision, so the alias
-// is read again before every attempt, until it reads back on the stable
-// version or time runs out. ours tells whether a reading is a state this run
-// may change; any other means someone else owns the alias now.
+// otherwise. The first attempt reuses the revision of this run's own last
+// move instead of reading first, so that many aliases are put back within
+// the runner's 7.5 s before SIGKILL. A move can be applied by Lambda while
+// its answer is lost, and a retry of it then fails on the revision, so the
+// alias is read before every later attempt, until it reads back on the
+// stable version or time runs out. ours tells whether a reading is a state
+// this run may change; any other means someone else owns the alias now.
 func (x *execution) putBack(ctx context.Context, cause error, ours func(alias.State) bool) ending {
 	budget := x.d.RollbackTimeout
 	if isCancel(cause) {
@@ -58,10 +82,26 @@ func (x *execution) putBack(ctx context.Context, cause error, ours func(alias.St
 		cur     *alias.State // the alias as last read here
 		lastErr error
 	)
+	desc := alias.Record{State: alias.RolledBack, Stable: x.stable, New: x.target.Version}.MustEncode()
+	back := alias.Route{Version: x.stable}
+	// The revision of this run's last move still holds only when that move
+	// was answered: after a failed or lost one, or a revision mismatch, the
+	// alias is read first.
+	blind := !x.changed || matches(x.last, x.attempted)
+	if last := x.last; blind && last.Version != "" && !errors.Is(cause, alias.ErrMoved) && ours(last) {
+		x.attempted, x.changed = back, true
+		st, err := alias.Move(rctx, x.d.Lambda, x.fnRef(), last, back, desc, x.patience())
+		if err == nil {
+			x.last = st
+			return x.rolledBack(cause)
+		}
+		lastErr = err
+	}
 	for attempt := 0; rctx.Err() == nil; attempt++ {
-		if attempt > 0 {
+		if attempt > 0 || lastErr != nil {
 			select {
 			case <-rctx.Done():
+				continue
 			case <-x.d.Clock.After(rollbackPause):
 			}
 		}
@@ -81,9 +121,8 @@ func (x *execution) putBack(ctx context.Context, cause error, ours func(alias.St
 		if !ours(now) {
 			return x.leave(rctx, &driftError{now: now})
 		}
-		x.attempted, x.changed = alias.Route{Version: x.stable}, true
-		desc := alias.Record{State: alias.RolledBack, Stable: x.stable, New: x.target.Version}.MustEncode()
-		st, err := alias.Move(rctx, x.d.Lambda, x.fnRef(), now, x.attempted, desc, x.patience())
+		x.attempted, x.changed = back, true
+		st, err := alias.Move(rctx, x.d.Lambda, x.fnRef(), now, back, desc, x.patience())
 		if err == nil {
 			x.last = st
 			return x.rolledBack(cause)
@@ -102,8 +141,8 @@ func (x *execution) putBack(ctx context.Context, cause error, ours func(alias.St
 // rolledBack records that the alias is back on the stable version.
 func (x *execution) rolledBack(cause error) ending {
 	if cause == errRequested {
-		x.event(0, "rolled back on request", nil)
-		x.d.Log.Infof("alias %s is back on version %s with no weights", x.cfg.Alias, x.stable)
+		x.rel.event(0, "rolled back on request", nil)
+		x.d.Log.Infof("alias %s of %s is back on version %s with no weights", x.cfg.Alias, x.name(), x.stable)
 		return x.end(outcome.RolledBack, done, cause)
 	}
 	var gate *gateError
@@ -111,8 +150,8 @@ func (x *execution) rolledBack(cause error) ending {
 	if errors.As(cause, &gate) {
 		gates = gate.gates // the readings that failed, numbers included
 	}
-	x.event(0, "rolled back: "+cause.Error(), gates)
-	x.d.Log.Warningf("alias %s is back on version %s with no weights", x.cfg.Alias, x.stable)
+	x.rel.event(0, "rolled back: "+cause.Error(), gates)
+	x.d.Log.Warningf("alias %s of %s is back on version %s with no weights", x.cfg.Alias, x.name(), x.stable)
 	return x.end(outcome.RolledBack, rolledBack, cause)
 }
 
