@@ -3,6 +3,7 @@ package command
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/lambda-promote/lambda-promote/internal/config"
 	"github.com/lambda-promote/lambda-promote/internal/gate"
+	"github.com/lambda-promote/lambda-promote/internal/lambdaarn"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
 	"github.com/lambda-promote/lambda-promote/internal/promote"
 	"github.com/lambda-promote/lambda-promote/internal/stage"
@@ -60,6 +62,10 @@ func awsDeps(ctx context.Context, cfg config.Config, log *logger) (promote.Deps,
 	lc := lambda.NewFromConfig(ac)
 	cw := gate.NewCloudWatch(ac)
 	clients := stage.Clients{REST: apigateway.NewFromConfig(ac), HTTP: apigatewayv2.NewFromConfig(ac)}
+	// The stage match hands its finding, per function, to the policy
+	// judge: the permission is judged for the routes the stage really calls
+	// the function from. promote matches before it judges.
+	var findings sync.Map // unqualified function ARN → stage.Finding
 
 	return promote.Deps{
 		Lambda: lc,
@@ -70,11 +76,13 @@ func awsDeps(ctx context.Context, cfg config.Config, log *logger) (promote.Deps,
 				return nil, err
 			}
 			return func(functionARN, variable, aliasName string) (promote.StageFinding, error) {
-				f, err := st.Match(variable, functionARN)
+				fn, _, err := lambdaarn.Parse(functionARN)
 				if err != nil {
-					return promote.StageFinding{}, err
+					return promote.StageFinding{}, fmt.Errorf("inspect stage: %w", err)
 				}
-				return promote.StageFinding{URL: f.URL, Checks: f.Check(aliasName)}, nil
+				f := st.Match(variable, fn)
+				findings.Store(fn.String(), f)
+				return promote.StageFinding{URL: f.URL, Checks: f.Checks(aliasName)}, nil
 			}, nil
 		},
 		Policy: func(ctx context.Context, function, aliasName string) (promote.PolicyJudge, error) {
@@ -83,7 +91,16 @@ func awsDeps(ctx context.Context, cfg config.Config, log *logger) (promote.Deps,
 				return nil, err
 			}
 			return func(aliasARN, apiID string) outcome.Check {
-				return stage.PermissionCheck(policy, aliasARN, stage.SourceARNPrefix(aliasARN, apiID))
+				fn, qualifier, err := lambdaarn.Parse(aliasARN)
+				if err != nil {
+					return outcome.Check{Name: stage.CheckPermissionName, Detail: err.Error()}
+				}
+				f, ok := findings.Load(fn.String())
+				if !ok {
+					return outcome.Check{Name: stage.CheckPermissionName,
+						Detail: fmt.Sprintf("the permission of %s cannot be judged: stage of API %s was not matched against the function", aliasARN, apiID)}
+				}
+				return stage.Permission(policy, f.(stage.Finding), qualifier)
 			}, nil
 		},
 		Alarms: func(ctx context.Context, names []string) ([]outcome.Gate, error) {
