@@ -141,17 +141,19 @@ type Authorizer struct {
 func Read(ctx context.Context, c Clients, apiID, stageName string) (Stage, error) {
 	st := Stage{Kind: KindREST, APIID: apiID, Name: stageName}
 	var (
-		wg                       sync.WaitGroup
-		stageErr, resErr, auErr  error
-		stageOut                 *apigateway.GetStageOutput
-		restNF, restResNF        *agtypes.NotFoundException
-		routes, integs, authorzs = []Route(nil), []Integration(nil), []Authorizer(nil)
+		wg                      sync.WaitGroup
+		stageErr, resErr, auErr error
+		stageOut                *apigateway.GetStageOutput
+		restNF, restResNF       *agtypes.NotFoundException
+		routes                  []Route
+		integs                  []Integration
+		authorizers             []Authorizer
 	)
 	wg.Go(func() {
 		stageOut, stageErr = c.REST.GetStage(ctx, &apigateway.GetStageInput{RestApiId: aws.String(apiID), StageName: aws.String(stageName)})
 	})
 	wg.Go(func() { routes, integs, resErr = readRESTResources(ctx, c.REST, apiID) })
-	wg.Go(func() { authorzs, auErr = readRESTAuthorizers(ctx, c.REST, apiID) })
+	wg.Go(func() { authorizers, auErr = readRESTAuthorizers(ctx, c.REST, apiID) })
 	wg.Wait()
 	switch {
 	case errors.As(resErr, &restResNF):
@@ -168,7 +170,7 @@ func Read(ctx context.Context, c Clients, apiID, stageName string) (Stage, error
 		return Stage{}, fmt.Errorf("get authorizers of REST API %s: %w", apiID, auErr)
 	}
 	st.Variables = maps.Clone(stageOut.Variables)
-	st.Routes, st.Integrations, st.Authorizers = routes, integs, authorzs
+	st.Routes, st.Integrations, st.Authorizers = routes, integs, authorizers
 	return st, nil
 }
 

@@ -181,9 +181,11 @@ func resolve(uri string, vars map[string]string) resolved {
 			}
 		}
 		if r.qualifierVar != "" {
+			// Whole: one run of one reference, so that the fix can replace
+			// that run of the variable's value.
 			r.whole = true
-			for _, o := range qo {
-				if o.variable != r.qualifierVar || o.missing {
+			for k, o := range qo {
+				if o.variable != r.qualifierVar || o.missing || o.offset != qo[0].offset+k {
 					r.whole = false
 					break
 				}
