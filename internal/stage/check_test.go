@@ -15,7 +15,9 @@ func TestChecks(t *testing.T) {
 		restSetVar = "aws apigateway update-stage --rest-api-id abc123 --stage-name prod --patch-operations op=replace,path=/variables/lambdaAlias,value=prod"
 		deployREST = "aws apigateway create-deployment --rest-api-id abc123 --stage-name prod"
 	)
-	varOK := func(detail string) outcome.Check { return outcome.Check{Name: "stage variable", OK: true, Detail: detail} }
+	varOK := func(detail string) outcome.Check {
+		return outcome.Check{Name: "stage variable", OK: true, Detail: detail}
+	}
 	integOK := func(detail string) outcome.Check { return outcome.Check{Name: "integration", OK: true, Detail: detail} }
 	restWithMethod := func(uri string) Stage {
 		st := shapeREST("prod")

@@ -14,7 +14,7 @@ func TestMatch(t *testing.T) {
 	const exec = "arn:aws:execute-api:us-east-1:123456789012:"
 	type binding struct {
 		Where, Resolved, Qualifier, QualifierVariable, NameVariable, Credentials string
-		Routes, SourceARNs                                                      []string
+		Routes, SourceARNs                                                       []string
 	}
 	eusc := lambdaarn.MustParse("arn:aws-eusc:lambda:eusc-de-east-1:123456789012:function:orders")
 	isob := lambdaarn.MustParse("arn:aws-iso-b:lambda:us-isob-east-1:123456789012:function:orders")

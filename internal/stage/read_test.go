@@ -251,7 +251,9 @@ func TestReadErrors(t *testing.T) {
 		}, "get authorizer au1 of HTTP API xyz789: boom"},
 		{"rest authorizers", func() Clients {
 			r := restNotFound()
-			r.stage = func(*apigateway.GetStageInput) (*apigateway.GetStageOutput, error) { return &apigateway.GetStageOutput{}, nil }
+			r.stage = func(*apigateway.GetStageInput) (*apigateway.GetStageOutput, error) {
+				return &apigateway.GetStageOutput{}, nil
+			}
 			r.resources = func(*apigateway.GetResourcesInput) (*apigateway.GetResourcesOutput, error) {
 				return &apigateway.GetResourcesOutput{}, nil
 			}
