@@ -89,7 +89,7 @@ func Permission(policyJSON string, f Finding, alias string) outcome.Check {
 	}
 	if len(f.Bindings) == 0 {
 		c.Detail = fmt.Sprintf("no integration or authorizer of %s calls %s, so there is no route whose permission to judge (see the integration check)", stage, f.Function.Name)
-		c.Fix = f.addPermission(alias, "apigateway-"+f.APIID+"-"+sidPart(f.Stage)+"-"+alias, f.Function.SourceARN(f.APIID, f.Stage+"/*"))
+		c.Fix = f.fixCalls(alias, []call{{what: "the stage", pattern: f.Function.SourceARN(f.APIID, f.Stage+"/*"), route: true}}, nil, nil)
 		return c
 	}
 	if len(calls) == 0 {
@@ -244,6 +244,8 @@ func (f Finding) fixCalls(alias string, calls []call, denySids []string, stmts [
 		delete(taken, sid)
 	}
 	sid := func(base string) string {
+		const most = 100 // Lambda's limit on a statement id
+		base = base[:min(len(base), most-4)]
 		id := base
 		for n := 2; taken[id]; n++ {
 			id = fmt.Sprintf("%s-%d", base, n)
