@@ -66,6 +66,9 @@ func awsDeps(ctx context.Context, cfg config.Config, getenv func(string) string,
 	lc := lambda.NewFromConfig(ac)
 	cw := gate.NewCloudWatch(ac)
 	clients := stage.Clients{REST: apigateway.NewFromConfig(ac), HTTP: apigatewayv2.NewFromConfig(ac)}
+	// The stage match hands its finding, per function, to the policy
+	// judge: the permission is judged for the routes the stage really calls
+	// the function from. promote matches before it judges.
 
 	return promote.Deps{
 		Lambda: lc,

@@ -50,8 +50,12 @@ func Reported(err error) bool {
 func Run(ctx context.Context, e Env) error {
 	inActions := e.Getenv("GITHUB_ACTIONS") == "true"
 	log := newLogger(inActions, e)
-	// Mask the token before anything else can print it.
+	// Masks come before anything else is printed: the token, and the AWS
+	// keys the environment holds. Keys from elsewhere (profiles, web
+	// identity) are masked as they load, which is still before the inputs
+	// are shown.
 	log.mask(strings.TrimSpace(e.Getenv("INPUT_GITHUB-TOKEN")))
+	log.mask(e.Getenv("AWS_ACCESS_KEY_ID"), e.Getenv("AWS_SECRET_ACCESS_KEY"), e.Getenv("AWS_SESSION_TOKEN"))
 
 	var (
 		cfg config.Config
@@ -77,19 +81,20 @@ func Run(ctx context.Context, e Env) error {
 		log.warningf("%v", err)
 	}
 	fillDefaults(&cfg, rc.run)
-	if inActions {
-		logInputs(log, cfg)
-	}
 
 	now := time.Now
 	if e.Now != nil {
 		now = e.Now
 	}
 	started := now()
+	// The AWS credentials load (and are masked) before the inputs are shown.
+	deps, awsErr := awsDeps(ctx, cfg, e.Getenv, log)
+	if inActions {
+		logInputs(log, cfg)
+	}
 	gh := newGitHub(cfg, rc, inActions, log)
-	deps, err := awsDeps(ctx, cfg, e.Getenv, log)
-	if err != nil {
-		return finish(ctx, log, e, inActions, cfg, gh, failedBeforeAWS(cfg, err, started, now()))
+	if awsErr != nil {
+		return finish(ctx, log, e, inActions, cfg, gh, failedBeforeAWS(cfg, awsErr, started, now()))
 	}
 	gh.begin(ctx, cfg)
 
@@ -117,7 +122,9 @@ func fillDefaults(cfg *config.Config, run report.Run) {
 }
 
 // logInputs shows the inputs as the run understood them, the token redacted,
-// in a collapsed group.
+// in a collapsed group. Their values are untrusted (a commit message as the
+// description, say): the logger prints them so that no line of theirs can
+// be taken for a workflow command.
 func logInputs(log *logger, cfg config.Config) {
 	log.Group("Inputs")
 	defer log.EndGroup()

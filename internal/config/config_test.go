@@ -116,7 +116,20 @@ func TestValid(t *testing.T) {
 			c.FunctionName = "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:f_1"
 			c.Region = "us-gov-west-1"
 		}},
+		{"EU sovereign cloud ARN", map[string]string{"function-name": "arn:aws-eusc:lambda:eusc-de-east-1:123456789012:function:f"}, func(c *Config) {
+			c.FunctionName = "arn:aws-eusc:lambda:eusc-de-east-1:123456789012:function:f"
+			c.Region = "eusc-de-east-1"
+		}},
+		{"ISO-B ARN with its aws-region", map[string]string{"function-name": "arn:aws-iso-b:lambda:us-isob-east-1:123456789012:function:f", "aws-region": "us-isob-east-1"}, func(c *Config) {
+			c.FunctionName = "arn:aws-iso-b:lambda:us-isob-east-1:123456789012:function:f"
+			c.Region = "us-isob-east-1"
+		}},
 		{"aws-region", map[string]string{"aws-region": "ap-southeast-2"}, func(c *Config) { c.Region = "ap-southeast-2" }},
+		{"aws-region of the EU sovereign cloud", map[string]string{"aws-region": "eusc-de-east-1"}, func(c *Config) { c.Region = "eusc-de-east-1" }},
+		{"HTTP API $default stage", map[string]string{"api-id": "a1b2c3", "stage": "$default"}, func(c *Config) {
+			c.APIID = "a1b2c3"
+			c.Stage = "$default"
+		}},
 		{"version number", map[string]string{"version": "42"}, func(c *Config) { c.Version = "42" }},
 		{"version $LATEST", map[string]string{"version": "$LATEST", "alias": "dev"}, func(c *Config) {
 			c.Version = VersionLatest

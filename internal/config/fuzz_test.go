@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/lambda-promote/lambda-promote/internal/lambdaarn"
 	"github.com/lambda-promote/lambda-promote/internal/rollout"
 )
 
@@ -25,6 +26,8 @@ func FuzzParse(f *testing.F) {
 	f.Add("123456789012:function:f", "a", "", "", "CodeDeployDefault.LambdaLinear10PercentEvery1Minute", "", "", "", "", "", "", "", "", "", "")
 	f.Add("f", "a", "", "", "", "", "", "100%", "100%", "", "null", "TRUE", "", "", "")
 	f.Add("f", "a", "3", "", "", "", "", "", "", "", "", "true", "", "", "")
+	f.Add("arn:aws-eusc:lambda:eusc-de-east-1:123456789012:function:f", "a", "", "", "", "", "", "", "", "", "", "", "x1", "$default", "")
+	f.Add("arn:aws-iso-b:lambda:us-isob-east-1:123456789012:function:f:7", "a", "", "", "", "", "", "", "", "", "", "", "x1", "$dev", "us-isob-east-1")
 	f.Fuzz(func(t *testing.T, fn, alias, version, sourceAlias, strategy, steps, interval, weight, rate, alarms, payload, rollback, apiID, stage, region string) {
 		const token = "ghs_fuzzTokenValue123"
 		raw := map[string]string{
@@ -109,7 +112,7 @@ func checkInvariants(t *testing.T, raw map[string]string, c Config) {
 	if (c.APIID == "") != (c.Stage == "") {
 		t.Fatalf("api-id %q with stage %q", c.APIID, c.Stage)
 	}
-	if m := fullARNRE.FindStringSubmatch(c.FunctionName); m != nil && c.Region != m[1] {
+	if fn, _, err := lambdaarn.Parse(c.FunctionName); err == nil && c.Region != fn.Region {
 		t.Fatalf("region %q for ARN %q", c.Region, c.FunctionName)
 	}
 	if raw[InAWSRegion] == "" && !strings.HasPrefix(c.FunctionName, "arn:") && c.Region != "" {

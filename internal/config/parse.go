@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/lambda-promote/lambda-promote/internal/lambdaarn"
 	"github.com/lambda-promote/lambda-promote/internal/rollout"
 )
 
@@ -78,17 +79,25 @@ func InputErrors(err error) []*InputError {
 var (
 	functionNameRE = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
 	partialARNRE   = regexp.MustCompile(`^[0-9]+:function:([a-zA-Z0-9_-]+)$`)
-	fullARNRE      = regexp.MustCompile(`^arn:aws[a-z-]*:lambda:([a-z]+(?:-[a-z]+)+-[0-9]):[0-9]+:function:([a-zA-Z0-9_-]+)$`)
-	// The same three forms followed by a qualifier.
-	qualifiedRE = regexp.MustCompile(`^(?:[a-zA-Z0-9_-]+|[0-9]+:function:[a-zA-Z0-9_-]+|arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]+:function:[a-zA-Z0-9_-]+):([^:]+)$`)
+	// A name or partial ARN followed by a qualifier; full ARNs are parsed
+	// by lambdaarn.
+	qualifiedRE = regexp.MustCompile(`^(?:[a-zA-Z0-9_-]+|[0-9]+:function:[a-zA-Z0-9_-]+):([^:]+)$`)
 
-	aliasRE         = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
-	digitsRE        = regexp.MustCompile(`^[0-9]+$`)
-	versionRE       = regexp.MustCompile(`^[1-9][0-9]*$`)
-	apiIDRE         = regexp.MustCompile(`^[a-z0-9]+$`)
-	stageRE         = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
+	aliasRE   = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
+	digitsRE  = regexp.MustCompile(`^[0-9]+$`)
+	versionRE = regexp.MustCompile(`^[1-9][0-9]*$`)
+	apiIDRE   = regexp.MustCompile(`^[a-z0-9]+$`)
+	// A stage name: letters, digits, "-" and "_", or an HTTP API's
+	// $default (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-stages.html).
+	stageRE         = regexp.MustCompile(`^(?:[a-zA-Z0-9_-]+|\$default)$`)
 	stageVariableRE = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
-	regionRE        = regexp.MustCompile(`^[a-z]+(-[a-z]+)+-[0-9]$`)
+	// The shape of every partition's region names: us-east-1, cn-north-1,
+	// us-gov-west-1, eusc-de-east-1, us-isob-east-1. Which partitions
+	// exist is the SDK's business, not a list here.
+	regionRE = regexp.MustCompile(`^[a-z]+(-[a-z]+)+-[0-9]+$`)
+	// The shape of partition names: aws, aws-cn, aws-us-gov, aws-eusc,
+	// aws-iso-b…
+	partitionRE = regexp.MustCompile(`^aws(-[a-z]+)*$`)
 )
 
 // Lengths the patterns above do not check.
@@ -97,33 +106,15 @@ const (
 	maxVersion      = 16
 	maxAPIID        = 32
 	maxStage        = 128
+	accountDigits   = 12
 )
 
-// accountOK reports whether the account id in a partial or full ARN has its
-// 12 digits.
-func accountOK(fn string) bool {
-	acct := fn
-	if strings.HasPrefix(fn, "arn:") {
-		if parts := strings.Split(fn, ":"); len(parts) > 4 {
-			acct = parts[4]
-		}
-	} else {
-		acct, _, _ = strings.Cut(fn, ":")
-	}
-	return len(acct) == 12
-}
-
-// regionOK reports whether a region starts with its two-letter area.
-func regionOK(r string) bool {
-	area, _, _ := strings.Cut(r, "-")
-	return len(area) == 2
-}
-
-// lastName is the function name at the end of a name or ARN.
+// lastName is the function name at the end of a name or partial ARN.
 func lastName(fn string) string { return fn[strings.LastIndex(fn, ":")+1:] }
 
 const functionNameAccepted = `a function name (letters, digits, "-" and "_", at most 64), ` +
-	`a partial ARN "123456789012:function:NAME" or a full ARN "arn:aws:lambda:REGION:123456789012:function:NAME"`
+	`a partial ARN "123456789012:function:NAME" or a full ARN "arn:PARTITION:lambda:REGION:123456789012:function:NAME", ` +
+	`e.g. "arn:aws:lambda:eu-west-1:123456789012:function:orders-api"`
 
 // parser collects the problems of one Parse, at most one per input.
 type parser struct {
@@ -252,20 +243,44 @@ func (p *parser) functionName(c *Config) string {
 	switch {
 	case fn == "":
 		p.fail(InFunctionName, "required: "+functionNameAccepted)
+	case strings.HasPrefix(fn, "arn:"):
+		return p.functionARN(c, fn)
 	case len(lastName(fn)) > maxFunctionName:
 		p.fail(InFunctionName, functionNameAccepted)
-	case functionNameRE.MatchString(fn), partialARNRE.MatchString(fn) && accountOK(fn):
+	case functionNameRE.MatchString(fn):
 		c.FunctionName = fn
-	case fullARNRE.MatchString(fn) && accountOK(fn) && regionOK(fullARNRE.FindStringSubmatch(fn)[1]):
+	case partialARNRE.MatchString(fn) && strings.Index(fn, ":") == accountDigits:
 		c.FunctionName = fn
-		return fullARNRE.FindStringSubmatch(fn)[1]
 	case qualifiedRE.MatchString(fn):
-		q := qualifiedRE.FindStringSubmatch(fn)[1]
-		p.fail(InFunctionName, fmt.Sprintf(`a function without a qualifier (%q here); give the version in "version" and the alias in "alias"`, ":"+q))
+		p.failQualified(qualifiedRE.FindStringSubmatch(fn)[1])
 	default:
 		p.fail(InFunctionName, functionNameAccepted)
 	}
 	return ""
+}
+
+// functionARN checks a full function ARN, in any partition, and returns its
+// region.
+func (p *parser) functionARN(c *Config, s string) string {
+	fn, qualifier, err := lambdaarn.Parse(s)
+	switch {
+	case err != nil:
+		p.fail(InFunctionName, functionNameAccepted)
+	case qualifier != "":
+		p.failQualified(qualifier)
+	case !partitionRE.MatchString(fn.Partition), !regionRE.MatchString(fn.Region),
+		len(fn.Account) != accountDigits || !digitsRE.MatchString(fn.Account),
+		len(fn.Name) > maxFunctionName || !functionNameRE.MatchString(fn.Name):
+		p.fail(InFunctionName, functionNameAccepted)
+	default:
+		c.FunctionName = s
+		return fn.Region
+	}
+	return ""
+}
+
+func (p *parser) failQualified(qualifier string) {
+	p.fail(InFunctionName, fmt.Sprintf(`a function without a qualifier (%q here); give the version in "version" and the alias in "alias"`, ":"+qualifier))
 }
 
 // aliasProblem says what is wrong with an alias name, or "".
@@ -526,7 +541,7 @@ func (p *parser) stage(c *Config) {
 		if s := p.value(InStage); stageRE.MatchString(s) && len(s) <= maxStage {
 			c.Stage = s
 		} else {
-			p.fail(InStage, `a stage name of letters, digits, "-" and "_", at most 128, e.g. "prod"`)
+			p.fail(InStage, `a stage name of letters, digits, "-" and "_", at most 128, e.g. "prod", or an HTTP API's "$default"`)
 		}
 	}
 	if v := p.value(InStageVariable); stageVariableRE.MatchString(v) {
@@ -557,8 +572,8 @@ func (p *parser) region(c *Config, fnRegion string) {
 	}
 	r := p.value(InAWSRegion)
 	switch {
-	case !regionRE.MatchString(r) || !regionOK(r):
-		p.fail(InAWSRegion, `an AWS region, e.g. "us-east-1" or "eu-west-2"`)
+	case !regionRE.MatchString(r):
+		p.fail(InAWSRegion, `an AWS region, e.g. "us-east-1", "eu-west-2" or "eusc-de-east-1"`)
 	case fnRegion != "" && r != fnRegion:
 		p.fail(InAWSRegion, fmt.Sprintf(`the region of the function ARN in "function-name" (%q), or leave it empty`, fnRegion))
 	default:

@@ -445,7 +445,7 @@ func iamMotoActions(action string) []string {
 	case "lambda:InvokeFunction":
 		return []string{"lambda:Invoke"}
 	case "apigateway:GET":
-		return []string{"apigateway:GetRestApi", "apigateway:GetApi", "apigateway:GetStage", "apigateway:GetResources", "apigateway:GetIntegrations", "apigateway:GetRoutes"}
+		return []string{"apigateway:GetRestApi", "apigateway:GetApi", "apigateway:GetStage", "apigateway:GetResources", "apigateway:GetIntegrations", "apigateway:GetRoutes", "apigateway:GetAuthorizers", "apigateway:GetAuthorizer"}
 	}
 	if op, ok := strings.CutPrefix(action, "cloudwatch:"); ok {
 		// moto takes the service from the request's signing name.

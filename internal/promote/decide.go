@@ -8,6 +8,7 @@ import (
 
 	"github.com/lambda-promote/lambda-promote/internal/alias"
 	"github.com/lambda-promote/lambda-promote/internal/config"
+	"github.com/lambda-promote/lambda-promote/internal/lambdaarn"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
 	"github.com/lambda-promote/lambda-promote/internal/percent"
 	"github.com/lambda-promote/lambda-promote/internal/rollout"
@@ -212,21 +213,21 @@ func credentialsLast(cfg config.Config, f facts, d *decision) error {
 	return nil
 }
 
-// judgeStage judges the stage and the alias permission that preflight read.
+// judgeStage judges the stage and the alias permission that preflight read:
+// what the stage's integrations and authorizers call once its variables are
+// substituted, and whether the alias's policy lets each route call it.
 func judgeStage(cfg config.Config, f facts) (checks []outcome.Check, url string, errs []error) {
-	if f.stage != nil {
-		m, err := f.stage.Match(cfg.StageVariable, f.fn.ARN)
-		if err != nil {
-			return nil, "", []error{err}
-		}
-		url = m.URL
-		checks = append(checks, m.Check(cfg.Alias)...)
+	if f.stage == nil {
+		return nil, "", nil
 	}
+	fn, _, err := lambdaarn.Parse(f.fn.ARN)
+	if err != nil {
+		return nil, "", []error{fmt.Errorf("inspect stage: %w", err)}
+	}
+	m := f.stage.Match(cfg.StageVariable, fn)
+	checks = m.Checks(cfg.Alias)
 	if f.policyRead {
-		// An alias ARN is the function ARN and the alias name, whether the
-		// alias exists yet or not.
-		aliasARN := f.fn.ARN + ":" + cfg.Alias
-		c := stage.PermissionCheck(f.policy, aliasARN, stage.SourceARNPrefix(aliasARN, cfg.APIID))
+		c := stage.Permission(f.policy, m, cfg.Alias)
 		if !c.OK && f.alias == nil {
 			// A permission is granted on an alias, which this run creates:
 			// it cannot exist yet.
@@ -234,7 +235,7 @@ func judgeStage(cfg config.Config, f facts) (checks []outcome.Check, url string,
 		}
 		checks = append(checks, c)
 	}
-	return checks, url, nil
+	return checks, m.URL, nil
 }
 
 // checksFailed joins the failed checks into one error, each with its fix.

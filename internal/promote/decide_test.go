@@ -12,6 +12,7 @@ import (
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
 	"github.com/lambda-promote/lambda-promote/internal/percent"
 	"github.com/lambda-promote/lambda-promote/internal/rollout"
+	"github.com/lambda-promote/lambda-promote/internal/stage"
 )
 
 // decide is pure: each case is the facts preflight would have read.
@@ -26,6 +27,14 @@ func TestDecide(t *testing.T) {
 		return &alias.State{Name: "prod", ARN: arn + ":prod", Version: v, Weights: weights, Description: desc}
 	}
 	steps := func(c *config.Config) { c.Steps = []percent.Percent{10, 50, 100} }
+	// A REST stage prod of API a1b2 whose one method calls the function
+	// through the stage variable.
+	rest := &stage.Stage{
+		Kind: stage.KindREST, APIID: "a1b2", Name: "prod",
+		Variables:    map[string]string{"lambdaAlias": "prod"},
+		Routes:       []stage.Route{{Method: "ANY", Path: "/", IntegrationID: "ANY /"}},
+		Integrations: []stage.Integration{{ID: "ANY /", URI: "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/" + arn + ":${stageVariables.lambdaAlias}/invocations"}},
+	}
 	tests := []struct {
 		name    string
 		cfg     func(*config.Config)
@@ -104,13 +113,13 @@ func TestDecide(t *testing.T) {
 		{
 			name:    "no permission for API Gateway",
 			cfg:     func(c *config.Config) { c.APIID, c.Stage = "a1b2", "prod" },
-			facts:   facts{fn: latest, alias: on("1", nil, ""), policyRead: true},
+			facts:   facts{fn: latest, alias: on("1", nil, ""), stage: rest, policyRead: true},
 			wantErr: `check "alias permission" failed`,
 		},
 		{
 			name:  "a first deploy does not wait for the permission of an alias it creates",
 			cfg:   func(c *config.Config) { c.APIID, c.Stage = "a1b2", "prod" },
-			facts: facts{fn: latest, policyRead: true},
+			facts: facts{fn: latest, stage: rest, policyRead: true},
 			want:  decision{publish: true, create: true, strategy: "all-at-once"},
 		},
 		{

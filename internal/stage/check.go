@@ -10,13 +10,23 @@ import (
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
 )
 
-// Check judges the finding for alias: the stage variable must equal alias
-// ("stage variable"), and every integration that names the function must call
-// it through ${stageVariables.VAR}, or name alias itself ("integration").
+// Checks judges the finding for alias:
+//
+//   - "stage variable": the stage variable through which the integrations
+//     select the qualifier (the configured one, or another whose value holds
+//     the qualifier) gives alias; when every integration names alias itself
+//     the check passes with a note that the stage does not select it through
+//     a variable;
+//   - "integration": every integration and authorizer of the stage that
+//     calls the function does so through a stage variable or names alias
+//     itself; one that calls a fixed version, another alias or $LATEST
+//     bypasses the promotion.
+//
 // Failed checks say what was found and give the aws CLI command that fixes
 // them. Stage variables take effect at once; integration changes of a REST
-// API need a new deployment, which the command includes.
-func (f Finding) Check(alias string) []outcome.Check {
+// API (and of an HTTP API stage without auto-deploy) need a new deployment,
+// which the command includes.
+func (f Finding) Checks(alias string) []outcome.Check {
 	return []outcome.Check{f.checkVariable(alias), f.checkIntegration(alias)}
 }
 
@@ -26,72 +36,168 @@ func (f Finding) what() string {
 
 func (f Finding) checkVariable(alias string) outcome.Check {
 	c := outcome.Check{Name: CheckVariable}
-	switch {
-	case f.VariableSet && f.VariableValue == alias:
-		c.OK = true
-		c.Detail = fmt.Sprintf("%s sets %s=%s", f.what(), f.Variable, alias)
-		return c
-	case f.VariableSet:
-		c.Detail = fmt.Sprintf("%s sets %s=%s, not %s", f.what(), f.Variable, f.VariableValue, alias)
-	default:
-		c.Detail = fmt.Sprintf("%s does not set stage variable %s", f.what(), f.Variable)
+	vars := f.qualifierVariables()
+	if len(f.Bindings) > 0 && len(vars) == 0 {
+		literal := true
+		for _, b := range f.Bindings {
+			literal = literal && b.Qualifier == alias
+		}
+		if literal {
+			c.OK = true
+			c.Detail = fmt.Sprintf("the integrations of %s name %s themselves; the stage does not select the alias through a variable (%s is not used)",
+				f.what(), f.Function.Name+":"+alias, f.Variable)
+			return c
+		}
 	}
-	if f.Kind == KindREST {
-		c.Fix = fmt.Sprintf("aws apigateway update-stage --rest-api-id %s --stage-name %s --patch-operations %s",
-			shellQuote(f.APIID), shellQuote(f.Stage), shellQuote("op=replace,path=/variables/"+f.Variable+",value="+alias))
+	if len(vars) == 0 {
+		vars = []string{f.Variable}
+	}
+	var (
+		details []string
+		ok      = true
+		set     = map[string]string{} // variable → value that fixes it
+	)
+	for _, v := range vars {
+		detail, fix, good := f.judgeVariable(v, alias)
+		details = append(details, detail)
+		if !good {
+			ok = false
+			set[v] = fix
+		}
+	}
+	c.Detail = strings.Join(details, "; ")
+	if ok {
+		c.OK = true
 		return c
+	}
+	c.Fix = f.fixVariables(set)
+	return c
+}
+
+// judgeVariable judges one stage variable the qualifier comes from: what it
+// says, the value that fixes it, and whether it gives alias.
+func (f Finding) judgeVariable(v, alias string) (detail, fix string, ok bool) {
+	value, isSet := f.StageVariables[v]
+	var using []Binding
+	for _, b := range f.Bindings {
+		if b.QualifierVariable == v {
+			using = append(using, b)
+		}
+	}
+	fix = alias
+	switch {
+	case !isSet && len(using) > 0:
+		return fmt.Sprintf("%s does not set stage variable %s, which %s uses", f.what(), v, list(wheres(using))), fix, false
+	case !isSet:
+		return fmt.Sprintf("%s does not set stage variable %s", f.what(), v), fix, false
+	case len(using) == 0 && value == alias:
+		return fmt.Sprintf("%s sets %s=%s", f.what(), v, value), "", true
+	case len(using) == 0:
+		return fmt.Sprintf("%s sets %s=%s, not %s", f.what(), v, value, alias), fix, false
+	}
+	// Judge what the integrations call: the qualifier may be only part of
+	// the variable's value (fn=orders:prod).
+	var wrong []string
+	plain := true // the value is the qualifier and nothing else
+	for _, b := range using {
+		plain = plain && b.whole && b.qspan == [2]int{0, len(value)}
+		if b.Qualifier != alias {
+			wrong = append(wrong, f.Function.Name+":"+b.Qualifier)
+			if b.whole && b.qspan[1] <= len(value) {
+				fix = value[:b.qspan[0]] + alias + value[b.qspan[1]:]
+			}
+		}
+	}
+	switch {
+	case len(wrong) == 0 && plain:
+		return fmt.Sprintf("%s sets %s=%s", f.what(), v, value), "", true
+	case len(wrong) == 0:
+		return fmt.Sprintf("%s sets %s=%s, through which its integrations call %s:%s", f.what(), v, value, f.Function.Name, alias), "", true
+	case plain:
+		return fmt.Sprintf("%s sets %s=%s, not %s", f.what(), v, value, alias), fix, false
+	}
+	slices.Sort(wrong)
+	wrong = slices.Compact(wrong)
+	return fmt.Sprintf("%s sets %s=%s, so its integrations call %s, not %s:%s", f.what(), v, value, strings.Join(wrong, ", "), f.Function.Name, alias), fix, false
+}
+
+func wheres(bs []Binding) []string {
+	out := make([]string, len(bs))
+	for i, b := range bs {
+		out[i] = b.Where
+	}
+	return out
+}
+
+// fixVariables is the command that sets the stage variables to the values
+// given.
+func (f Finding) fixVariables(set map[string]string) string {
+	if f.Kind == KindREST {
+		var cmds []string
+		for _, v := range slices.Sorted(maps.Keys(set)) {
+			cmds = append(cmds, fmt.Sprintf("aws apigateway update-stage --rest-api-id %s --stage-name %s --patch-operations %s",
+				shellQuote(f.APIID), shellQuote(f.Stage), shellQuote("op=replace,path=/variables/"+v+",value="+set[v])))
+		}
+		return strings.Join(cmds, " && ")
 	}
 	// The HTTP API takes the variables as one map; keep the others as they are.
 	vars := maps.Clone(f.StageVariables)
 	if vars == nil {
 		vars = map[string]string{}
 	}
-	vars[f.Variable] = alias
+	maps.Copy(vars, set)
 	pairs := make([]string, 0, len(vars))
 	for _, k := range slices.Sorted(maps.Keys(vars)) {
 		pairs = append(pairs, k+"="+vars[k])
 	}
-	c.Fix = fmt.Sprintf("aws apigatewayv2 update-stage --api-id %s --stage-name %s --stage-variables %s",
+	return fmt.Sprintf("aws apigatewayv2 update-stage --api-id %s --stage-name %s --stage-variables %s",
 		shellQuote(f.APIID), shellQuote(f.Stage), shellQuote(strings.Join(pairs, ",")))
-	return c
 }
 
 func (f Finding) checkIntegration(alias string) outcome.Check {
 	c := outcome.Check{Name: CheckIntegration}
 	ref := variableRef(f.Variable)
-	target := f.fn.name + ":" + ref
+	target := f.Function.Name + ":" + ref
 
 	if len(f.Bindings) == 0 {
-		found := "no integrations"
-		if len(f.Others) > 0 {
-			found = "integrations " + list(f.Others)
+		var found []string
+		found = append(found, f.Unresolved...)
+		for _, u := range f.Unused {
+			found = append(found, u+" calls it but no route uses it")
 		}
-		c.Detail = fmt.Sprintf("no integration of %s %s calls function %s (found %s)", f.Kind, f.APIID, f.fn.name, found)
+		found = append(found, f.Others...)
+		what := "found no integrations"
+		if len(found) > 0 {
+			what = "found: " + list(found)
+		}
+		c.Detail = fmt.Sprintf("no integration of %s calls function %s (%s)", f.what(), f.Function.Name, what)
 		if f.Kind == KindREST {
-			uri := "arn:" + f.fn.partition + ":apigateway:" + f.fn.region + ":lambda:path/2015-03-31/functions/" + f.fn.arn() + ":" + ref + "/invocations"
+			uri := "arn:" + f.Function.Partition + ":apigateway:" + f.Function.Region + ":lambda:path/2015-03-31/functions/" + f.Function.Qualified(ref) + "/invocations"
 			c.Fix = fmt.Sprintf("aws apigateway put-integration --rest-api-id %s --resource-id RESOURCE_ID --http-method ANY --type AWS_PROXY --integration-http-method POST --uri %s && %s",
 				shellQuote(f.APIID), shellQuote(uri), f.redeploy())
 		} else {
 			c.Fix = fmt.Sprintf("aws apigatewayv2 create-integration --api-id %s --integration-type AWS_PROXY --payload-format-version 2.0 --integration-uri %s",
-				shellQuote(f.APIID), shellQuote(f.fn.arn()+":"+ref))
+				shellQuote(f.APIID), shellQuote(f.Function.Qualified(ref)))
 		}
 		return c
 	}
 
-	var good, bad []string
-	var fixes []string
+	var good, bad, fixes []string
 	for _, b := range f.Bindings {
-		switch b.Qualifier {
-		case ref:
+		switch {
+		case b.QualifierVariable == f.Variable:
 			good = append(good, b.Where+" calls "+target)
 			continue
-		case alias:
-			good = append(good, b.Where+" calls "+f.fn.name+":"+alias+" (a fixed qualifier; the stage variable is not used)")
+		case b.QualifierVariable != "":
+			good = append(good, fmt.Sprintf("%s calls %s through stage variable %s", b.Where, f.Function.Name+":"+b.Qualifier, b.QualifierVariable))
 			continue
-		case "":
-			bad = append(bad, b.Where+" calls "+f.fn.name+" with no qualifier ($LATEST)")
+		case b.Qualifier == alias:
+			good = append(good, b.Where+" names "+f.Function.Name+":"+alias+" itself (the stage does not select the alias through a variable)")
+			continue
+		case b.Qualifier == "":
+			bad = append(bad, b.Where+" calls "+f.Function.Name+" with no qualifier ($LATEST)")
 		default:
-			bad = append(bad, b.Where+" calls "+f.fn.name+":"+b.Qualifier+" (a fixed qualifier)")
+			bad = append(bad, b.Where+" calls "+f.Function.Name+":"+b.Qualifier+" (a fixed qualifier)")
 		}
 		fixes = append(fixes, f.fixBinding(b))
 	}
@@ -112,16 +218,24 @@ func (f Finding) checkIntegration(alias string) outcome.Check {
 // stage variable.
 func (f Finding) fixBinding(b Binding) string {
 	uri := b.URI
-	if r, ok := parseIntegrationURI(b.URI); ok {
-		uri = b.URI[:r.start] + "arn:" + r.partition + ":lambda:" + r.region + ":" + r.account + ":function:" + r.name + ":" + variableRef(f.Variable) + b.URI[r.end:]
+	if r, ok := parseFunctionURI(b.URI); ok {
+		uri = b.URI[:r.start] + r.fn.Qualified(variableRef(f.Variable)) + b.URI[r.end:]
 	}
-	if f.Kind == KindREST {
+	switch {
+	case b.Kind == BindingAuthorizer && f.Kind == KindREST:
+		op, _ := json.Marshal([]map[string]string{{"op": "replace", "path": "/authorizerUri", "value": uri}})
+		return fmt.Sprintf("aws apigateway update-authorizer --rest-api-id %s --authorizer-id %s --patch-operations %s",
+			shellQuote(f.APIID), shellQuote(b.ID), shellQuote(string(op)))
+	case b.Kind == BindingAuthorizer:
+		return fmt.Sprintf("aws apigatewayv2 update-authorizer --api-id %s --authorizer-id %s --authorizer-uri %s",
+			shellQuote(f.APIID), shellQuote(b.ID), shellQuote(uri))
+	case f.Kind == KindREST:
 		op, _ := json.Marshal([]map[string]string{{"op": "replace", "path": "/uri", "value": uri}})
 		return fmt.Sprintf("aws apigateway update-integration --rest-api-id %s --resource-id %s --http-method %s --patch-operations %s",
 			shellQuote(f.APIID), shellQuote(b.ResourceID), shellQuote(b.HTTPMethod), shellQuote(string(op)))
 	}
 	return fmt.Sprintf("aws apigatewayv2 update-integration --api-id %s --integration-id %s --integration-uri %s",
-		shellQuote(f.APIID), shellQuote(b.IntegrationID), shellQuote(uri))
+		shellQuote(f.APIID), shellQuote(b.ID), shellQuote(uri))
 }
 
 func (f Finding) redeploy() string {
@@ -129,22 +243,4 @@ func (f Finding) redeploy() string {
 		return fmt.Sprintf("aws apigateway create-deployment --rest-api-id %s --stage-name %s", shellQuote(f.APIID), shellQuote(f.Stage))
 	}
 	return fmt.Sprintf("aws apigatewayv2 create-deployment --api-id %s --stage-name %s", shellQuote(f.APIID), shellQuote(f.Stage))
-}
-
-// list names at most a few items.
-func list(items []string) string {
-	const most = 3
-	if len(items) <= most {
-		return strings.Join(items, ", ")
-	}
-	return fmt.Sprintf("%s and %d more", strings.Join(items[:most], ", "), len(items)-most)
-}
-
-// shellQuote quotes s for a POSIX shell when it holds anything but plainly
-// safe characters.
-func shellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.,:/=@+%") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -1,11 +1,10 @@
 package stage
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,7 +19,7 @@ const CheckPermissionName = outcome.CheckAliasPermission
 
 const apiGatewayService = "apigateway.amazonaws.com"
 
-// Policies is the part of the Lambda client CheckPermission calls.
+// Policies is the part of the Lambda client ReadPolicy calls.
 type Policies interface {
 	GetPolicy(context.Context, *lambda.GetPolicyInput, ...func(*lambda.Options)) (*lambda.GetPolicyOutput, error)
 }
@@ -40,334 +39,265 @@ func ReadPolicy(ctx context.Context, c Policies, function, alias string) (string
 	return aws.ToString(out.Policy), nil
 }
 
-type aliasARN struct {
-	fn    function
-	alias string
+// call is one way API Gateway invokes the function: a route of the stage
+// through an integration, or an authorizer.
+type call struct {
+	what    string // "GET /orders" or "authorizer auth (a1b2c3)"
+	pattern string // its source ARN, wildcard for "*"
+	route   bool   // a route (stage-scoped), not an authorizer
+	id      string // the authorizer's id
 }
 
-func parseAliasARN(s string) (aliasARN, error) {
-	fn, err := parseFunctionARN(s)
-	parts := strings.Split(s, ":")
-	if err != nil || len(parts) != 8 || parts[7] == "" {
-		return aliasARN{}, fmt.Errorf("%q is not a lambda alias ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME:ALIAS)", s)
-	}
-	return aliasARN{fn: fn, alias: parts[7]}, nil
-}
-
-// PermissionCheck judges a Lambda resource policy (the JSON GetPolicy
-// returns; "" for none): does it let API Gateway invoke aliasARN for calls
-// from the API whose source ARNs start with apiSourceARNPrefix
-// (arn:aws:execute-api:REGION:ACCOUNT:APIID, optionally followed by
-// /STAGE to demand the stage as well)?
+// Permission judges a Lambda resource policy (the JSON GetPolicy returns;
+// "" for none) for the calls the stage of f makes to the function through
+// alias: for each route and authorizer that calls it, some statement must
+// let API Gateway invoke the alias with that call's source ARN, and no
+// statement may deny it.
 //
-// A statement allows when its Effect is Allow, its Action covers
-// lambda:InvokeFunction, its Principal is the service
-// apigateway.amazonaws.com (or everyone), its Resource is the alias ARN
-// (statements on the function or on another alias do not count, whatever
-// Qualifier the policy was read with), and its AWS:SourceArn condition, if
-// any, can match a source ARN of the API (and an AWS:SourceAccount condition
-// names the API's account). A Deny statement that matches the same way wins.
-func PermissionCheck(policyJSON, aliasARN, apiSourceARNPrefix string) outcome.Check {
+// A statement counts when its Principal is the service
+// apigateway.amazonaws.com (or everyone), its Action covers
+// lambda:InvokeFunction, its Resource is the alias ARN (statements on the
+// function or on another alias do not count: Lambda keeps one policy per
+// alias, https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html)
+// and its conditions hold for every source ARN of the call, with IAM's
+// operators (see iam.go). An integration with a credentials role is invoked
+// as that role, so the resource policy does not decide it; the check says
+// so and does not fail on it
+// (https://docs.aws.amazon.com/apigateway/latest/developerguide/integration-request-basic-setup.html).
+func Permission(policyJSON string, f Finding, alias string) outcome.Check {
 	c := outcome.Check{Name: CheckPermissionName}
-	a, err := parseAliasARN(aliasARN)
-	if err != nil {
-		c.Detail = err.Error()
-		return c
-	}
-	api := parseSourcePrefix(apiSourceARNPrefix)
-	target := a.fn.name + ":" + a.alias
-	c.Fix = fmt.Sprintf("aws lambda add-permission --function-name %s --qualifier %s --statement-id %s --action lambda:InvokeFunction --principal %s --source-arn %s",
-		shellQuote(a.fn.name), shellQuote(a.alias), shellQuote("apigateway-"+api.id+"-"+a.alias), apiGatewayService,
-		shellQuote(api.base+"/*/*/*"))
+	aliasARN := f.Function.Qualified(alias)
+	target := f.Function.Name + ":" + alias
+	stage := fmt.Sprintf("stage %s of %s %s", f.Stage, f.Kind, f.APIID)
 
-	if strings.TrimSpace(policyJSON) == "" {
-		c.Detail = fmt.Sprintf("%s has no resource policy, so API Gateway may not invoke it", target)
+	var (
+		calls []call
+		roles []string
+	)
+	for _, b := range f.Bindings {
+		if b.Credentials != "" {
+			roles = append(roles, roleNote(b, target))
+			continue
+		}
+		if b.Kind == BindingAuthorizer {
+			calls = append(calls, call{what: b.Where, pattern: b.patterns[0], id: b.ID})
+			continue
+		}
+		for i, p := range b.patterns {
+			calls = append(calls, call{what: b.Routes[i], pattern: p, route: true})
+		}
+	}
+	if len(f.Bindings) == 0 {
+		c.Detail = fmt.Sprintf("no integration or authorizer of %s calls %s, so there is no route whose permission to judge (see the integration check)", stage, f.Function.Name)
+		c.Fix = f.fixCalls(alias, []call{{what: "the stage", pattern: f.Function.SourceARN(f.APIID, f.Stage+"/*"), route: true}}, nil, nil)
 		return c
 	}
-	stmts, err := parsePolicy(policyJSON)
-	if err != nil {
-		c.Detail = fmt.Sprintf("the resource policy of %s is not valid JSON: %v", target, err)
+	if len(calls) == 0 {
+		c.OK = true
+		c.Detail = strings.Join(roles, "; ")
 		return c
 	}
 
-	var allowedBy string
-	var notes []string
-	for i, s := range stmts {
-		sid := s.Sid
-		if sid == "" {
-			sid = fmt.Sprintf("#%d", i+1)
-		}
-		if !s.principalAllows() || !s.actionAllows() {
-			continue // not about API Gateway invoking
-		}
-		allow := strings.EqualFold(s.Effect, "Allow")
-		if !allow && !strings.EqualFold(s.Effect, "Deny") {
-			continue
-		}
-		if !s.resourceMatches(aliasARN) {
-			if allow {
-				notes = append(notes, fmt.Sprintf("statement %s is for %s", sid, strings.Join(s.Resource, ", ")))
-			}
-			continue
-		}
-		if why := s.conditionBlocks(api); why != "" {
-			if allow {
-				notes = append(notes, fmt.Sprintf("statement %s %s", sid, why))
-			}
-			continue
-		}
-		if !allow {
-			c.Detail = fmt.Sprintf("statement %s denies API Gateway invoking %s", sid, target)
-			if s.Sid != "" {
-				c.Fix = fmt.Sprintf("aws lambda remove-permission --function-name %s --qualifier %s --statement-id %s && %s",
-					shellQuote(a.fn.name), shellQuote(a.alias), shellQuote(s.Sid), c.Fix)
-			}
+	var stmts []statement
+	if strings.TrimSpace(policyJSON) != "" {
+		var err error
+		if stmts, err = parsePolicy(policyJSON); err != nil {
+			c.Detail = fmt.Sprintf("the resource policy of %s is not valid JSON: %v", target, err)
+			c.Fix = f.fixCalls(alias, calls, nil, nil)
 			return c
 		}
-		if allowedBy == "" {
-			allowedBy = sid
+	}
+
+	var (
+		allowedBy []string // statements that allow some call
+		uncovered []call
+		denied    []string // what the denying statements deny
+		denySids  []string
+		notes     []string // why allow statements did not count
+	)
+	noted := map[string]bool{}
+	note := func(s string) {
+		if !noted[s] {
+			noted[s] = true
+			notes = append(notes, s)
 		}
 	}
-	if allowedBy != "" {
+	for _, cl := range calls {
+		req := request{sourceARN: cl.pattern, sourceAccount: f.Function.Account}
+		allowed := false
+		for i, s := range stmts {
+			sid := s.Sid
+			if sid == "" {
+				sid = fmt.Sprintf("#%d", i+1)
+			}
+			if !s.principalAllows() || !s.actionAllows() {
+				continue // not about API Gateway invoking
+			}
+			allow := strings.EqualFold(s.Effect, "Allow")
+			if !allow && !strings.EqualFold(s.Effect, "Deny") {
+				continue
+			}
+			if !s.resourceMatches(aliasARN) {
+				if allow {
+					note(fmt.Sprintf("statement %s is for %s", sid, strings.Join(s.Resource, ", ")))
+				}
+				continue
+			}
+			v, why := s.condition(req)
+			switch {
+			case allow && v == always:
+				allowed = true
+				if !slices.Contains(allowedBy, sid) {
+					allowedBy = append(allowedBy, sid)
+				}
+			case allow:
+				note(fmt.Sprintf("statement %s allows only when %s", sid, why))
+			case v == always:
+				denied = append(denied, fmt.Sprintf("statement %s denies %s", sid, cl.what))
+				if s.Sid != "" && !slices.Contains(denySids, s.Sid) {
+					denySids = append(denySids, s.Sid)
+				}
+			case v == maybe:
+				denied = append(denied, fmt.Sprintf("statement %s may deny %s (when %s)", sid, cl.what, why))
+				if s.Sid != "" && !slices.Contains(denySids, s.Sid) {
+					denySids = append(denySids, s.Sid)
+				}
+			}
+		}
+		if !allowed {
+			uncovered = append(uncovered, cl)
+		}
+	}
+
+	if len(uncovered) == 0 && len(denied) == 0 {
 		c.OK = true
-		c.Fix = ""
-		c.Detail = fmt.Sprintf("statement %s lets API Gateway invoke %s from API %s", allowedBy, target, api.id)
+		word := "statement %s lets"
+		if len(allowedBy) > 1 {
+			word = "statements %s let"
+		}
+		c.Detail = fmt.Sprintf(word+" API Gateway invoke %s from %s of %s", strings.Join(allowedBy, ", "), target, callList(calls), stage)
+		if len(roles) > 0 {
+			c.Detail += "; " + strings.Join(roles, "; ")
+		}
 		return c
 	}
-	c.Detail = fmt.Sprintf("no statement of the resource policy lets API Gateway invoke %s from API %s", target, api.id)
-	if len(notes) > 0 {
-		if len(notes) > 3 {
-			notes = append(notes[:3], fmt.Sprintf("%d more", len(notes)-3))
-		}
-		c.Detail += " (" + strings.Join(notes, "; ") + ")"
+
+	var parts []string
+	if len(denied) > 0 {
+		parts = append(parts, fmt.Sprintf("API Gateway may not invoke %s: %s", target, list(denied)))
 	}
+	if len(uncovered) > 0 {
+		what := fmt.Sprintf("no statement of the resource policy lets API Gateway invoke %s", target)
+		if len(stmts) == 0 {
+			what = fmt.Sprintf("%s has no resource policy, so API Gateway may not invoke it", target)
+		}
+		var srcs []string
+		for _, u := range uncovered {
+			srcs = append(srcs, u.what+" ("+showPattern(u.pattern)+")")
+		}
+		what += fmt.Sprintf(" from %s of %s", list(srcs), stage)
+		if len(notes) > 0 {
+			what += " (" + list(notes) + ")"
+		}
+		parts = append(parts, what)
+	}
+	if len(roles) > 0 {
+		parts = append(parts, strings.Join(roles, "; "))
+	}
+	c.Detail = strings.Join(parts, "; ")
+	c.Fix = f.fixCalls(alias, uncovered, denySids, stmts)
 	return c
 }
 
-// sourcePrefix is a parsed execute-api source ARN prefix.
-type sourcePrefix struct {
-	base    string // arn:aws:execute-api:REGION:ACCOUNT:APIID
-	match   string // what a source ARN must start with: base + "/" (+ "STAGE/")
-	id      string
-	account string
+// roleNote says that API Gateway invokes a binding with its credentials.
+func roleNote(b Binding, target string) string {
+	if strings.HasSuffix(b.Credentials, ":user/*") {
+		// arn:aws:iam::*:user/* passes the caller's own credentials.
+		return fmt.Sprintf("%s invokes %s with the caller's own credentials, so the resource policy does not decide it", b.Where, target)
+	}
+	return fmt.Sprintf("%s invokes %s with role %s, so the resource policy does not decide it (the role needs lambda:InvokeFunction on the alias)", b.Where, target, b.Credentials)
 }
 
-func parseSourcePrefix(s string) sourcePrefix {
-	p := sourcePrefix{base: s, match: s}
-	if i := strings.IndexByte(s, '/'); i >= 0 {
-		p.base = s[:i]
-	}
-	if !strings.HasSuffix(p.match, "/") {
-		p.match += "/"
-	}
-	parts := strings.Split(p.base, ":")
-	if len(parts) == 6 {
-		p.account = parts[4]
-		p.id = parts[5]
-	}
-	return p
-}
-
-// statement is one statement of a resource policy, with the fields that may
-// be a string or a list read as lists.
-type statement struct {
-	Sid       string
-	Effect    string
-	Action    stringList
-	Principal principal
-	Resource  stringList
-	Condition map[string]map[string]stringList
-}
-
-type policy struct {
-	Statement json.RawMessage
-}
-
-// parsePolicy reads the statements of a policy document; Statement may be
-// one object or a list.
-func parsePolicy(doc string) ([]statement, error) {
-	var p policy
-	if err := json.Unmarshal([]byte(doc), &p); err != nil {
-		return nil, err
-	}
-	raw := bytes.TrimSpace(p.Statement)
-	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
-		return nil, nil
-	}
-	if raw[0] == '{' {
-		var s statement
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, err
+// callList names the calls judged, briefly.
+func callList(calls []call) string {
+	seen := map[string]bool{}
+	var names []string
+	for _, c := range calls {
+		if !seen[c.what] {
+			seen[c.what] = true
+			names = append(names, c.what)
 		}
-		return []statement{s}, nil
 	}
-	var ss []statement
-	if err := json.Unmarshal(raw, &ss); err != nil {
-		return nil, err
-	}
-	return ss, nil
+	return list(names)
 }
 
-// stringList is a policy field that is a string or a list of strings.
-type stringList []string
-
-func (l *stringList) UnmarshalJSON(b []byte) error {
-	var one string
-	if err := json.Unmarshal(b, &one); err == nil {
-		*l = stringList{one}
-		return nil
+// fixCalls is the command that lets API Gateway invoke the alias for the
+// calls given: the denying statements removed, one stage-scoped statement for
+// the routes (the route's own source ARN when there is one), one statement
+// per authorizer.
+func (f Finding) fixCalls(alias string, calls []call, denySids []string, stmts []statement) string {
+	taken := map[string]bool{}
+	for _, s := range stmts {
+		taken[s.Sid] = true
 	}
-	var many []string
-	if err := json.Unmarshal(b, &many); err != nil {
-		return fmt.Errorf("want a string or a list of strings: %w", err)
+	for _, sid := range denySids {
+		delete(taken, sid)
 	}
-	*l = many
-	return nil
-}
-
-// principal is "*" or a map of principal kinds to names.
-type principal struct {
-	everyone bool
-	kinds    map[string]stringList
-}
-
-func (p *principal) UnmarshalJSON(b []byte) error {
-	var one string
-	if err := json.Unmarshal(b, &one); err == nil {
-		p.everyone = one == "*"
-		return nil
+	sid := func(base string) string {
+		const most = 100 // Lambda's limit on a statement id
+		base = base[:min(len(base), most-4)]
+		id := base
+		for n := 2; taken[id]; n++ {
+			id = fmt.Sprintf("%s-%d", base, n)
+		}
+		taken[id] = true
+		return id
 	}
-	return json.Unmarshal(b, &p.kinds)
-}
-
-func (s statement) principalAllows() bool {
-	if s.Principal.everyone {
-		return true
+	var cmds []string
+	for _, s := range denySids {
+		cmds = append(cmds, fmt.Sprintf("aws lambda remove-permission --function-name %s --qualifier %s --statement-id %s",
+			shellQuote(f.Function.Name), shellQuote(alias), shellQuote(s)))
 	}
-	for kind, names := range s.Principal.kinds {
-		for _, n := range names {
-			switch {
-			case strings.EqualFold(kind, "Service") && strings.EqualFold(n, apiGatewayService):
-				return true
-			case strings.EqualFold(kind, "AWS") && n == "*":
-				return true
+	var routes []call
+	for _, c := range calls {
+		if c.route {
+			routes = append(routes, c)
+		}
+	}
+	switch {
+	case len(routes) == 1:
+		cmds = append(cmds, f.addPermission(alias, sid("apigateway-"+f.APIID+"-"+sidPart(f.Stage)+"-"+alias), showPattern(routes[0].pattern)))
+	case len(routes) > 1:
+		// METHOD/PATH routes are all under STAGE/*/*; the $default route
+		// (STAGE/$default) is not.
+		src := f.Stage + "/*/*"
+		for _, r := range routes {
+			if r.what == DefaultStage {
+				src = f.Stage + "/*"
 			}
 		}
+		cmds = append(cmds, f.addPermission(alias, sid("apigateway-"+f.APIID+"-"+sidPart(f.Stage)+"-"+alias), f.Function.SourceARN(f.APIID, src)))
 	}
-	return false
-}
-
-func (s statement) actionAllows() bool {
-	for _, a := range s.Action {
-		if glob(strings.ToLower(a), "lambda:invokefunction") {
-			return true
+	for _, c := range calls {
+		if !c.route {
+			cmds = append(cmds, f.addPermission(alias, sid("apigateway-"+f.APIID+"-authorizer-"+sidPart(c.id)+"-"+alias), showPattern(c.pattern)))
 		}
 	}
-	return false
+	return strings.Join(cmds, " && ")
 }
 
-func (s statement) resourceMatches(arn string) bool {
-	for _, r := range s.Resource {
-		if glob(r, arn) {
-			return true
+func (f Finding) addPermission(alias, sid, sourceARN string) string {
+	return fmt.Sprintf("aws lambda add-permission --function-name %s --qualifier %s --statement-id %s --action lambda:InvokeFunction --principal %s --source-arn %s",
+		shellQuote(f.Function.Name), shellQuote(alias), shellQuote(sid), apiGatewayService, shellQuote(sourceARN))
+}
+
+// sidPart keeps the characters a statement id may hold: letters, digits,
+// "-" and "_" (https://docs.aws.amazon.com/lambda/latest/api/API_AddPermission.html).
+func sidPart(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '-' || r == '_' || '0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' {
+			return r
 		}
-	}
-	return false
-}
-
-// conditionBlocks says why the statement's conditions keep the API out, or
-// "" when they let it in. Only the source ARN and source account conditions
-// are judged; others are taken to hold.
-func (s statement) conditionBlocks(api sourcePrefix) string {
-	for op, keys := range s.Condition {
-		for key, values := range keys {
-			switch {
-			case strings.EqualFold(key, "aws:SourceArn"):
-				like := strings.EqualFold(op, "ArnLike") || strings.EqualFold(op, "ArnEquals") || strings.EqualFold(op, "StringLike")
-				if !like && !strings.EqualFold(op, "StringEquals") {
-					continue
-				}
-				ok := false
-				for _, v := range values {
-					if like && globPrefix(v, api.match) || !like && strings.HasPrefix(v, api.match) {
-						ok = true
-					}
-				}
-				if !ok {
-					return "allows source " + strings.Join(values, ", ") + " only"
-				}
-			case strings.EqualFold(key, "aws:SourceAccount"):
-				if !strings.EqualFold(op, "StringEquals") && !strings.EqualFold(op, "StringLike") {
-					continue
-				}
-				ok := false
-				for _, v := range values {
-					if glob(v, api.account) {
-						ok = true
-					}
-				}
-				if !ok {
-					return "allows source account " + strings.Join(values, ", ") + " only"
-				}
-			}
-		}
-	}
-	return ""
-}
-
-// glob reports whether s matches pattern, where * matches any run of
-// characters (also none) and ? any one character.
-func glob(pattern, s string) bool {
-	states := globStep(pattern, s)
-	return states[len(pattern)]
-}
-
-// globPrefix reports whether some string that starts with prefix matches
-// pattern.
-func globPrefix(pattern, prefix string) bool {
-	for _, alive := range globStep(pattern, prefix) {
-		if alive {
-			return true
-		}
-	}
-	return false
-}
-
-// globStep runs pattern over s and returns, for each position of pattern
-// (0…len(pattern)), whether the match can stand there after all of s.
-func globStep(pattern, s string) []bool {
-	cur := make([]bool, len(pattern)+1)
-	next := make([]bool, len(pattern)+1)
-	cur[0] = true
-	closeStars(pattern, cur)
-	for i := 0; i < len(s); i++ {
-		clear(next)
-		for p, alive := range cur {
-			if !alive || p == len(pattern) {
-				continue
-			}
-			switch pattern[p] {
-			case '*':
-				next[p] = true
-			case '?':
-				next[p+1] = true
-			default:
-				if pattern[p] == s[i] {
-					next[p+1] = true
-				}
-			}
-		}
-		closeStars(pattern, next)
-		cur, next = next, cur
-	}
-	return cur
-}
-
-// closeStars lets a * match nothing: a state on a star is also a state past it.
-func closeStars(pattern string, states []bool) {
-	for p := 0; p < len(pattern); p++ {
-		if states[p] && pattern[p] == '*' {
-			states[p+1] = true
-		}
-	}
+		return -1
+	}, s)
 }

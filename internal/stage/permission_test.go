@@ -1,160 +1,278 @@
 package stage
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/lambda-promote/lambda-promote/internal/lambdaarn"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
 )
 
-const (
-	aliasARNProd = "arn:aws:lambda:us-east-1:123456789012:function:orders:prod"
-	apiPrefix    = "arn:aws:execute-api:us-east-1:123456789012:abc123"
-	fixProd      = "aws lambda add-permission --function-name orders --qualifier prod --statement-id apigateway-abc123-prod --action lambda:InvokeFunction --principal apigateway.amazonaws.com --source-arn 'arn:aws:execute-api:us-east-1:123456789012:abc123/*/*/*'"
-)
+const execAPI = "arn:aws:execute-api:us-east-1:123456789012:"
 
-// stmt builds a one-statement policy from the JSON of its fields.
-func stmt(fields ...string) string {
-	return `{"Version":"2012-10-17","Statement":[{` + strings.Join(fields, ",") + `}]}`
+// stmt is one policy statement in the shape `aws lambda add-permission`
+// writes it: principal the API Gateway service, action
+// lambda:InvokeFunction, resource the qualified ARN, and the source ARN as an
+// ArnLike condition
+// (https://docs.aws.amazon.com/lambda/latest/dg/services-apigateway.html#apigateway-permissions).
+// cond replaces the condition ("" for none); effect is Allow unless sid
+// starts with "deny".
+func stmt(sid, resource, cond string) string {
+	effect := "Allow"
+	if strings.HasPrefix(sid, "deny") {
+		effect = "Deny"
+	}
+	s := fmt.Sprintf(`{"Sid":%q,"Effect":%q,"Principal":{"Service":"apigateway.amazonaws.com"},"Action":"lambda:InvokeFunction","Resource":%q`, sid, effect, resource)
+	if cond != "" {
+		s += `,"Condition":` + cond
+	}
+	return s + "}"
 }
 
-const (
-	allow     = `"Sid":"s1","Effect":"Allow"`
-	deny      = `"Sid":"d1","Effect":"Deny"`
-	invoke    = `"Action":"lambda:InvokeFunction"`
-	apigw     = `"Principal":{"Service":"apigateway.amazonaws.com"}`
-	onProd    = `"Resource":"` + aliasARNProd + `"`
-	fromAPI   = `"Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:execute-api:us-east-1:123456789012:abc123/*/*/*"}}`
-	notOKProd = "no statement of the resource policy lets API Gateway invoke orders:prod from API abc123"
-	okByS1    = "statement s1 lets API Gateway invoke orders:prod from API abc123"
-)
+// arnLikeSource is the condition add-permission writes for --source-arn.
+func arnLikeSource(src string) string {
+	return fmt.Sprintf(`{"ArnLike":{"AWS:SourceArn":%q}}`, src)
+}
 
-func TestPermissionCheck(t *testing.T) {
+func policyOf(stmts ...string) string {
+	return `{"Version":"2012-10-17","Id":"default","Statement":[` + strings.Join(stmts, ",") + `]}`
+}
+
+func TestPermission(t *testing.T) {
 	t.Parallel()
-	ok := outcome.Check{Name: "alias permission", OK: true, Detail: okByS1}
-	notOK := func(detail string) outcome.Check {
-		return outcome.Check{Name: "alias permission", Detail: detail, Fix: fixProd}
-	}
+	prod := ordersARN + ":prod"
+	eusc := lambdaarn.MustParse("arn:aws-eusc:lambda:eusc-de-east-1:123456789012:function:orders")
+	isob := lambdaarn.MustParse("arn:aws-iso-b:lambda:us-isob-east-1:123456789012:function:orders")
 	tests := []struct {
 		name   string
+		st     Stage
+		fn     lambdaarn.Function // fnOrders when zero
 		policy string
-		prefix string // apiPrefix when empty
-		want   outcome.Check
+		ok     bool
+		detail []string // each in the detail
+		fix    []string // each in the fix
 	}{
-		{"allowed", stmt(allow, invoke, apigw, onProd, fromAPI), "", ok},
-		{"no policy", "", "", notOK("orders:prod has no resource policy, so API Gateway may not invoke it")},
-		{"no statements", `{"Version":"2012-10-17","Statement":[]}`, "", notOK(notOKProd)},
-		{"statement is an object", `{"Statement":{` + strings.Join([]string{allow, invoke, apigw, onProd, fromAPI}, ",") + `}}`, "", ok},
-		{"no condition", stmt(allow, invoke, apigw, onProd), "", ok},
-		{"other alias", stmt(allow, invoke, apigw, `"Resource":"arn:aws:lambda:us-east-1:123456789012:function:orders:dev"`, fromAPI), "",
-			notOK(notOKProd + " (statement s1 is for arn:aws:lambda:us-east-1:123456789012:function:orders:dev)")},
-		{"unqualified function", stmt(allow, invoke, apigw, `"Resource":"arn:aws:lambda:us-east-1:123456789012:function:orders"`, fromAPI), "",
-			notOK(notOKProd + " (statement s1 is for arn:aws:lambda:us-east-1:123456789012:function:orders)")},
-		{"wildcard resource", stmt(allow, invoke, apigw, `"Resource":"arn:aws:lambda:us-east-1:123456789012:function:orders:*"`, fromAPI), "", ok},
-		{"other principal", stmt(allow, invoke, `"Principal":{"Service":"s3.amazonaws.com"}`, onProd, fromAPI), "", notOK(notOKProd)},
-		{"account principal", stmt(allow, invoke, `"Principal":{"AWS":"arn:aws:iam::123456789012:root"}`, onProd), "", notOK(notOKProd)},
-		{"everyone", stmt(allow, invoke, `"Principal":"*"`, onProd, fromAPI), "", ok},
-		{"service list", stmt(allow, invoke, `"Principal":{"Service":["s3.amazonaws.com","apigateway.amazonaws.com"]}`, onProd), "", ok},
-		{"other api", stmt(allow, invoke, apigw, onProd, `"Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:execute-api:us-east-1:123456789012:xyz789/*/*/*"}}`), "",
-			notOK(notOKProd + " (statement s1 allows source arn:aws:execute-api:us-east-1:123456789012:xyz789/*/*/* only)")},
-		{"api id that extends ours", stmt(allow, invoke, apigw, onProd, `"Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:execute-api:us-east-1:123456789012:abc1234/*"}}`), "",
-			notOK(notOKProd + " (statement s1 allows source arn:aws:execute-api:us-east-1:123456789012:abc1234/* only)")},
-		{"wildcard api", stmt(allow, invoke, apigw, onProd, `"Condition":{"ArnLike":{"aws:sourcearn":"arn:aws:execute-api:*:123456789012:*"}}`), "", ok},
-		{"question marks", stmt(allow, invoke, apigw, onProd, `"Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:execute-api:us-east-1:123456789012:abc???/prod/GET/*"}}`), "", ok},
-		{"stage scoped, no stage asked", stmt(allow, invoke, apigw, onProd, `"Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:execute-api:us-east-1:123456789012:abc123/dev/*/*"}}`), "", ok},
-		{"stage scoped, other stage asked", stmt(allow, invoke, apigw, onProd, `"Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:execute-api:us-east-1:123456789012:abc123/dev/*/*"}}`), apiPrefix + "/prod",
-			notOK(notOKProd + " (statement s1 allows source arn:aws:execute-api:us-east-1:123456789012:abc123/dev/*/* only)")},
-		{"source arn list", stmt(allow, invoke, apigw, onProd, `"Condition":{"ArnLike":{"AWS:SourceArn":["arn:aws:execute-api:us-east-1:123456789012:other/*","arn:aws:execute-api:us-east-1:123456789012:abc123/*"]}}`), "", ok},
-		{"arn equals exact", stmt(allow, invoke, apigw, onProd, `"Condition":{"ArnEquals":{"AWS:SourceArn":"arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/"}}`), "", ok},
-		{"source account ok", stmt(allow, invoke, apigw, onProd, `"Condition":{"StringEquals":{"AWS:SourceAccount":"123456789012"}}`), "", ok},
-		{"source account other", stmt(allow, invoke, apigw, onProd, `"Condition":{"StringEquals":{"AWS:SourceAccount":"999999999999"}}`), "",
-			notOK(notOKProd + " (statement s1 allows source account 999999999999 only)")},
-		{"deny", stmt(deny, invoke, apigw, onProd), "",
-			outcome.Check{Name: "alias permission", Detail: "statement d1 denies API Gateway invoking orders:prod",
-				Fix: "aws lambda remove-permission --function-name orders --qualifier prod --statement-id d1 && " + fixProd}},
-		{"deny wins", `{"Statement":[{` + strings.Join([]string{allow, invoke, apigw, onProd}, ",") + `},{` + strings.Join([]string{deny, invoke, apigw, onProd}, ",") + `}]}`, "",
-			outcome.Check{Name: "alias permission", Detail: "statement d1 denies API Gateway invoking orders:prod",
-				Fix: "aws lambda remove-permission --function-name orders --qualifier prod --statement-id d1 && " + fixProd}},
-		{"deny for another api", `{"Statement":[{` + strings.Join([]string{allow, invoke, apigw, onProd}, ",") + `},{` +
-			strings.Join([]string{deny, invoke, apigw, onProd, `"Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:execute-api:us-east-1:123456789012:xyz789/*"}}`}, ",") + `}]}`, "", ok},
-		{"action list", stmt(allow, `"Action":["lambda:GetFunction","lambda:InvokeFunction"]`, apigw, onProd), "", ok},
-		{"action wildcard", stmt(allow, `"Action":"lambda:*"`, apigw, onProd), "", ok},
-		{"action other", stmt(allow, `"Action":"lambda:GetFunction"`, apigw, onProd), "", notOK(notOKProd)},
-		{"action case", stmt(allow, `"Action":"Lambda:invokeFunction"`, apigw, onProd), "", ok},
-		{"resource list", stmt(allow, invoke, apigw, `"Resource":["arn:aws:lambda:us-east-1:123456789012:function:orders",`+`"`+aliasARNProd+`"]`), "", ok},
-		{"moto shape", `{"Version": "2012-10-17", "Id": "default", "Statement": [{"Action": "lambda:InvokeFunction", "Principal": {"Service": "apigateway.amazonaws.com"}, "Effect": "Allow", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:orders:prod", "Sid": "s1", "Condition": {"ArnLike": {"AWS:SourceArn": "arn:aws:execute-api:us-east-1:123456789012:abc123/*/*/*"}}}]}`, "", ok},
-		{"not json", `{"Statement":`, "", notOK("the resource policy of orders:prod is not valid JSON: unexpected end of JSON input")},
+		// https://docs.aws.amazon.com/lambda/latest/dg/services-apigateway.html#apigateway-permissions:
+		// the console's and the docs' statement for a whole API.
+		{name: "whole API", st: shapeREST("prod"), policy: policyOf(stmt("s1", prod, arnLikeSource(execAPI+"abc123/*/*/*"))), ok: true,
+			detail: []string{"statement s1 lets API Gateway invoke orders:prod from GET /orders, ANY /orders/{id}, POST / of stage prod of REST API abc123"}},
+		// Serverless Framework's statement: APIID/*/*.
+		// https://www.serverless.com/framework/docs/providers/aws/events/apigateway
+		{name: "Serverless whole API", st: shapeREST("prod"), policy: policyOf(stmt("s1", prod, arnLikeSource(execAPI+"abc123/*/*"))), ok: true},
+		// https://docs.aws.amazon.com/apigateway/latest/developerguide/arn-format-reference.html:
+		// the source ARN starts with the stage, so dev's statement does not
+		// let prod in.
+		{name: "statement for another stage", st: shapeREST("prod"), policy: policyOf(stmt("s1", prod, arnLikeSource(execAPI+"abc123/dev/*/*"))),
+			detail: []string{
+				"no statement of the resource policy lets API Gateway invoke orders:prod from GET /orders (" + execAPI + "abc123/prod/GET/orders), ANY /orders/{id} (" + execAPI + "abc123/prod/*/orders/*), POST / (" + execAPI + "abc123/prod/POST/) of stage prod of REST API abc123",
+				"statement s1 allows only when ArnLike AWS:SourceArn " + execAPI + "abc123/dev/*/*",
+			},
+			fix: []string{"aws lambda add-permission --function-name orders --qualifier prod --statement-id apigateway-abc123-prod-prod --action lambda:InvokeFunction --principal apigateway.amazonaws.com --source-arn '" + execAPI + "abc123/prod/*/*'"}},
+		{name: "statement for this stage", st: shapeREST("prod"), policy: policyOf(stmt("s1", prod, arnLikeSource(execAPI+"abc123/prod/*/*"))), ok: true},
+		// SAM's per-route statement (Api event: APIID/STAGE/METHOD/PATH):
+		// the other routes stay out.
+		// https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-property-function-api.html
+		{name: "statement for one route", st: shapeREST("prod"), policy: policyOf(stmt("s1", prod, arnLikeSource(execAPI+"abc123/prod/GET/orders"))),
+			detail: []string{"from ANY /orders/{id} (" + execAPI + "abc123/prod/*/orders/*), POST / (" + execAPI + "abc123/prod/POST/) of stage prod"},
+			fix:    []string{"--source-arn '" + execAPI + "abc123/prod/*/*'"}},
+		{name: "one statement per route", st: shapeREST("prod"), ok: true,
+			policy: policyOf(
+				stmt("get", prod, arnLikeSource(execAPI+"abc123/prod/GET/orders")),
+				stmt("any", prod, arnLikeSource(execAPI+"abc123/prod/*/orders/*")),
+				stmt("post", prod, arnLikeSource(execAPI+"abc123/prod/POST/"))),
+			detail: []string{"statements get, any, post let API Gateway invoke orders:prod"}},
+		// An ANY route needs * for the method: the ARN carries the
+		// request's method, never "ANY".
+		{name: "ANY written in the statement", st: shapeREST("prod"),
+			policy: policyOf(stmt("s1", prod, arnLikeSource(execAPI+"abc123/prod/ANY/*")), stmt("s2", prod, arnLikeSource(execAPI+"abc123/prod/GET/*")), stmt("s3", prod, arnLikeSource(execAPI+"abc123/prod/POST/*"))),
+			detail: []string{"from ANY /orders/{id}"}, fix: []string{"--source-arn '" + execAPI + "abc123/prod/*/orders/*'"}},
+		// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_String:
+		// StringEquals matches exactly; a * in it is a star.
+		{name: "StringEquals with a star", st: shapeREST("prod"),
+			policy: policyOf(stmt("s1", prod, `{"StringEquals":{"AWS:SourceArn":"`+execAPI+`abc123/*/*/*"}}`)),
+			detail: []string{"statement s1 allows only when StringEquals AWS:SourceArn " + execAPI + "abc123/*/*/*"}},
+		// https://docs.aws.amazon.com/lambda/latest/api/API_AddPermission.html:
+		// "Lambda configures the comparison using the StringLike operator."
+		{name: "StringLike", st: shapeREST("prod"), policy: policyOf(stmt("s1", prod, `{"StringLike":{"AWS:SourceArn":"`+execAPI+`abc123/*"}}`)), ok: true},
+		// ArnEquals takes wildcards as ArnLike does.
+		{name: "ArnEquals with wildcards", st: shapeREST("prod"), policy: policyOf(stmt("s1", prod, `{"ArnEquals":{"AWS:SourceArn":"`+execAPI+`abc123/prod/*/*"}}`)), ok: true},
+		{name: "source account only", st: shapeREST("prod"), policy: policyOf(stmt("s1", prod, `{"StringEquals":{"AWS:SourceAccount":"123456789012"}}`)), ok: true},
+		{name: "source account of another account", st: shapeREST("prod"), policy: policyOf(stmt("s1", prod, `{"StringEquals":{"AWS:SourceAccount":"999999999999"}}`)),
+			detail: []string{"statement s1 allows only when StringEquals AWS:SourceAccount 999999999999"}},
+		{name: "no condition", st: shapeREST("prod"), policy: policyOf(stmt("s1", prod, "")), ok: true},
+		{name: "condition this check cannot judge", st: shapeREST("prod"), policy: policyOf(stmt("s1", prod, `{"StringEquals":{"aws:PrincipalOrgID":"o-123"}}`)),
+			detail: []string{"statement s1 allows only when StringEquals aws:PrincipalOrgID o-123"}},
+		// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html:
+		// an explicit Deny wins.
+		{name: "deny for this stage", st: shapeREST("prod"),
+			policy: policyOf(stmt("s1", prod, ""), stmt("deny1", prod, arnLikeSource(execAPI+"abc123/prod/POST/*"))),
+			// POST /orders/42 is a call of ANY /orders/{id} too.
+			detail: []string{"API Gateway may not invoke orders:prod: statement deny1 may deny ANY /orders/{id} (when ArnLike AWS:SourceArn " + execAPI + "abc123/prod/POST/*), statement deny1 denies POST /"},
+			fix:    []string{"aws lambda remove-permission --function-name orders --qualifier prod --statement-id deny1"}},
+		{name: "deny for another API", st: shapeREST("prod"), ok: true,
+			policy: policyOf(stmt("s1", prod, ""), stmt("deny1", prod, arnLikeSource(execAPI+"xyz789/*")))},
+		{name: "deny that may apply", st: shapeREST("prod"),
+			policy: policyOf(stmt("s1", prod, ""), stmt("deny1", prod, `{"Bool":{"aws:SecureTransport":"false"}}`)),
+			detail: []string{"statement deny1 may deny GET /orders (when Bool aws:SecureTransport false)"}},
+		// https://docs.aws.amazon.com/lambda/latest/dg/configuration-aliases.html:
+		// each alias has its own policy; a statement on the function or
+		// on another alias does not let API Gateway invoke this one.
+		// moto's GetPolicy returns them all, so they are judged by
+		// Resource.
+		{name: "statement on the function", st: shapeREST("prod"), policy: policyOf(stmt("s1", ordersARN, "")),
+			detail: []string{"statement s1 is for " + ordersARN}},
+		{name: "statements of other aliases", st: shapeREST("prod"),
+			policy: policyOf(stmt("dev", ordersARN+":dev", arnLikeSource(execAPI+"abc123/*/*/*")), stmt("live", ordersARN+":live", "")),
+			detail: []string{"statement dev is for " + ordersARN + ":dev", "statement live is for " + ordersARN + ":live"}},
+		{name: "wildcard resource", st: shapeREST("prod"), policy: policyOf(stmt("s1", ordersARN+":*", "")), ok: true},
+		// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
+		{name: "everyone", st: shapeREST("prod"), ok: true,
+			policy: `{"Statement":{"Sid":"s1","Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunction","Resource":"` + prod + `"}}`},
+		{name: "an account principal", st: shapeREST("prod"),
+			policy: `{"Statement":[{"Sid":"s1","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"lambda:InvokeFunction","Resource":"` + prod + `"}]}`,
+			detail: []string{"no statement of the resource policy lets API Gateway invoke orders:prod"}},
+		{name: "action wildcard", st: shapeREST("prod"), ok: true,
+			policy: `{"Statement":[{"Sid":"s1","Effect":"Allow","Principal":{"Service":["s3.amazonaws.com","apigateway.amazonaws.com"]},"Action":["lambda:*"],"Resource":"` + prod + `"}]}`},
+		{name: "another action", st: shapeREST("prod"),
+			policy: `{"Statement":[{"Sid":"s1","Effect":"Allow","Principal":{"Service":"apigateway.amazonaws.com"},"Action":"lambda:GetFunction","Resource":"` + prod + `"}]}`,
+			detail: []string{"no statement of the resource policy lets API Gateway invoke orders:prod"}},
+		{name: "no policy", st: shapeREST("prod"), policy: "",
+			detail: []string{"orders:prod has no resource policy, so API Gateway may not invoke it from GET /orders"},
+			fix:    []string{"--statement-id apigateway-abc123-prod-prod "}},
+		{name: "not JSON", st: shapeREST("prod"), policy: `{"Statement":`,
+			detail: []string{"the resource policy of orders:prod is not valid JSON"}, fix: []string{"aws lambda add-permission"}},
+		// A statement id already taken by another statement is not reused.
+		{name: "statement id taken", st: shapeREST("prod"), policy: policyOf(stmt("apigateway-abc123-prod-prod", prod, arnLikeSource(execAPI+"abc123/dev/*/*"))),
+			fix: []string{"--statement-id apigateway-abc123-prod-prod-2 "}},
+		// Terraform's aws_lambda_permission for an HTTP API:
+		// "${aws_apigatewayv2_api.example.execution_arn}/*/*".
+		// https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/lambda_permission
+		{name: "HTTP API, Terraform statement", st: shapeHTTP("prod"), policy: policyOf(stmt("tf", prod, arnLikeSource(execAPI+"xyz789/*/*"))), ok: true,
+			detail: []string{"from GET /orders, POST /orders of stage prod of HTTP API xyz789"}},
+		// The integration no route uses does not need a statement; the
+		// routes do.
+		{name: "HTTP API, a statement for one route", st: shapeHTTP("prod"), policy: policyOf(stmt("get", prod, arnLikeSource(execAPI+"xyz789/prod/GET/orders"))),
+			detail: []string{"from POST /orders (" + execAPI + "xyz789/prod/POST/orders)"},
+			fix:    []string{"--source-arn " + execAPI + "xyz789/prod/POST/orders"}},
+		// SAM's statement for an HTTP API $default route: APIID/*/$default
+		// (aws/serverless-application-model#2574). The authorizer has its
+		// own source ARN.
+		// https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html
+		{name: "HTTP API $default route, authorizer left out", st: shapeHTTPDefault(), policy: policyOf(stmt("sam", prod, arnLikeSource(execAPI+"xyz789/*/$default"))),
+			detail: []string{"from authorizer gate (au1) (" + execAPI + "xyz789/authorizers/au1) of stage $default of HTTP API xyz789"},
+			fix:    []string{"--statement-id apigateway-xyz789-authorizer-au1-prod --action lambda:InvokeFunction --principal apigateway.amazonaws.com --source-arn " + execAPI + "xyz789/authorizers/au1"}},
+		{name: "HTTP API $default route and authorizer", st: shapeHTTPDefault(), ok: true,
+			policy: policyOf(stmt("sam", prod, arnLikeSource(execAPI+"xyz789/*/$default")), stmt("auth", prod, arnLikeSource(execAPI+"xyz789/authorizers/au1"))),
+			detail: []string{"statements sam, auth let API Gateway invoke orders:prod from $default, authorizer gate (au1) of stage $default of HTTP API xyz789"}},
+		// CDK's HttpLambdaIntegration statement for the $default route:
+		// APIID/*/*.
+		// https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_apigatewayv2_integrations.HttpLambdaIntegration.html
+		{name: "HTTP API $default route, CDK statement", ok: true,
+			st: func() Stage {
+				st := shapeHTTPDefault()
+				st.Routes[0].AuthorizerID = ""
+				return st
+			}(),
+			policy: policyOf(stmt("cdk", prod, arnLikeSource(execAPI+"xyz789/*/*")))},
+		{name: "HTTP API $default route, a METHOD/PATH statement", st: shapeHTTPDefault(),
+			policy: policyOf(stmt("s1", prod, arnLikeSource(execAPI+"xyz789/$default/*/*")), stmt("auth", prod, arnLikeSource(execAPI+"xyz789/authorizers/au1"))),
+			detail: []string{"from $default (" + execAPI + "xyz789/$default/$default)"},
+			fix:    []string{"--statement-id apigateway-xyz789-default-prod --action lambda:InvokeFunction --principal apigateway.amazonaws.com --source-arn '" + execAPI + "xyz789/$default/$default'"}},
+		// https://docs.aws.amazon.com/apigateway/latest/developerguide/configure-api-gateway-lambda-authorization.html:
+		// a statement for the stage's routes does not cover the authorizer.
+		{name: "REST authorizer left out", st: shapeRESTAuthorizer(), policy: policyOf(stmt("s1", prod, arnLikeSource(execAPI+"abc123/prod/*/*"))),
+			detail: []string{"from authorizer tokens (tok3n) (" + execAPI + "abc123/authorizers/tok3n)"},
+			fix:    []string{"--source-arn " + execAPI + "abc123/authorizers/tok3n"}},
+		{name: "REST authorizer allowed", st: shapeRESTAuthorizer(), policy: policyOf(stmt("s1", prod, arnLikeSource(execAPI+"abc123/authorizers/*"))), ok: true},
+		// A credentials role: API Gateway calls Lambda as the role.
+		{name: "credentials role, the other routes allowed", st: shapeCredentials(), ok: true,
+			policy: policyOf(stmt("s1", prod, arnLikeSource(execAPI+"abc123/prod/*/*"))),
+			detail: []string{"from GET /orders, ANY /orders/{id} of stage prod", "POST / invokes orders:prod with role arn:aws:iam::123456789012:role/apigw-invoke, so the resource policy does not decide it"}},
+		{name: "credentials role, no policy", st: shapeCredentials(), policy: "",
+			detail: []string{"from GET /orders", "ANY /orders/{id}", "POST / invokes orders:prod with role"}},
+		{name: "credentials role everywhere, no policy", ok: true, policy: "",
+			st: func() Stage {
+				st := shapeREST("prod")
+				for i := range st.Integrations {
+					st.Integrations[i].Credentials = "arn:aws:iam::*:user/*"
+				}
+				return st
+			}(),
+			detail: []string{"GET /orders invokes orders:prod with the caller's own credentials, so the resource policy does not decide it"}},
+		// Partitions: the source ARN is in the function's partition.
+		{name: "EU sovereign cloud", st: shapePartition(eusc), fn: eusc, ok: true,
+			policy: policyOf(stmt("s1", eusc.Qualified("prod"), arnLikeSource("arn:aws-eusc:execute-api:eusc-de-east-1:123456789012:abc123/prod/*/*")))},
+		{name: "EU sovereign cloud, a commercial source ARN", st: shapePartition(eusc), fn: eusc,
+			policy: policyOf(stmt("s1", eusc.Qualified("prod"), arnLikeSource(execAPI+"abc123/prod/*/*"))),
+			fix:    []string{"--source-arn arn:aws-eusc:execute-api:eusc-de-east-1:123456789012:abc123/prod/GET/orders"}},
+		{name: "ISO-B", st: shapePartition(isob), fn: isob, ok: true,
+			policy: policyOf(stmt("s1", isob.Qualified("prod"), arnLikeSource("arn:aws-iso-b:execute-api:us-isob-east-1:123456789012:abc123/*/*/*")))},
+		{name: "no integration calls the function", st: shapeFunctionVariable("billing:prod"), policy: policyOf(stmt("s1", prod, "")),
+			detail: []string{"no integration or authorizer of stage prod of REST API abc123 calls orders"},
+			fix:    []string{"--source-arn '" + execAPI + "abc123/prod/*'"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			prefix := tt.prefix
-			if prefix == "" {
-				prefix = apiPrefix
+			fn := tt.fn
+			if fn.IsZero() {
+				fn = fnOrders
 			}
-			got := PermissionCheck(tt.policy, aliasARNProd, prefix)
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("PermissionCheck() (-want +got):\n%s", diff)
+			c := Permission(tt.policy, tt.st.Match("lambdaAlias", fn), "prod")
+			if c.Name != "alias permission" || c.OK != tt.ok {
+				t.Errorf("Permission() = %+v, want OK %v", c, tt.ok)
+			}
+			if c.OK != (c.Fix == "") {
+				t.Errorf("OK %v with fix %q", c.OK, c.Fix)
+			}
+			for _, d := range tt.detail {
+				if !strings.Contains(c.Detail, d) {
+					t.Errorf("detail does not say %q:\n%s", d, c.Detail)
+				}
+			}
+			for _, f := range tt.fix {
+				if !strings.Contains(c.Fix, f) {
+					t.Errorf("fix does not say %q:\n%s", f, c.Fix)
+				}
 			}
 		})
 	}
 }
 
-func TestPermissionCheckBadAlias(t *testing.T) {
+// TestPermissionExact pins one failed check whole: what the on-call engineer
+// reads.
+func TestPermissionExact(t *testing.T) {
 	t.Parallel()
-	got := PermissionCheck(stmt(allow, invoke, apigw, onProd), "arn:aws:lambda:us-east-1:123456789012:function:orders", apiPrefix)
-	if got.OK || !strings.Contains(got.Detail, "is not a lambda alias ARN") {
-		t.Errorf("PermissionCheck() with an unqualified ARN = %+v, want not OK naming the bad ARN", got)
+	got := Permission(policyOf(stmt("dev", ordersARN+":prod", arnLikeSource(execAPI+"xyz789/dev/*/*"))), shapeHTTP("prod").Match("lambdaAlias", fnOrders), "prod")
+	want := outcome.Check{
+		Name: "alias permission",
+		Detail: "no statement of the resource policy lets API Gateway invoke orders:prod from GET /orders (" + execAPI + "xyz789/prod/GET/orders), POST /orders (" + execAPI + "xyz789/prod/POST/orders) of stage prod of HTTP API xyz789 " +
+			"(statement dev allows only when ArnLike AWS:SourceArn " + execAPI + "xyz789/dev/*/*)",
+		Fix: "aws lambda add-permission --function-name orders --qualifier prod --statement-id apigateway-xyz789-prod-prod --action lambda:InvokeFunction --principal apigateway.amazonaws.com --source-arn '" + execAPI + "xyz789/prod/*/*'",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Permission() (-want +got):\n%s", diff)
 	}
 }
 
-func TestGlob(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		pattern, s  string
-		full, start bool // glob(pattern, s), globPrefix(pattern, s)
-	}{
-		{"abc", "abc", true, true},
-		{"abc", "ab", false, true},
-		{"abc", "abd", false, false},
-		{"a*c", "abbbc", true, true},
-		{"a*c", "ac", true, true},
-		{"a*", "", false, true},
-		{"*", "", true, true},
-		{"a?c", "abc", true, true},
-		{"a?c", "ac", false, true},
-		{"a/*/*/*", "a/", false, true},
-		{"a/*/*/*", "a/p/g/x", true, true},
-		{"x*", "a", false, false},
-		{"", "", true, true},
-		{"", "a", false, false},
-	}
-	for _, tt := range tests {
-		if got := glob(tt.pattern, tt.s); got != tt.full {
-			t.Errorf("glob(%q, %q) = %v, want %v", tt.pattern, tt.s, got, tt.full)
-		}
-		if got := globPrefix(tt.pattern, tt.s); got != tt.start {
-			t.Errorf("globPrefix(%q, %q) = %v, want %v", tt.pattern, tt.s, got, tt.start)
-		}
-	}
-}
-
-func FuzzPermissionCheck(f *testing.F) {
-	f.Add(stmt(allow, invoke, apigw, onProd, fromAPI), apiPrefix)
-	f.Add(`{"Statement":{"Principal":"*","Action":["*"],"Resource":"*","Effect":"Deny"}}`, apiPrefix+"/prod/")
-	f.Add(`{"Statement":[{"Condition":{"ArnLike":{"AWS:SourceArn":["*?*"]}}}]}`, "")
-	f.Add(`{"Statement":null}`, "arn")
-	f.Fuzz(func(t *testing.T, policy, prefix string) {
-		c := PermissionCheck(policy, aliasARNProd, prefix)
+func FuzzPermission(f *testing.F) {
+	prod := ordersARN + ":prod"
+	f.Add(policyOf(stmt("s1", prod, arnLikeSource(execAPI+"abc123/*/*/*"))), "GET /orders/{id}", "prod")
+	f.Add(`{"Statement":{"Principal":"*","Action":["*"],"Resource":"*","Effect":"Deny"}}`, "$default", "$default")
+	f.Add(`{"Statement":[{"Condition":{"ArnLike":{"AWS:SourceArn":["*?*"]}}}]}`, "ANY /{proxy+}", "dev")
+	f.Add(`{"Statement":null}`, "POST /", "prod")
+	f.Fuzz(func(t *testing.T, policy, routeKey, stageName string) {
+		st := restStage(map[string]string{"lambdaAlias": "prod"}, restURI(ordersARN+":"+varRef), routeKey)
+		st.Name = stageName
+		c := Permission(policy, st.Match("lambdaAlias", fnOrders), "prod")
 		if c.OK && c.Fix != "" {
 			t.Errorf("an OK check has a fix: %+v", c)
 		}
-		if !c.OK && c.Fix == "" {
-			t.Errorf("a failed check has no fix: %+v", c)
+		if !c.OK && (c.Fix == "" || c.Detail == "") {
+			t.Errorf("a failed check has no fix or detail: %+v", c)
 		}
-		_ = glob(policy, prefix)
-		_ = globPrefix(prefix, policy)
 	})
 }

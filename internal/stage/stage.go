@@ -1,7 +1,12 @@
 // Package stage checks the API Gateway side of a promotion: that a stage of a
-// REST API or HTTP API sets the stage variable to the alias, that its
-// integrations call the function through that variable, and that the alias's
-// resource policy lets API Gateway invoke it.
+// REST API or HTTP API calls the function through the alias (its stage
+// variables substituted into the integration and authorizer URIs), and that
+// the alias's resource policy lets API Gateway invoke it from every route and
+// authorizer of that stage that calls it.
+//
+// Read gathers the data (one stage, the API's methods or routes, their
+// integrations and authorizers); Match, Checks and Permission are pure
+// judgements of it.
 package stage
 
 import (
@@ -26,11 +31,17 @@ const (
 	KindHTTP = "HTTP API"
 )
 
-// Names of the checks Finding.Check makes.
+// Names of the checks Finding.Checks makes.
 const (
 	CheckVariable    = "stage variable"
 	CheckIntegration = "integration"
 )
+
+// DefaultStage is the name of an HTTP API's default stage, served at the
+// root of the invoke URL, and of its catch-all route.
+// See https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-stages.html
+// and https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-routes.html
+const DefaultStage = "$default"
 
 // ErrNotFound is wrapped by the errors Read returns when the API or the
 // stage does not exist.
@@ -40,6 +51,7 @@ var ErrNotFound = errors.New("not found")
 type RESTAPI interface {
 	GetStage(context.Context, *apigateway.GetStageInput, ...func(*apigateway.Options)) (*apigateway.GetStageOutput, error)
 	GetResources(context.Context, *apigateway.GetResourcesInput, ...func(*apigateway.Options)) (*apigateway.GetResourcesOutput, error)
+	GetAuthorizers(context.Context, *apigateway.GetAuthorizersInput, ...func(*apigateway.Options)) (*apigateway.GetAuthorizersOutput, error)
 }
 
 // HTTPAPI is the part of the API Gateway v2 client Read calls.
@@ -47,6 +59,8 @@ type HTTPAPI interface {
 	GetApi(context.Context, *apigatewayv2.GetApiInput, ...func(*apigatewayv2.Options)) (*apigatewayv2.GetApiOutput, error)
 	GetStage(context.Context, *apigatewayv2.GetStageInput, ...func(*apigatewayv2.Options)) (*apigatewayv2.GetStageOutput, error)
 	GetIntegrations(context.Context, *apigatewayv2.GetIntegrationsInput, ...func(*apigatewayv2.Options)) (*apigatewayv2.GetIntegrationsOutput, error)
+	GetRoutes(context.Context, *apigatewayv2.GetRoutesInput, ...func(*apigatewayv2.Options)) (*apigatewayv2.GetRoutesOutput, error)
+	GetAuthorizer(context.Context, *apigatewayv2.GetAuthorizerInput, ...func(*apigatewayv2.Options)) (*apigatewayv2.GetAuthorizerOutput, error)
 }
 
 // Clients are the API Gateway clients Read uses, both for the same region
@@ -56,176 +70,192 @@ type Clients struct {
 	HTTP HTTPAPI
 }
 
-// Binding is one integration of the API that names the function.
-type Binding struct {
-	URI       string
-	Qualifier string // as written in the URI: "", "7", "prod" or "${stageVariables.lambdaAlias}"
-	Where     string // "ANY /orders" (REST) or "integration abc123" (HTTP)
-
-	ResourceID, HTTPMethod string // REST
-	IntegrationID          string // HTTP
-}
-
-// Finding is what Match found about a stage and a function.
-type Finding struct {
-	Kind          string // KindREST or KindHTTP
-	APIID, Stage  string
-	Variable      string // the stage variable that must name the alias
-	VariableValue string // "" when unset
-	VariableSet   bool
-	Integrations  []string // URIs of the integrations that name the function
-	UsesVariable  bool     // some integration of the function uses ${stageVariables.VAR} as its qualifier
-	URL           string   // invoke URL of the stage
-	// SourceARNPrefix is arn:PARTITION:execute-api:REGION:ACCOUNT:APIID, the
-	// start of every source ARN of the API's calls to Lambda.
-	SourceARNPrefix string
-
-	Bindings       []Binding         // the integrations that name the function
-	Others         []string          // URIs of the integrations that do not name it
-	StageVariables map[string]string // every variable of the stage
-	AutoDeploy     bool              // HTTP API stage deploys changes at once
-
-	fn function
-}
-
-// function is a parsed unqualified function ARN.
-type function struct {
-	partition, region, account, name string
-}
-
-// sourceARNPrefix is arn:PARTITION:execute-api:REGION:ACCOUNT:APIID, the
-// start of the source ARN of every call the API makes to the function.
-func (f function) sourceARNPrefix(apiID string) string {
-	return "arn:" + f.partition + ":execute-api:" + f.region + ":" + f.account + ":" + apiID
-}
-
-// SourceARNPrefix is the source ARN prefix of API apiID's calls to the
-// function (or alias) functionARN; "" when functionARN is not a Lambda ARN.
-func SourceARNPrefix(functionARN, apiID string) string {
-	fn, err := parseFunctionARN(functionARN)
-	if err != nil {
-		return ""
-	}
-	return fn.sourceARNPrefix(apiID)
-}
-
-func (f function) arn() string {
-	return "arn:" + f.partition + ":lambda:" + f.region + ":" + f.account + ":function:" + f.name
-}
-
-func parseFunctionARN(s string) (function, error) {
-	parts := strings.Split(s, ":")
-	if (len(parts) != 7 && len(parts) != 8) || parts[0] != "arn" || parts[2] != "lambda" || parts[5] != "function" ||
-		parts[1] == "" || parts[3] == "" || parts[4] == "" || parts[6] == "" {
-		return function{}, fmt.Errorf("%q is not a lambda function ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME)", s)
-	}
-	return function{partition: parts[1], region: parts[3], account: parts[4], name: parts[6]}, nil
-}
-
-// Stage is what Read found: the stage's variables and every integration URI
-// of its API. It needs nothing of the function, so it can be read at the same
-// time as the function.
+// Stage is what Read found: the stage's variables and the API's current
+// definition (routes, integrations, authorizers). It needs nothing of the
+// function, so it can be read at the same time as the function.
 type Stage struct {
-	Kind, APIID, Name string
-	Variables         map[string]string
-	AutoDeploy        bool
-	integrations      []integration
+	Kind       string // KindREST or KindHTTP
+	APIID      string
+	Name       string
+	Variables  map[string]string
+	AutoDeploy bool // an HTTP API stage that deploys every change at once
+
+	// Routes are what a client can call: a REST API's methods, an HTTP
+	// API's routes.
+	Routes []Route
+	// Integrations are a REST API's method integrations (one per method)
+	// or an HTTP API's integrations, used by a route or not.
+	Integrations []Integration
+	// Authorizers are the API's authorizers. For an HTTP API only those
+	// a route names are read.
+	Authorizers []Authorizer
 }
 
-// integration is one integration URI and where it sits.
-type integration struct {
-	uri, where, resourceID, httpMethod, integrationID string
+// Route is a REST API method or an HTTP API route.
+type Route struct {
+	Method string // GET, POST, ANY…; "" for the HTTP API route $default
+	Path   string // "/", "/orders/{id}"; "$default" for the HTTP API route $default
+	// IntegrationID names the route's integration: for an HTTP API the id
+	// of the target integrations/ID, for a REST API the method's own
+	// integration (Integration.ID). "" when it has none.
+	IntegrationID string
+	// AuthorizerID names the Lambda or JWT authorizer the route uses; ""
+	// when it uses none.
+	AuthorizerID string
 }
 
-// Read reads a stage and the integrations of its API. It asks the REST API
-// side first, stage and resources at once; only when REST does not know the
-// API does it ask the HTTP API side (stage, integrations and the API's
-// protocol at once). A REST API thus costs one round trip and no detection
-// call.
-func Read(ctx context.Context, c Clients, apiID, stage string) (Stage, error) {
-	st := Stage{Kind: KindREST, APIID: apiID, Name: stage}
+// Key is the route as API Gateway writes it: "GET /orders", "ANY /{proxy+}",
+// "$default".
+func (r Route) Key() string {
+	if r.Method == "" {
+		return r.Path
+	}
+	return r.Method + " " + r.Path
+}
+
+// Integration is one integration of the API.
+type Integration struct {
+	ID  string // HTTP API integration id; for a REST API "METHOD PATH"
+	URI string // as written, stage variables and all
+	// Credentials is the IAM role API Gateway invokes the backend with
+	// ("" for none; arn:aws:iam::*:user/* passes the caller's identity).
+	Credentials string
+
+	ResourceID, HTTPMethod string // REST API: where the method sits
+}
+
+// Authorizer is one authorizer of the API.
+type Authorizer struct {
+	ID, Name    string
+	Type        string // TOKEN, REQUEST, COGNITO_USER_POOLS (REST); REQUEST, JWT (HTTP)
+	URI         string // the Lambda authorizer's URI; "" for others
+	Credentials string // the role API Gateway invokes the authorizer with; "" for none
+}
+
+// Read reads a stage and the definition of its API. It asks the REST API
+// side first (stage, resources with their methods, and authorizers at once);
+// only when REST does not know the API does it ask the HTTP API side (the
+// API's protocol, stage, integrations and routes at once, then the
+// authorizers the routes name). A REST API thus costs one round trip and no
+// detection call.
+func Read(ctx context.Context, c Clients, apiID, stageName string) (Stage, error) {
+	st := Stage{Kind: KindREST, APIID: apiID, Name: stageName}
 	var (
-		wg                sync.WaitGroup
-		stageErr, resErr  error
-		stageOut          *apigateway.GetStageOutput
-		restNF, restResNF *agtypes.NotFoundException
+		wg                      sync.WaitGroup
+		stageErr, resErr, auErr error
+		stageOut                *apigateway.GetStageOutput
+		restNF, restResNF       *agtypes.NotFoundException
+		routes                  []Route
+		integs                  []Integration
+		authorizers             []Authorizer
 	)
 	wg.Go(func() {
-		stageOut, stageErr = c.REST.GetStage(ctx, &apigateway.GetStageInput{RestApiId: aws.String(apiID), StageName: aws.String(stage)})
+		stageOut, stageErr = c.REST.GetStage(ctx, &apigateway.GetStageInput{RestApiId: aws.String(apiID), StageName: aws.String(stageName)})
 	})
-	wg.Go(func() { resErr = st.readResources(ctx, c.REST) })
+	wg.Go(func() { routes, integs, resErr = readRESTResources(ctx, c.REST, apiID) })
+	wg.Go(func() { authorizers, auErr = readRESTAuthorizers(ctx, c.REST, apiID) })
 	wg.Wait()
 	switch {
-	case stageErr == nil && resErr == nil:
-		st.Variables = maps.Clone(stageOut.Variables)
-		return st, nil
 	case errors.As(resErr, &restResNF):
 		// REST does not know the API: it may be an HTTP API.
-		return readHTTP(ctx, c.HTTP, apiID, stage)
+		return readHTTP(ctx, c.HTTP, apiID, stageName)
 	case errors.As(stageErr, &restNF):
 		return Stage{}, fmt.Errorf("stage %s of REST API %s does not exist; list its stages with: aws apigateway get-stages --rest-api-id %s --query 'item[].stageName': %w",
-			stage, apiID, apiID, ErrNotFound)
+			stageName, apiID, apiID, ErrNotFound)
 	case stageErr != nil:
-		return Stage{}, fmt.Errorf("get stage %s of REST API %s: %w", stage, apiID, stageErr)
-	default:
+		return Stage{}, fmt.Errorf("get stage %s of REST API %s: %w", stageName, apiID, stageErr)
+	case resErr != nil:
 		return Stage{}, fmt.Errorf("get resources of REST API %s: %w", apiID, resErr)
+	case auErr != nil:
+		return Stage{}, fmt.Errorf("get authorizers of REST API %s: %w", apiID, auErr)
 	}
+	st.Variables = maps.Clone(stageOut.Variables)
+	st.Routes, st.Integrations, st.Authorizers = routes, integs, authorizers
+	return st, nil
 }
 
-func dnsSuffix(partition string) string {
-	if partition == "aws-cn" {
-		return "amazonaws.com.cn"
-	}
-	return "amazonaws.com"
-}
-
-func variableRef(variable string) string { return "${stageVariables." + variable + "}" }
-
-// readResources reads every method integration of a REST API. A missing API
-// is returned as the SDK's NotFoundException.
-func (st *Stage) readResources(ctx context.Context, c RESTAPI) error {
-	in := &apigateway.GetResourcesInput{RestApiId: aws.String(st.APIID), Embed: []string{"methods"}, Limit: aws.Int32(500)}
+// readRESTResources reads every method of a REST API and its integration. A
+// missing API is returned as the SDK's NotFoundException.
+func readRESTResources(ctx context.Context, c RESTAPI, apiID string) ([]Route, []Integration, error) {
+	var (
+		routes []Route
+		integs []Integration
+	)
+	in := &apigateway.GetResourcesInput{RestApiId: aws.String(apiID), Embed: []string{"methods"}, Limit: aws.Int32(500)}
 	for {
 		out, err := c.GetResources(ctx, in)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		for _, r := range out.Items {
 			for _, method := range slices.Sorted(maps.Keys(r.ResourceMethods)) {
 				m := r.ResourceMethods[method]
-				if m.MethodIntegration == nil || aws.ToString(m.MethodIntegration.Uri) == "" {
-					continue
+				route := Route{Method: method, Path: aws.ToString(r.Path)}
+				if authorizerType(aws.ToString(m.AuthorizationType)) {
+					route.AuthorizerID = aws.ToString(m.AuthorizerId)
 				}
-				st.integrations = append(st.integrations, integration{
-					uri:        aws.ToString(m.MethodIntegration.Uri),
-					where:      method + " " + aws.ToString(r.Path),
-					resourceID: aws.ToString(r.Id),
-					httpMethod: method,
-				})
+				if i := m.MethodIntegration; i != nil {
+					route.IntegrationID = route.Key()
+					integs = append(integs, Integration{
+						ID: route.IntegrationID, URI: aws.ToString(i.Uri), Credentials: aws.ToString(i.Credentials),
+						ResourceID: aws.ToString(r.Id), HTTPMethod: method,
+					})
+				}
+				routes = append(routes, route)
 			}
 		}
 		if aws.ToString(out.Position) == "" {
-			return nil
+			return routes, integs, nil
 		}
 		in.Position = out.Position
 	}
 }
 
-// readHTTP reads the stage, the integrations and the protocol of an HTTP API.
-func readHTTP(ctx context.Context, c HTTPAPI, apiID, stage string) (Stage, error) {
-	st := Stage{Kind: KindHTTP, APIID: apiID, Name: stage}
+// authorizerType reports whether a REST method's authorization type names an
+// authorizer of the API (a Lambda authorizer is CUSTOM).
+// See https://docs.aws.amazon.com/apigateway/latest/api/API_Method.html
+func authorizerType(t string) bool {
+	return t == "CUSTOM" || t == "COGNITO_USER_POOLS"
+}
+
+func readRESTAuthorizers(ctx context.Context, c RESTAPI, apiID string) ([]Authorizer, error) {
+	var out []Authorizer
+	in := &apigateway.GetAuthorizersInput{RestApiId: aws.String(apiID), Limit: aws.Int32(500)}
+	for {
+		page, err := c.GetAuthorizers(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range page.Items {
+			out = append(out, Authorizer{
+				ID: aws.ToString(a.Id), Name: aws.ToString(a.Name), Type: string(a.Type),
+				URI: aws.ToString(a.AuthorizerUri), Credentials: aws.ToString(a.AuthorizerCredentials),
+			})
+		}
+		if aws.ToString(page.Position) == "" {
+			return out, nil
+		}
+		in.Position = page.Position
+	}
+}
+
+// readHTTP reads the stage, the integrations, the routes and the protocol of
+// an HTTP API, then the authorizers its routes name.
+func readHTTP(ctx context.Context, c HTTPAPI, apiID, stageName string) (Stage, error) {
+	st := Stage{Kind: KindHTTP, APIID: apiID, Name: stageName}
 	var (
-		wg                       sync.WaitGroup
-		apiErr, stageErr, intErr error
-		api                      *apigatewayv2.GetApiOutput
-		stageOut                 *apigatewayv2.GetStageOutput
-		apiNF, stageNF           *agv2types.NotFoundException
+		wg                                 sync.WaitGroup
+		apiErr, stageErr, intErr, routeErr error
+		api                                *apigatewayv2.GetApiOutput
+		stageOut                           *apigatewayv2.GetStageOutput
+		apiNF, stageNF                     *agv2types.NotFoundException
 	)
 	wg.Go(func() { api, apiErr = c.GetApi(ctx, &apigatewayv2.GetApiInput{ApiId: aws.String(apiID)}) })
 	wg.Go(func() {
-		stageOut, stageErr = c.GetStage(ctx, &apigatewayv2.GetStageInput{ApiId: aws.String(apiID), StageName: aws.String(stage)})
+		stageOut, stageErr = c.GetStage(ctx, &apigatewayv2.GetStageInput{ApiId: aws.String(apiID), StageName: aws.String(stageName)})
 	})
-	wg.Go(func() { intErr = st.readIntegrations(ctx, c) })
+	wg.Go(func() { st.Integrations, intErr = readHTTPIntegrations(ctx, c, apiID) })
+	wg.Go(func() { st.Routes, routeErr = readHTTPRoutes(ctx, c, apiID) })
 	wg.Wait()
 	switch {
 	case errors.As(apiErr, &apiNF):
@@ -238,128 +268,96 @@ func readHTTP(ctx context.Context, c HTTPAPI, apiID, stage string) (Stage, error
 		return Stage{}, fmt.Errorf("api %s is a WebSocket API; only REST APIs and HTTP APIs can be checked", apiID)
 	case errors.As(stageErr, &stageNF):
 		return Stage{}, fmt.Errorf("stage %s of HTTP API %s does not exist; list its stages with: aws apigatewayv2 get-stages --api-id %s --query 'Items[].StageName': %w",
-			stage, apiID, apiID, ErrNotFound)
+			stageName, apiID, apiID, ErrNotFound)
 	case stageErr != nil:
-		return Stage{}, fmt.Errorf("get stage %s of HTTP API %s: %w", stage, apiID, stageErr)
+		return Stage{}, fmt.Errorf("get stage %s of HTTP API %s: %w", stageName, apiID, stageErr)
 	case intErr != nil:
 		return Stage{}, fmt.Errorf("get integrations of HTTP API %s: %w", apiID, intErr)
+	case routeErr != nil:
+		return Stage{}, fmt.Errorf("get routes of HTTP API %s: %w", apiID, routeErr)
 	}
 	st.Variables = maps.Clone(stageOut.StageVariables)
 	st.AutoDeploy = aws.ToBool(stageOut.AutoDeploy)
+
+	// Only the authorizers a route names can be invoked; read those, by id.
+	ids := map[string]bool{}
+	for _, r := range st.Routes {
+		if r.AuthorizerID != "" {
+			ids[r.AuthorizerID] = true
+		}
+	}
+	authorizers := make([]Authorizer, len(ids))
+	errs := make([]error, len(ids))
+	for i, id := range slices.Sorted(maps.Keys(ids)) {
+		wg.Go(func() {
+			out, err := c.GetAuthorizer(ctx, &apigatewayv2.GetAuthorizerInput{ApiId: aws.String(apiID), AuthorizerId: aws.String(id)})
+			if err != nil {
+				errs[i] = fmt.Errorf("get authorizer %s of HTTP API %s: %w", id, apiID, err)
+				return
+			}
+			authorizers[i] = Authorizer{
+				ID: id, Name: aws.ToString(out.Name), Type: string(out.AuthorizerType),
+				URI: aws.ToString(out.AuthorizerUri), Credentials: aws.ToString(out.AuthorizerCredentialsArn),
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return Stage{}, err
+	}
+	st.Authorizers = authorizers
 	return st, nil
 }
 
-func (st *Stage) readIntegrations(ctx context.Context, c HTTPAPI) error {
-	in := &apigatewayv2.GetIntegrationsInput{ApiId: aws.String(st.APIID)}
+func readHTTPIntegrations(ctx context.Context, c HTTPAPI, apiID string) ([]Integration, error) {
+	var out []Integration
+	in := &apigatewayv2.GetIntegrationsInput{ApiId: aws.String(apiID)}
 	for {
-		out, err := c.GetIntegrations(ctx, in)
+		page, err := c.GetIntegrations(ctx, in)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		for _, i := range out.Items {
-			if uri := aws.ToString(i.IntegrationUri); uri != "" {
-				id := aws.ToString(i.IntegrationId)
-				st.integrations = append(st.integrations, integration{uri: uri, where: "integration " + id, integrationID: id})
+		for _, i := range page.Items {
+			out = append(out, Integration{ID: aws.ToString(i.IntegrationId), URI: aws.ToString(i.IntegrationUri), Credentials: aws.ToString(i.CredentialsArn)})
+		}
+		if aws.ToString(page.NextToken) == "" {
+			return out, nil
+		}
+		in.NextToken = page.NextToken
+	}
+}
+
+func readHTTPRoutes(ctx context.Context, c HTTPAPI, apiID string) ([]Route, error) {
+	var out []Route
+	in := &apigatewayv2.GetRoutesInput{ApiId: aws.String(apiID)}
+	for {
+		page, err := c.GetRoutes(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range page.Items {
+			route := parseRouteKey(aws.ToString(r.RouteKey))
+			if id, ok := strings.CutPrefix(aws.ToString(r.Target), "integrations/"); ok {
+				route.IntegrationID = id
 			}
+			if r.AuthorizationType == agv2types.AuthorizationTypeCustom || r.AuthorizationType == agv2types.AuthorizationTypeJwt {
+				route.AuthorizerID = aws.ToString(r.AuthorizerId)
+			}
+			out = append(out, route)
 		}
-		if aws.ToString(out.NextToken) == "" {
-			return nil
+		if aws.ToString(page.NextToken) == "" {
+			return out, nil
 		}
-		in.NextToken = out.NextToken
+		in.NextToken = page.NextToken
 	}
 }
 
-// Match judges what Read found against the function: which integrations
-// name it, with which qualifier, and what the stage variable says.
-func (st Stage) Match(variable, functionARN string) (Finding, error) {
-	fn, err := parseFunctionARN(functionARN)
-	if err != nil {
-		return Finding{}, fmt.Errorf("inspect stage: %w", err)
+// parseRouteKey splits an HTTP API route key, "METHOD /path" or "$default".
+// See https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-routes.html
+func parseRouteKey(key string) Route {
+	method, path, ok := strings.Cut(key, " ")
+	if !ok {
+		return Route{Path: key}
 	}
-	f := Finding{
-		Kind:            st.Kind,
-		APIID:           st.APIID,
-		Stage:           st.Name,
-		Variable:        variable,
-		StageVariables:  maps.Clone(st.Variables),
-		AutoDeploy:      st.AutoDeploy,
-		SourceARNPrefix: fn.sourceARNPrefix(st.APIID),
-		fn:              fn,
-	}
-	f.URL = "https://" + st.APIID + ".execute-api." + fn.region + "." + dnsSuffix(fn.partition)
-	if !(st.Kind == KindHTTP && st.Name == "$default") {
-		f.URL += "/" + st.Name
-	}
-	for _, i := range st.integrations {
-		ref, ok := parseIntegrationURI(i.uri)
-		if !ok || !fn.names(ref) {
-			f.Others = append(f.Others, i.uri)
-			continue
-		}
-		f.Bindings = append(f.Bindings, Binding{
-			URI: i.uri, Qualifier: ref.qualifier, Where: i.where,
-			ResourceID: i.resourceID, HTTPMethod: i.httpMethod, IntegrationID: i.integrationID,
-		})
-	}
-	f.VariableValue, f.VariableSet = f.StageVariables[variable]
-	for _, b := range f.Bindings {
-		f.Integrations = append(f.Integrations, b.URI)
-		if b.Qualifier == variableRef(variable) {
-			f.UsesVariable = true
-		}
-	}
-	return f, nil
-}
-
-// names reports whether an integration's function reference is this
-// function. A reference that takes its account from a stage variable counts
-// when the name matches.
-func (f function) names(r functionRef) bool {
-	return r.name == f.name && (r.account == f.account || strings.Contains(r.account, "${"))
-}
-
-// functionRef is the Lambda function an integration URI names.
-type functionRef struct {
-	partition, region, account, name string
-	qualifier                        string // "" when unqualified
-	start, end                       int    // where the function ARN sits in the URI
-}
-
-// parseIntegrationURI finds the Lambda function an integration URI calls. It
-// takes the REST form
-// arn:aws:apigateway:REGION:lambda:path/2015-03-31/functions/FUNCTION_ARN/invocations
-// and the HTTP API form, the bare function ARN. ok is false for URIs that
-// call no Lambda function.
-func parseIntegrationURI(uri string) (ref functionRef, ok bool) {
-	start, end := 0, len(uri)
-	if strings.HasPrefix(uri, "arn:") && strings.Contains(uri, ":apigateway:") {
-		const fns, inv = "/functions/", "/invocations"
-		i := strings.Index(uri, ":lambda:path/")
-		if i < 0 {
-			return functionRef{}, false
-		}
-		j := strings.Index(uri[i:], fns)
-		if j < 0 {
-			return functionRef{}, false
-		}
-		start = i + j + len(fns)
-		k := strings.LastIndex(uri, inv)
-		if k < start {
-			return functionRef{}, false
-		}
-		end = k
-	}
-	parts := strings.Split(uri[start:end], ":")
-	if (len(parts) != 7 && len(parts) != 8) || parts[0] != "arn" || parts[2] != "lambda" || parts[5] != "function" ||
-		parts[1] == "" || parts[3] == "" || parts[4] == "" || parts[6] == "" {
-		return functionRef{}, false
-	}
-	ref = functionRef{partition: parts[1], region: parts[3], account: parts[4], name: parts[6], start: start, end: end}
-	if len(parts) == 8 {
-		if parts[7] == "" {
-			return functionRef{}, false
-		}
-		ref.qualifier = parts[7]
-	}
-	return ref, true
+	return Route{Method: method, Path: path}
 }
