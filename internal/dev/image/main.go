@@ -70,10 +70,20 @@ func realMain(ctx context.Context, args []string, stdout io.Writer) error {
 		Dir: *dir, Tag: *tag, StandIns: standIns, NoCache: *noCache,
 		BuildArgs: []string{"VERSION=" + *version}, Log: stdout,
 	}
+	// The image the tag named before this build, if any.
+	previous, _ := eng.Output(ctx, "image", "inspect", "--format", "{{.Id}}", *tag)
 	fmt.Fprintf(stdout, "==> podman %s\n", joinArgs(b.Args()))
 	bu, err := eng.BuildDockerfile(ctx, b)
 	if err != nil {
 		return err
+	}
+	// It lost its name to the new image: remove it unless it has another.
+	if previous != "" && previous != bu.ID {
+		if names, err := eng.Output(ctx, "image", "inspect", "--format", "{{len .RepoTags}}", previous); err == nil && names == "0" {
+			if err := eng.RemoveImages(ctx, previous); err != nil {
+				return err
+			}
+		}
 	}
 	size, err := eng.ImageSize(ctx, *tag)
 	if err != nil {
