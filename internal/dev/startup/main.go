@@ -162,7 +162,7 @@ func realMain(ctx context.Context, args []string, stdout io.Writer) (err error) 
 
 	// (a) today: build with an empty cache, then run.
 	build := container.Build{
-		Dir: o.dir, Tag: built, StandIns: standIns, NoCache: true,
+		Dir: o.dir, Tag: built, StandIns: standIns, NoCache: true, KeepLayers: true,
 		BuildArgs: []string{"VERSION=" + o.version},
 	}
 	fmt.Fprintf(stdout, "==> today: podman %s\n", strings.Join(build.Args(), " "))
@@ -171,6 +171,13 @@ func realMain(ctx context.Context, args []string, stdout io.Writer) (err error) 
 		return err
 	}
 	r.Today.BuildS = seconds(bu.Duration)
+	// The build's layers go at the end: deleting hundreds of MB keeps the
+	// disk busy for a while, which a run right after would pay for.
+	defer func() {
+		rm, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		err = errors.Join(err, eng.RemoveImages(rm, bu.Layers...))
+	}()
 	fmt.Fprintf(stdout, "    built in %.1f s; running it\n", r.Today.BuildS)
 	run, err := b.promote(ctx, wayToday, built)
 	if err != nil {

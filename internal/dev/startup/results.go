@@ -216,7 +216,7 @@ func (r *results) markdown() string {
 		fmt.Fprintf(&b, " %.2f", f)
 	}
 	fmt.Fprint(&b, ".\n\n")
-	fmt.Fprintf(&b, "What this leaves out, and which way it leans: *today* does not include pulling the base images, which a runner with an empty cache also does (here they are local stand-ins, since no registry can be reached); its build is the real Dockerfile's, unmodified. *released* pulls over loopback, so it does not include the network transfer from GHCR: at 10 MB/s the %s would add %.1f s. Each released round starts with the image and its base removed from local storage.\n",
+	fmt.Fprintf(&b, "What this leaves out, and which way it leans: *today* does not include pulling the base images, which a runner with an empty cache also does (here they are local stand-ins, since no registry can be reached); its build is the real Dockerfile's, unmodified. *released* pulls over loopback, so it does not include the network transfer from GHCR: at 10 MB/s the %s would add %.1f s. Each released round starts with the image and its base removed from local storage. The base layer is the stand-in's (CA certificates, passwd, group, zoneinfo, /tmp); the real distroless/static-debian12 holds files of the same kind and was not measured.\n",
 		mb(r.Image.CompressedBytes), float64(r.Image.CompressedBytes)/10e6)
 	return b.String()
 }

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -131,5 +134,27 @@ func TestProductLeavesRegistryOut(t *testing.T) {
 		if strings.HasPrefix(pkg, "github.com/google/go-containerregistry") || strings.Contains(pkg, "/internal/testenv/") || strings.Contains(pkg, "/internal/dev/") {
 			t.Errorf("the lambda-promote binary imports %s", pkg)
 		}
+	}
+}
+
+// TestCommittedResults: results.md is what the generator makes of
+// results.json, so the two committed files agree.
+func TestCommittedResults(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join("..", "..", "..", "testdata", "bench", "startup")
+	js, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r results
+	if err := json.Unmarshal(js, &r); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "results.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(md), r.markdown()); diff != "" {
+		t.Errorf("results.md differs from results.json rendered (-file +rendered):\n%s", diff)
 	}
 }

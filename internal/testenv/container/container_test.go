@@ -59,8 +59,8 @@ func TestConfigFor(t *testing.T) {
 
 func TestPodmanEnv(t *testing.T) {
 	t.Parallel()
-	got := podmanEnv([]string{"PATH=/bin", "HOME=/root", "CONTAINERS_CONF=/elsewhere", "XDG_CONFIG_HOME=/cfg"}, "/tmp/x/containers.conf")
-	want := []string{"PATH=/bin", "HOME=/root", "XDG_CONFIG_HOME=/cfg", "CONTAINERS_CONF=/tmp/x/containers.conf", "XDG_DATA_HOME=/root/.local/share"}
+	got := podmanEnv([]string{"PATH=/bin", "HOME=/root", "CONTAINERS_CONF=/elsewhere", "XDG_CONFIG_HOME=/cfg"}, "/private/containers.conf")
+	want := []string{"PATH=/bin", "HOME=/root", "XDG_CONFIG_HOME=/cfg", "CONTAINERS_CONF=/private/containers.conf", "XDG_DATA_HOME=/root/.local/share"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("podmanEnv (-want +got):\n%s", diff)
 	}

@@ -123,6 +123,9 @@ func (b Build) Args() []string {
 type Built struct {
 	ID       string        // the image's ID
 	Duration time.Duration // podman build, start to exit
+	// Layers are the intermediate images of the build, newest first; with
+	// Build.KeepLayers they are still there, for the caller to remove.
+	Layers []string
 }
 
 // BuildDockerfile builds b, with podman's output going to b.Log. The
@@ -140,12 +143,11 @@ func (e *Engine) BuildDockerfile(ctx context.Context, b Build) (Built, error) {
 	start := time.Now()
 	err := cmd.Run()
 	built := Built{Duration: time.Since(start)}
-	var layers []string
-	built.ID, layers = buildLayers(out.String())
+	built.ID, built.Layers = buildLayers(out.String())
 	if !b.KeepLayers {
 		rm, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
-		err = errors.Join(err, e.RemoveImages(rm, layers...))
+		err = errors.Join(err, e.RemoveImages(rm, built.Layers...))
 	}
 	if err != nil {
 		return Built{}, fmt.Errorf("podman %s: %w: %s", strings.Join(b.Args(), " "), err, lastLines(out.String(), 20))
