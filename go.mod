@@ -1,6 +1,6 @@
 module github.com/lambda-promote/lambda-promote
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/aws/aws-sdk-go-v2 v1.47.7
@@ -17,6 +17,7 @@ require (
 	github.com/google/go-github/v60 v60.0.0
 	github.com/sethvargo/go-githubactions v1.3.2
 	github.com/yuin/goldmark v1.8.7
+	golang.org/x/time v0.16.0
 )
 
 require (

@@ -15,6 +15,7 @@ import (
 	"github.com/lambda-promote/lambda-promote/internal/config"
 	"github.com/lambda-promote/lambda-promote/internal/gate"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
+	"github.com/lambda-promote/lambda-promote/internal/pace"
 	"github.com/lambda-promote/lambda-promote/internal/promote"
 	"github.com/lambda-promote/lambda-promote/internal/stage"
 )
@@ -63,7 +64,12 @@ func awsDeps(ctx context.Context, cfg config.Config, getenv func(string) string,
 	if err != nil {
 		return promote.Deps{}, fmt.Errorf("get AWS credentials: %w", err)
 	}
-	lc := lambda.NewFromConfig(ac)
+	// Every call to Lambda's control plane, retries included, goes through
+	// one pacer: the quota is per account and Region, and shared.
+	pacer := pace.New(cfg.MaxRPS)
+	lc := lambda.NewFromConfig(ac, func(o *lambda.Options) {
+		o.HTTPClient = pacer.Client(o.HTTPClient)
+	})
 	cw := gate.NewCloudWatch(ac)
 	clients := stage.Clients{REST: apigateway.NewFromConfig(ac), HTTP: apigatewayv2.NewFromConfig(ac)}
 	// The stage match hands its finding, per function, to the policy
@@ -90,6 +96,7 @@ func awsDeps(ctx context.Context, cfg config.Config, getenv func(string) string,
 		},
 		Credentials: lifetime(creds, cfg.RoleToAssume != ""),
 		WaitMax:     cfg.WaitTimeout,
+		Urgent:      pacer.Urgent,
 	}, nil
 }
 

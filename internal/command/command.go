@@ -114,8 +114,10 @@ func fillDefaults(cfg *config.Config, run report.Run) {
 		}
 	}
 	if cfg.Environment == "" {
+		// The stage names the environment, but an HTTP API's $default
+		// stage says nothing of it: the alias does.
 		cfg.Environment = cfg.Alias
-		if cfg.Stage != "" {
+		if cfg.Stage != "" && cfg.Stage != "$default" {
 			cfg.Environment = cfg.Stage
 		}
 	}

@@ -117,7 +117,7 @@ func TestRun(t *testing.T) {
 		},
 		{
 			name:       "a failed check exits non-zero",
-			inputs:     map[string]string{"function-name": w.Function, "alias": w.Alias, "api-id": w.RESTAPIID, "stage": w.Stage, "stage-variable": "otherVariable"},
+			inputs:     map[string]string{"function-name": w.Function, "alias": "staging", "api-id": w.RESTAPIID, "stage": w.Stage},
 			wantErr:    true,
 			wantStatus: "failed",
 			wantOut:    `check "stage variable" failed`,

@@ -119,7 +119,7 @@ func (g *github) end(ctx context.Context, cfg config.Config, res outcome.Result)
 		}
 	}
 	if cfg.Comment {
-		if err := g.n.Comment(ctx, report.Comment(res, g.run), report.Marker(res.FunctionName, res.Alias)); err != nil {
+		if err := g.n.Comment(ctx, report.Comment(res, g.run), report.MarkerOf(res)); err != nil {
 			g.log.warningf("%v", err)
 		}
 	}

@@ -47,6 +47,8 @@ type Config struct {
 
 	DryRun bool
 
+	Detach       bool          // do what is due and exit; a rollout goes on in later runs
+	MaxRPS       float64       // requests per second to Lambda's control plane
 	RoleToAssume string        // IAM role ARN to assume with the GitHub OIDC token; "" for none
 	WaitTimeout  time.Duration // longest wait for an update in progress or a Pending version
 

@@ -34,6 +34,7 @@ func defaults() Config {
 		Strategy:        StrategyAllAtOnce,
 		Interval:        time.Minute,
 		WaitTimeout:     5 * time.Minute,
+		MaxRPS:          10,
 		StageVariable:   "lambdaAlias",
 		CheckPermission: true,
 		Comment:         true,
@@ -221,6 +222,36 @@ func loadBadCases(t testing.TB) []badCase {
 		t.Fatalf("bad-inputs.json: %v", err)
 	}
 	return cases
+}
+
+// Several functions make one release: names, partial and full ARNs, separated
+// by commas or newlines.
+func TestSeveralFunctions(t *testing.T) {
+	t.Parallel()
+	c, err := Parse(map[string]string{
+		"function-name": "orders,\n  payments\narn:aws:lambda:eu-west-1:123456789012:function:users\n\n",
+		"alias":         "prod",
+		"source-alias":  "staging",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"orders", "payments", "arn:aws:lambda:eu-west-1:123456789012:function:users"}
+	if diff := cmp.Diff(want, c.Functions); diff != "" || c.FunctionName != "orders" || c.Region != "eu-west-1" {
+		t.Errorf("Functions (-want +got):\n%s; FunctionName %q, Region %q", diff, c.FunctionName, c.Region)
+	}
+	_, err = Parse(map[string]string{"function-name": "orders\npay ments\nusers, users", "alias": "prod"})
+	if err == nil {
+		t.Fatal("bad functions accepted")
+	}
+	for _, part := range []string{`function "pay ments": a function name`, `function "users": the same function as "users"`} {
+		if !strings.Contains(err.Error(), part) {
+			t.Errorf("error %q lacks %q", err, part)
+		}
+	}
+	if n := len(InputErrors(err)); n != 1 {
+		t.Errorf("%d errors, want one for function-name", n)
+	}
 }
 
 func TestBadInputs(t *testing.T) {
@@ -542,8 +573,8 @@ func TestInputs(t *testing.T) {
 			t.Errorf("boolean input %q has default %q", in.Name, in.Default)
 		}
 	}
-	if len(seen) != 26 {
-		t.Errorf("%d inputs, want the 25 of SPEC.md and wait-timeout", len(seen))
+	if len(seen) != 28 {
+		t.Errorf("%d inputs, want the 27 of SPEC.md and wait-timeout", len(seen))
 	}
 	// Every default is itself accepted.
 	raw := map[string]string{"function-name": "f", "alias": "a"}
@@ -574,6 +605,7 @@ func TestRedacted(t *testing.T) {
 		"api-id": "", "stage": "", "stage-variable": "lambdaAlias", "check-permission": "true",
 		"dry-run": "false", "github-token": "***", "comment": "true", "deployment": "true",
 		"environment": "", "aws-region": "", "min-invocations": "0", "role-to-assume": "", "wait-timeout": "5m",
+		"detach": "false", "max-requests-per-second": "10",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Redacted (-want +got):\n%s", diff)

@@ -35,6 +35,8 @@ const (
 	InStageVariable    = "stage-variable"
 	InCheckPermission  = "check-permission"
 	InDryRun           = "dry-run"
+	InDetach           = "detach"
+	InMaxRPS           = "max-requests-per-second"
 	InRoleToAssume     = "role-to-assume"
 	InWaitTimeout      = "wait-timeout"
 	InGitHubToken      = "github-token"
@@ -54,7 +56,7 @@ const DefaultWaitTimeout = "5m"
 // defines them as flags, Usage prints them, Parse checks that no other name
 // is given. The order is the README's.
 var inputs = []Input{
-	{Name: InFunctionName, Required: true, Description: "function name, partial ARN or full ARN"},
+	{Name: InFunctionName, Required: true, Description: "function name, partial ARN or full ARN; several (newline- or comma-separated) are promoted as one release, all or nothing"},
 	{Name: InAlias, Required: true, Description: "alias to move; created when it does not exist yet"},
 	{Name: InVersion, Default: VersionPublish, Description: `"publish" (publish a version from $LATEST), a published version number, or "$LATEST" (no weights)`},
 	{Name: InSourceAlias, Description: `promote the version this alias points to, e.g. "staging"; only with version "publish"`},
@@ -73,6 +75,8 @@ var inputs = []Input{
 	{Name: InStageVariable, Default: "lambdaAlias", Description: `the stage variable that must equal "alias"`},
 	{Name: InCheckPermission, Default: "true", Bool: true, Description: `with "api-id": the alias's resource policy must let API Gateway invoke it for this API`},
 	{Name: InDryRun, Default: "false", Bool: true, Description: "read everything, print the plan, change nothing"},
+	{Name: InDetach, Default: "false", Bool: true, Description: "do what is due and exit: a gradual rollout goes on in later runs (a schedule), its state kept on the alias"},
+	{Name: InMaxRPS, Default: "10", Description: "pace of calls to Lambda's control plane (AWS allows about 15 per second per account and region, shared)"},
 	{Name: InRoleToAssume, Description: "IAM role to assume with the job's GitHub OIDC token (needs id-token: write); credentials are refreshed for long rollouts"},
 	{Name: InWaitTimeout, Default: DefaultWaitTimeout, Description: `longest wait for Lambda to finish an update in progress or for a new version to become Active, a Go duration, e.g. "5m"`},
 	{Name: InGitHubToken, ActionDefault: "${{ github.token }}", Description: "token for the pull-request comment and the deployment"},

@@ -194,8 +194,8 @@ func Parse(raw map[string]string) (Config, error) {
 	}
 	c.DryRun = p.bool(InDryRun)
 
-	if c.FunctionName != "" && c.Functions == nil {
-		c.Functions = []string{c.FunctionName}
+	if len(c.Functions) > 1 && versionRE.MatchString(c.Version) {
+		p.fail(InVersion, fmt.Sprintf(`"publish" or "source-alias" with several functions: a version number (%q) names a version of one function`, c.Version))
 	}
 	var errs []error
 	for _, in := range inputs {
@@ -239,48 +239,107 @@ func showUnknown(name, v string) string {
 
 // functionName checks function-name and returns the region of a full ARN.
 func (p *parser) functionName(c *Config) string {
-	fn := p.value(InFunctionName)
-	switch {
-	case fn == "":
+	given := p.value(InFunctionName)
+	if given == "" {
 		p.fail(InFunctionName, "required: "+functionNameAccepted)
-	case strings.HasPrefix(fn, "arn:"):
-		return p.functionARN(c, fn)
-	case len(lastName(fn)) > maxFunctionName:
-		p.fail(InFunctionName, functionNameAccepted)
-	case functionNameRE.MatchString(fn):
-		c.FunctionName = fn
-	case partialARNRE.MatchString(fn) && strings.Index(fn, ":") == accountDigits:
-		c.FunctionName = fn
-	case qualifiedRE.MatchString(fn):
-		p.failQualified(qualifiedRE.FindStringSubmatch(fn)[1])
-	default:
-		p.fail(InFunctionName, functionNameAccepted)
+		return ""
 	}
-	return ""
+	names := splitList(given)
+	if len(names) > MaxFunctions {
+		p.fail(InFunctionName, fmt.Sprintf("at most %d functions in one release", MaxFunctions))
+		return ""
+	}
+	var (
+		problems []string
+		region   string
+		seen     = map[string]string{}
+	)
+	several := len(names) > 1
+	for _, fn := range names {
+		r, problem := checkFunction(fn)
+		if problem == "" {
+			if other, dup := seen[lambdaarn.NameOf(fn)]; dup {
+				problem = fmt.Sprintf("the same function as %q; name each function once", other)
+			}
+			seen[lambdaarn.NameOf(fn)] = fn
+		}
+		if problem == "" && r != "" && region != "" && r != region {
+			problem = fmt.Sprintf("in region %s, and %q is in %s; the functions of one release share a region", r, names[0], region)
+		}
+		if problem != "" {
+			if several {
+				problem = fmt.Sprintf("function %q: %s", fn, problem)
+			}
+			problems = append(problems, problem)
+			continue
+		}
+		if region == "" {
+			region = r
+		}
+		c.Functions = append(c.Functions, fn)
+	}
+	if len(problems) > 0 {
+		c.Functions = nil
+		p.fail(InFunctionName, strings.Join(problems, "; "))
+		return ""
+	}
+	c.FunctionName = c.Functions[0]
+	return region
+}
+
+// splitList splits a list input on commas and newlines, trims the items
+// and drops empty ones; repeats are kept, for the caller to judge.
+func splitList(s string) []string {
+	var out []string
+	for _, item := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' }) {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+// MaxFunctions is the most functions one release promotes.
+const MaxFunctions = 100
+
+// checkFunction checks one function of function-name and returns the region
+// of a full ARN, or what is wrong with it.
+func checkFunction(fn string) (region, problem string) {
+	switch {
+	case strings.HasPrefix(fn, "arn:"):
+		return functionARN(fn)
+	case len(lastName(fn)) > maxFunctionName:
+		return "", functionNameAccepted
+	case functionNameRE.MatchString(fn):
+		return "", ""
+	case partialARNRE.MatchString(fn) && strings.Index(fn, ":") == accountDigits:
+		return "", ""
+	case qualifiedRE.MatchString(fn):
+		return "", qualifiedProblem(qualifiedRE.FindStringSubmatch(fn)[1])
+	default:
+		return "", functionNameAccepted
+	}
 }
 
 // functionARN checks a full function ARN, in any partition, and returns its
 // region.
-func (p *parser) functionARN(c *Config, s string) string {
+func functionARN(s string) (region, problem string) {
 	fn, qualifier, err := lambdaarn.Parse(s)
 	switch {
 	case err != nil:
-		p.fail(InFunctionName, functionNameAccepted)
+		return "", functionNameAccepted
 	case qualifier != "":
-		p.failQualified(qualifier)
+		return "", qualifiedProblem(qualifier)
 	case !partitionRE.MatchString(fn.Partition), !regionRE.MatchString(fn.Region),
 		len(fn.Account) != accountDigits || !digitsRE.MatchString(fn.Account),
 		len(fn.Name) > maxFunctionName || !functionNameRE.MatchString(fn.Name):
-		p.fail(InFunctionName, functionNameAccepted)
-	default:
-		c.FunctionName = s
-		return fn.Region
+		return "", functionNameAccepted
 	}
-	return ""
+	return fn.Region, ""
 }
 
-func (p *parser) failQualified(qualifier string) {
-	p.fail(InFunctionName, fmt.Sprintf(`a function without a qualifier (%q here); give the version in "version" and the alias in "alias"`, ":"+qualifier))
+func qualifiedProblem(qualifier string) string {
+	return fmt.Sprintf(`a function without a qualifier (%q here); give the version in "version" and the alias in "alias"`, ":"+qualifier)
 }
 
 // aliasProblem says what is wrong with an alias name, or "".

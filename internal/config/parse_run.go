@@ -13,12 +13,22 @@ import (
 
 // Limits of the run inputs.
 const (
+	maxRPS            = 15 // Lambda's control-plane quota per account and Region
 	maxMinInvocations = 1_000_000_000
 	maxWaitTimeout    = time.Hour
 )
 
-// run checks min-invocations, role-to-assume and wait-timeout.
+// run checks min-invocations, detach, max-requests-per-second,
+// role-to-assume and wait-timeout.
 func (p *parser) run(c *Config) {
+	c.Detach = p.bool(InDetach)
+	rps, err := strconv.ParseFloat(p.value(InMaxRPS), 64)
+	switch {
+	case err != nil || rps <= 0 || rps > maxRPS || strings.ContainsAny(p.value(InMaxRPS), "eExXpP_"):
+		p.fail(InMaxRPS, fmt.Sprintf("a number of requests per second above 0 and at most %d (Lambda's quota per account and region), e.g. \"10\" or \"2.5\"", maxRPS))
+	default:
+		c.MaxRPS = rps
+	}
 	if v := p.value(InMinInvocations); v != "" {
 		n, err := strconv.Atoi(v)
 		switch {

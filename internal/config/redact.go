@@ -11,7 +11,7 @@ import (
 // form, for debug logs and the dry-run plan. The token is "***" when set.
 func (c Config) Redacted() map[string]string {
 	m := map[string]string{
-		InFunctionName:     c.FunctionName,
+		InFunctionName:     strings.Join(c.Functions, ","),
 		InAlias:            c.Alias,
 		InVersion:          c.Version,
 		InSourceAlias:      c.SourceAlias,
@@ -36,6 +36,8 @@ func (c Config) Redacted() map[string]string {
 		InAWSRegion:        c.Region,
 		InMinInvocations:   strconv.Itoa(c.MinInvocations),
 		InRoleToAssume:     c.RoleToAssume,
+		InDetach:           strconv.FormatBool(c.Detach),
+		InMaxRPS:           strconv.FormatFloat(c.MaxRPS, 'f', -1, 64),
 		InWaitTimeout:      rollout.ShortDuration(c.WaitTimeout),
 	}
 	if len(c.Steps) > 0 {

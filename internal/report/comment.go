@@ -1,7 +1,10 @@
 package report
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
@@ -15,6 +18,22 @@ import (
 // marker, and one marker is never a prefix of another.
 func Marker(function, alias string) string {
 	return "<!-- lambda-promote:" + markerPart(function) + ":" + markerPart(alias) + " -->"
+}
+
+// MarkerOf is the marker of r's comment: Marker of its function and alias,
+// or for a release of several functions, of "release-" and a digest of
+// their names, so that the same release finds its comment again.
+func MarkerOf(r outcome.Result) string {
+	if !r.Release() {
+		return Marker(r.FunctionName, r.Alias)
+	}
+	names := make([]string, len(r.Functions))
+	for i, f := range r.Functions {
+		names[i] = f.FunctionName
+	}
+	slices.Sort(names)
+	sum := sha256.Sum256([]byte(strings.Join(names, "\n")))
+	return Marker("release-"+hex.EncodeToString(sum[:6]), r.Alias)
 }
 
 func markerPart(s string) string {
@@ -43,9 +62,10 @@ func markerPart(s string) string {
 // Later runs edit it in place.
 func Comment(r outcome.Result, run Run) string {
 	var b strings.Builder
-	b.WriteString(Marker(r.FunctionName, r.Alias) + "\n")
+	b.WriteString(MarkerOf(r) + "\n")
 	b.WriteString("### " + title(r) + "\n\n")
 	writeLead(&b, r, commentLead)
+	writeFunctions(&b, r)
 	if line := factsLine(facts(r)); line != "" {
 		b.WriteString(line + "\n\n")
 	}

@@ -3,11 +3,13 @@ package report
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
 )
@@ -18,14 +20,45 @@ type Output struct{ Name, Value string }
 // Outputs are the action's outputs for r, in the order of the README's
 // Outputs table.
 func Outputs(r outcome.Result) []Output {
-	return []Output{
+	outs := []Output{
 		{"version", r.Version},
 		{"previous-version", r.PreviousVersion},
 		{"alias-arn", r.AliasARN},
 		{"status", string(r.Status)},
 		{"traffic-weight", r.TrafficWeight.Number()},
 		{"stage-url", r.StageURL},
+		{"functions", FunctionsJSON(r)},
 	}
+	if !r.NextStepAt.IsZero() {
+		outs = append(outs, Output{"next-step-at", r.NextStepAt.UTC().Format(time.RFC3339)})
+	}
+	return outs
+}
+
+// functionJSON is one function's entry in the functions output.
+type functionJSON struct {
+	Function        string `json:"function"`
+	AliasARN        string `json:"alias-arn"`
+	Version         string `json:"version"`
+	PreviousVersion string `json:"previous-version"`
+	Status          string `json:"status"`
+	TrafficWeight   string `json:"traffic-weight"`
+	Error           string `json:"error,omitempty"`
+}
+
+// FunctionsJSON is the functions output: per function of the run, its
+// version, previous version, alias ARN, status and weight, as a JSON array
+// (fromJSON in a workflow expression reads it).
+func FunctionsJSON(r outcome.Result) string {
+	fns := make([]functionJSON, 0, len(r.Functions))
+	for _, f := range r.Functions {
+		fns = append(fns, functionJSON{
+			Function: f.FunctionName, AliasARN: f.AliasARN, Version: f.Version, PreviousVersion: f.PreviousVersion,
+			Status: string(f.Status), TrafficWeight: f.TrafficWeight.Number(), Error: f.Error,
+		})
+	}
+	b, _ := json.Marshal(fns) // strings only: cannot fail
+	return string(b)
 }
 
 // WriteOutputs appends outs to the GITHUB_OUTPUT file at path, each in the

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
@@ -13,6 +14,11 @@ import (
 func TestOutputs(t *testing.T) {
 	t.Parallel()
 	r := fixtures()["canary"]
+	r.Functions = []outcome.FunctionResult{{
+		FunctionName: "orders-api", AliasARN: r.AliasARN, Version: "7", PreviousVersion: "6",
+		Status: outcome.Canary, TrafficWeight: 10,
+	}}
+	r.NextStepAt = time.Date(2026, 11, 30, 12, 5, 0, 0, time.FixedZone("CET", 3600))
 	want := []Output{
 		{"version", "6"},
 		{"previous-version", "6"},
@@ -20,6 +26,8 @@ func TestOutputs(t *testing.T) {
 		{"status", "canary"},
 		{"traffic-weight", "10"},
 		{"stage-url", "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod"},
+		{"functions", `[{"function":"orders-api","alias-arn":"arn:aws:lambda:eu-west-1:123456789012:function:orders-api:prod","version":"7","previous-version":"6","status":"canary","traffic-weight":"10"}]`},
+		{"next-step-at", "2026-11-30T11:05:00Z"},
 	}
 	if diff := cmp.Diff(want, Outputs(r)); diff != "" {
 		t.Errorf("Outputs (-want +got):\n%s", diff)
@@ -135,7 +143,7 @@ func TestOutputsOrder(t *testing.T) {
 	for _, o := range Outputs(outcome.Result{}) {
 		names = append(names, o.Name)
 	}
-	want := []string{"version", "previous-version", "alias-arn", "status", "traffic-weight", "stage-url"}
+	want := []string{"version", "previous-version", "alias-arn", "status", "traffic-weight", "stage-url", "functions"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("output names (-want +got):\n%s", diff)
 	}

@@ -57,6 +57,9 @@ var (
 // how it ended. Each status has its own mark, so that unchanged does not
 // read as promoted.
 func title(r outcome.Result) string {
+	if r.Release() {
+		return releaseTitle(r)
+	}
 	fn, alias := text(r.FunctionName, maxName), text(r.Alias, maxName)
 	change := versionChange(r)
 	switch r.Status {
@@ -74,6 +77,83 @@ func title(r outcome.Result) string {
 		return fmt.Sprintf("📝 %s: %s %s dry run, nothing changed", fn, alias, change)
 	}
 	return fmt.Sprintf("❔ %s: %s %s %s", fn, alias, change, text(string(r.Status), maxName))
+}
+
+// releaseTitle is the title of a release of several functions.
+func releaseTitle(r outcome.Result) string {
+	what := fmt.Sprintf("release of %d functions: %s", len(r.Functions), text(r.Alias, maxName))
+	switch r.Status {
+	case outcome.Promoted:
+		return "✅ " + what + " promoted"
+	case outcome.Canary:
+		return fmt.Sprintf("🟡 %s canary holds %s", what, r.TrafficWeight)
+	case outcome.Unchanged:
+		return "➖ " + what + " unchanged"
+	case outcome.RolledBack:
+		return "↩️ " + what + " rolled back"
+	case outcome.Failed:
+		return "❌ " + what + " failed"
+	case outcome.DryRun:
+		return "📝 " + what + " dry run, nothing changed"
+	}
+	return "❔ " + what + " " + text(string(r.Status), maxName)
+}
+
+// maxFunctionRows bounds the rows of the per-function table.
+const maxFunctionRows = 200
+
+// writeFunctions writes a release's table: a row per function, its version
+// before and after, its status, its weight and where its alias is, the
+// failed ones first.
+func writeFunctions(b *strings.Builder, r outcome.Result) {
+	if !r.Release() {
+		return
+	}
+	ordered := make([]outcome.FunctionResult, 0, len(r.Functions))
+	for _, ok := range []bool{false, true} {
+		for _, f := range r.Functions {
+			if (f.Status != outcome.Failed && f.Status != outcome.RolledBack) == ok {
+				ordered = append(ordered, f)
+			}
+		}
+	}
+	shown := ordered[:min(len(ordered), maxFunctionRows)]
+	b.WriteString("| Function | Version | Status | Traffic on new | Alias now |\n|---|---|---|---|---|\n")
+	for _, f := range shown {
+		from := version(f.PreviousVersion)
+		if f.PreviousVersion == "" && f.AliasCreated {
+			from = "new alias"
+		}
+		to := f.NewVersion
+		if to == "" {
+			to = f.Version
+		}
+		fmt.Fprintf(b, "| %s | %s → %s | %s %s | %s | %s |\n", text(f.FunctionName, maxName), from, version(to),
+			statusMark(f.Status), text(string(f.Status), maxName), f.TrafficWeight, text(f.AliasState, maxSentence))
+	}
+	if n := len(ordered) - len(shown); n > 0 {
+		fmt.Fprintf(b, "| %d more functions | | | | not shown |\n", n)
+	}
+	b.WriteString("\n")
+}
+
+// statusMark marks a function's status in the release table.
+func statusMark(s outcome.Status) string {
+	switch s {
+	case outcome.Promoted:
+		return "✅"
+	case outcome.Canary:
+		return "🟡"
+	case outcome.Unchanged:
+		return "➖"
+	case outcome.RolledBack:
+		return "↩️"
+	case outcome.Failed:
+		return "❌"
+	case outcome.DryRun:
+		return "📝"
+	}
+	return "❔"
 }
 
 // versionChange is "6 → 7", "new alias → 7" for an alias this run created,

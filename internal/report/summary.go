@@ -25,6 +25,7 @@ func Summary(r outcome.Result, run Run) string {
 	var head strings.Builder
 	head.WriteString("### " + title(r) + "\n\n")
 	writeLead(&head, r, summaryLead)
+	writeFunctions(&head, r)
 	writeFactsTable(&head, [][]fact{facts(r)})
 	if items := linkItems(r, linksFor(r)); len(items) > 0 {
 		head.WriteString("- " + strings.Join(items, "\n- ") + "\n\n")
