@@ -89,6 +89,7 @@ type Proxy struct {
 	records []*Record
 	seq     int // request ids
 	real    *realism
+	revs    revisions
 }
 
 type rule struct {
@@ -334,6 +335,16 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if op.Service == "lambda" && op.Name == "UpdateAlias" && p.revisionsOn() {
+		// The check, the update and its new revision are one step.
+		p.revs.update.Lock()
+		defer p.revs.update.Unlock()
+		if a := p.checkRevision(r, op, body); a != nil {
+			status := writeError(w, proto, op, a.err, requestID)
+			p.done(rec, func(rec *Record) { rec.Status, rec.Realism = status, a.name })
+			return
+		}
+	}
 	pre := p.realismPrepare(r, op)
 	resp, respBody, err := p.forward(r, body)
 	if err != nil {
@@ -349,6 +360,9 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	if rewritten, name := p.realismAfter(r, op, body, resp.StatusCode, respBody, pre, time.Now()); name != "" {
 		respBody = rewritten
 		p.done(rec, func(rec *Record) { rec.Realism = name })
+	}
+	if p.revisionsOn() {
+		respBody, _ = p.rewriteRevision(r, op, resp.StatusCode, respBody)
 	}
 
 	if f.after {

@@ -77,6 +77,13 @@ type Realism struct {
 	ControlPlaneRate int
 	GetFunctionRate  int
 	GetPolicyRate    int
+
+	// Revisions gives every alias a revision ID that changes with each
+	// change of the alias, and answers an UpdateAlias with a stale
+	// RevisionId 412 PreconditionFailedException, as Lambda does; moto
+	// keeps one revision ID for ever and ignores the one sent. See
+	// realism_revision.go.
+	Revisions bool
 }
 
 // DefaultRealism is every behaviour on, with the quotas AWS documents and
@@ -93,6 +100,7 @@ func DefaultRealism() Realism {
 		ControlPlaneRate:    15,
 		GetFunctionRate:     100,
 		GetPolicyRate:       15,
+		Revisions:           true,
 	}
 }
 
@@ -111,6 +119,10 @@ type RealismStats struct {
 	// version traffic.
 	PendingInvokes int
 	Violations     []Violation
+
+	// StaleRevisions counts the UpdateAlias calls answered 412 for a
+	// RevisionId that was not the alias's latest.
+	StaleRevisions int
 
 	// UpdateConflicts counts the 409 "An update is in progress" answers,
 	// of an update window and of ConflictNext.
