@@ -72,4 +72,3 @@ func TestRealismRevisions(t *testing.T) {
 		t.Errorf("StaleRevisions = %d, want 2", got)
 	}
 }
-
