@@ -80,7 +80,7 @@ func Run(ctx context.Context, e Env) error {
 	if err != nil && inActions {
 		log.warningf("%v", err)
 	}
-	fillDefaults(&cfg, rc.run)
+	fillDefaults(&cfg, rc.run, rc.notify.EventName)
 
 	now := time.Now
 	if e.Now != nil {
@@ -103,7 +103,10 @@ func Run(ctx context.Context, e Env) error {
 }
 
 // fillDefaults sets the defaults that depend on the run.
-func fillDefaults(cfg *config.Config, run report.Run) {
+func fillDefaults(cfg *config.Config, run report.Run, event string) {
+	// A schedule carries a detached rollout on; starting one (and
+	// publishing whatever $LATEST holds) takes a deliberate run.
+	cfg.CarryOnOnly = cfg.Detach && event == "schedule"
 	if cfg.Description == "" {
 		cfg.Description = "lambda-promote"
 		if sha := run.SHA; len(sha) >= 7 {

@@ -97,7 +97,9 @@ func newGitHub(cfg config.Config, rc runContext, inActions bool, log *logger) *g
 }
 
 func (g *github) begin(ctx context.Context, cfg config.Config) {
-	if g == nil || g.n == nil || !cfg.Deployment {
+	// A detached rollout's deployment is found again, or made, at the end,
+	// once the run knows the rollout.
+	if g == nil || g.n == nil || !cfg.Deployment || cfg.Detach {
 		return
 	}
 	if err := g.n.Begin(ctx, cfg.Environment); err != nil {
@@ -114,7 +116,20 @@ func (g *github) end(ctx context.Context, cfg config.Config, res outcome.Result)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), githubTimeout)
 	defer cancel()
 	if cfg.Deployment {
-		if err := g.n.End(ctx, res); err != nil {
+		var err error
+		switch {
+		case res.Rollout != "":
+			err = g.n.Rollout(ctx, cfg.Environment, res)
+		case cfg.Detach:
+			// No rollout came of it (a check failed, say): a deployment of
+			// this run alone says so.
+			if err = g.n.Begin(ctx, cfg.Environment); err == nil {
+				err = g.n.End(ctx, res)
+			}
+		default:
+			err = g.n.End(ctx, res)
+		}
+		if err != nil {
 			g.log.warningf("%v", err)
 		}
 	}

@@ -90,7 +90,7 @@ func TestFillDefaultsDescription(t *testing.T) {
 		{report.Run{}, "lambda-promote"},
 	} {
 		var cfg config.Config
-		fillDefaults(&cfg, tc.run)
+		fillDefaults(&cfg, tc.run, "push")
 		if cfg.Description != tc.want {
 			t.Errorf("fillDefaults(%+v): description %q, want %q", tc.run, cfg.Description, tc.want)
 		}

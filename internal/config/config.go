@@ -47,7 +47,10 @@ type Config struct {
 
 	DryRun bool
 
-	Detach       bool          // do what is due and exit; a rollout goes on in later runs
+	Detach bool // do what is due and exit; a rollout goes on in later runs
+	// CarryOnOnly is set for a detached run that a schedule started: it
+	// carries a rollout in progress on and never starts one.
+	CarryOnOnly  bool
 	MaxRPS       float64       // requests per second to Lambda's control plane
 	RoleToAssume string        // IAM role ARN to assume with the GitHub OIDC token; "" for none
 	WaitTimeout  time.Duration // longest wait for an update in progress or a Pending version

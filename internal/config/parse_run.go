@@ -22,6 +22,9 @@ const (
 // role-to-assume and wait-timeout.
 func (p *parser) run(c *Config) {
 	c.Detach = p.bool(InDetach)
+	if c.Detach && p.given(InTrafficWeight) {
+		p.fail(InDetach, `not together with "traffic-weight": a held canary already ends the run; detach carries a "strategy" or "steps" schedule on in later runs`)
+	}
 	rps, err := strconv.ParseFloat(p.value(InMaxRPS), 64)
 	switch {
 	case err != nil || rps <= 0 || rps > maxRPS || strings.ContainsAny(p.value(InMaxRPS), "eExXpP_"):

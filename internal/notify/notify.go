@@ -193,6 +193,9 @@ func state(s outcome.Status) string {
 // description is a one-line account of the run, at most 140 characters.
 func description(r outcome.Result) string {
 	name := r.FunctionName + ":" + r.Alias
+	if r.Release() {
+		name = fmt.Sprintf("%d functions:%s", len(r.Functions), r.Alias)
+	}
 	to := r.NewVersion
 	if to == "" {
 		to = r.Version
@@ -347,6 +350,7 @@ type need struct{ action, permission string }
 
 var (
 	deploymentsWrite  = need{"write deployments", "deployments: write"}
+	deploymentsRead   = need{"read deployments", "deployments: read"}
 	pullRequestsRead  = need{"read pull requests", "pull-requests: read"}
 	pullRequestsWrite = need{"write pull-request comments", "pull-requests: write"}
 )

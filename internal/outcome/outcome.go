@@ -121,6 +121,7 @@ type Result struct {
 	Next            string    // what to do next, for the person on call, in one or two sentences
 	NextCode        string    // the exact command or workflow inputs that carry Next out ("" when none), shown as code
 	NextStepAt      time.Time // with detach, while the rollout goes on: when its next step is due
+	Rollout         string    // with detach: the rollout's id, the same in every run that carries it on
 	Started         time.Time
 	Finished        time.Time
 

@@ -27,6 +27,8 @@ type decision struct {
 	plan     rollout.Plan   // the steps to take; a canary in progress continues past its weight
 	strategy string         // the plan's name as the report shows it
 	since    time.Time      // when the canary in progress first took traffic, from the alias's record
+	detach   *detachment    // a rollout that goes on in later runs; nil for one that runs in this job
+	idle     bool           // a scheduled detached run with no rollout to carry on: nothing to do
 
 	steps    []string        // the plan in plain lines (Result.Plan)
 	checks   []outcome.Check // the API Gateway checks, judged
@@ -75,10 +77,12 @@ func decide(cfg config.Config, f facts) (decision, error) {
 			switch {
 			case !d.publish && d.target.Version != extra:
 				errs = append(errs, fmt.Errorf("alias %s has a canary of version %s in progress at %s; finalize it (traffic-weight: 100) or undo it (rollback: true) before promoting version %s", cfg.Alias, extra, w, d.target.Version))
-			case d.publish && f.canary != nil && f.canary.CodeSHA != f.fn.CodeSHA:
+			case d.publish && f.canary != nil && f.canary.Config != f.fn.Config:
 				// Publishing would make a version other than the canary's:
-				// refuse before publishing anything.
-				errs = append(errs, fmt.Errorf("alias %s has a canary of version %s in progress at %s, and $LATEST holds other code, so publishing would make a new version; finalize the canary (version: %s, traffic-weight: 100) or undo it (rollback: true) first", cfg.Alias, extra, w, extra))
+				// $LATEST holds other code or other configuration
+				// (https://docs.aws.amazon.com/lambda/latest/api/API_PublishVersion.html).
+				// Refuse before publishing anything.
+				errs = append(errs, fmt.Errorf("alias %s has a canary of version %s in progress at %s, and $LATEST holds other code or configuration, so publishing would make a new version; finalize the canary (version: %s, traffic-weight: 100) or undo it (rollback: true) first", cfg.Alias, extra, w, extra))
 			}
 			if len(d.plan.Steps) > 1 {
 				// A canary is in progress: continue from where it holds.
@@ -129,6 +133,12 @@ func decide(cfg config.Config, f facts) (decision, error) {
 		errs = append(errs, err)
 	}
 
+	if cfg.Detach && !d.create {
+		if err := d.decideDetach(cfg, f); err != nil {
+			errs = append(errs, err)
+		}
+	}
+
 	// Alarms already firing stop the run before any traffic moves.
 	for _, g := range f.alarms {
 		if !g.OK {
@@ -145,6 +155,70 @@ func decide(cfg config.Config, f facts) (decision, error) {
 	}
 	d.steps = describePlan(cfg, f, d)
 	return d, nil
+}
+
+// detachment is a rollout that goes on in later runs, its state kept in
+// the alias's record.
+type detachment struct {
+	plan    rollout.Plan // the whole schedule
+	encoded string       // as the record keeps it
+	step    int          // the step the alias is at; -1 when this run starts the rollout
+	stepAt  time.Time    // when that step was taken
+}
+
+// decideDetach settles a detached rollout: it starts one, or carries on the
+// one the alias's record describes, which then decides the schedule, the
+// versions and when the next step is due. A record that cannot be read, or
+// that the alias's routing contradicts, is refused.
+func (d *decision) decideDetach(cfg config.Config, f facts) error {
+	rec, ok, err := alias.ParseRecord(f.alias.Description)
+	if err != nil {
+		return fmt.Errorf("input \"detach\": %w; roll back with rollback: true, or put the alias where you want it by hand (aws lambda update-alias)", err)
+	}
+	extra, w, split := f.alias.Split()
+	if !ok || rec.Plan == "" || rec.State != alias.Shifting {
+		// No detached rollout in progress: this run starts one, unless a
+		// schedule started it.
+		if cfg.CarryOnOnly {
+			d.idle, d.publish = true, false
+			d.notes = append(d.notes, fmt.Sprintf("alias %s has no detached rollout in progress, and a scheduled run only carries one on: nothing to do", cfg.Alias))
+			return nil
+		}
+		if !gradual(d.plan) {
+			return nil
+		}
+		enc, err := rollout.Encode(cfg.Plan())
+		if err != nil {
+			return fmt.Errorf("input \"detach\": %w", err)
+		}
+		probe := alias.Record{State: alias.Shifting, Stable: d.stable, New: "999999", Since: f.now, Plan: enc, StepAt: f.now}
+		if _, err := probe.Encode(); err != nil {
+			return fmt.Errorf("input \"detach\": the schedule does not fit in the alias's record (%w); use fewer steps", err)
+		}
+		if split {
+			return fmt.Errorf("input \"detach\": alias %s already splits traffic (%s on %s) without a detached rollout's record; finalize or undo that canary first", cfg.Alias, w, extra)
+		}
+		d.detach = &detachment{plan: cfg.Plan(), encoded: enc, step: -1}
+		return nil
+	}
+	plan, err := rollout.Decode(rec.Plan)
+	if err != nil {
+		return fmt.Errorf("input \"detach\": the alias's record names a schedule %q this release cannot read: %w; roll back with rollback: true", rec.Plan, err)
+	}
+	if rec.Step >= len(plan.Steps)-1 || !split || f.alias.Version != rec.Stable || extra != rec.New || w.Number() != plan.Steps[rec.Step].Weight.Number() {
+		return fmt.Errorf("input \"detach\": alias %s serves %s, but its record says step %d of %s (%s on %s, %s on %s): it was changed by hand; roll back with rollback: true, or put the alias where you want it and clear its description (aws lambda update-alias --description '')", cfg.Alias, f.alias, rec.Step+1, plan.Name, plan.Steps[min(rec.Step, len(plan.Steps)-1)].Weight, rec.New, 100-plan.Steps[min(rec.Step, len(plan.Steps)-1)].Weight, rec.Stable)
+	}
+	// A version other than the rollout's is refused: the canary check
+	// above says so. Carrying the rollout on publishes nothing.
+	d.publish = false
+	d.target = alias.Function{Name: f.fn.Name, ARN: f.fn.ARN, Version: rec.New}
+	d.stable, d.since = rec.Stable, rec.Since
+	d.plan, d.strategy = plan, plan.Name+" (detached)"
+	if cfg.Plan().Name != plan.Name {
+		d.notes = append(d.notes, fmt.Sprintf("the rollout in progress follows its own schedule, %s; the inputs' %s applies to the next one", plan.Name, cfg.Plan().Name))
+	}
+	d.detach = &detachment{plan: plan, encoded: rec.Plan, step: rec.Step, stepAt: rec.StepAt}
+	return nil
 }
 
 // decideRollback settles where the rollback input puts the alias: the
@@ -352,6 +426,7 @@ type releaseDecision struct {
 	strategy string
 	rollback bool
 	steps    []string
+	detach   *detachment // the detached rollout all the moving aliases share
 }
 
 // decideRelease decides for every function, and settles the schedule they
@@ -380,7 +455,14 @@ func decideRelease(cfg config.Config, fs []facts) (releaseDecision, error) {
 	}
 	if len(moving) > 0 {
 		first := rd.fns[moving[0]]
-		rd.plan, rd.strategy = first.plan, first.strategy
+		rd.plan, rd.strategy, rd.detach = first.plan, first.strategy, first.detach
+		for _, i := range moving[1:] {
+			d := rd.fns[i]
+			if (d.detach == nil) != (first.detach == nil) || d.detach != nil && (d.detach.encoded != first.detach.encoded || d.detach.step != first.detach.step) {
+				errs = append(errs, fmt.Errorf("the aliases of the release are not at the same step of a detached rollout (%s: %s, %s: %s); roll the release back (rollback: true) and start it again", fs[moving[0]].name(), aliasAt(fs[moving[0]]), fs[i].name(), aliasAt(fs[i])))
+				break
+			}
+		}
 		for _, i := range moving[1:] {
 			if d := rd.fns[i]; len(d.plan.Steps) != len(first.plan.Steps) && !cfg.Rollback {
 				errs = append(errs, fmt.Errorf("the aliases of the release stand at different points of the rollout (%s: %s, %s: %s); a release moves together, so finalize or roll back the canaries first", fs[moving[0]].name(), aliasAt(fs[moving[0]]), fs[i].name(), aliasAt(fs[i])))

@@ -19,9 +19,9 @@ import (
 func TestDecide(t *testing.T) {
 	t.Parallel()
 	const arn = "arn:aws:lambda:us-east-1:123456789012:function:api"
-	latest := alias.Function{Name: "api", ARN: arn, Version: alias.Latest, State: "Active", Role: "role", CodeSHA: "new"}
+	latest := alias.Function{Name: "api", ARN: arn, Version: alias.Latest, State: "Active", Role: "role", CodeSHA: "new", Config: "new"}
 	version := func(v, code string) *alias.Function {
-		return &alias.Function{Name: "api", ARN: arn, Version: v, State: "Active", Role: "role", CodeSHA: code}
+		return &alias.Function{Name: "api", ARN: arn, Version: v, State: "Active", Role: "role", CodeSHA: code, Config: code}
 	}
 	on := func(v string, weights map[string]percent.Percent, desc string) *alias.State {
 		return &alias.State{Name: "prod", ARN: arn + ":prod", Version: v, Weights: weights, Description: desc}
@@ -92,7 +92,12 @@ func TestDecide(t *testing.T) {
 		{
 			name:    "new code while a canary holds is refused before publishing",
 			facts:   facts{fn: latest, alias: on("1", map[string]percent.Percent{"2": 10}, ""), canary: version("2", "old")},
-			wantErr: "$LATEST holds other code",
+			wantErr: "$LATEST holds other code or configuration",
+		},
+		{
+			name:    "a configuration change while a canary holds is refused before publishing",
+			facts:   facts{fn: latest, alias: on("1", map[string]percent.Percent{"2": 10}, ""), canary: &alias.Function{Version: "2", CodeSHA: "new", Config: "new, with 512 MB"}},
+			wantErr: "$LATEST holds other code or configuration",
 		},
 		{
 			name:  "a canary continues past its weight",

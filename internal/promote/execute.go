@@ -28,6 +28,11 @@ type ending struct {
 	changed bool         // a call that moves the alias was made
 	created bool         // this run created the alias
 	target  alias.Function
+	// nextStep is when a detached rollout's next step is due; zero
+	// otherwise.
+	nextStep time.Time
+	note     string    // what a reader should know of an ending as planned
+	since    time.Time // when the new version first took traffic; zero when it did not
 }
 
 // how says what kind of ending it was, for the sentences result writes.
@@ -70,6 +75,11 @@ type execution struct {
 	weight    percent.Percent
 	since     time.Time // when the target first took traffic; zero while it has none
 	ended     *ending   // set once this function's part is over
+
+	// A detached rollout's place in its schedule, written in the record.
+	detach *detachment
+	step   int
+	stepAt time.Time
 }
 
 // execute carries the decisions out, every function of the release
@@ -102,7 +112,14 @@ func (r *release) run(ctx context.Context) {
 		})
 		return
 	}
-	if err := r.each(r.units, func(x *execution) error { return x.resolveTarget(ctx) }); err != nil {
+	for _, x := range r.units {
+		if x.dec.idle {
+			e := x.end(outcome.Unchanged, done, nil)
+			e.note = "no detached rollout is in progress; a scheduled run only carries one on"
+			x.finish(e)
+		}
+	}
+	if err := r.each(r.open(), func(x *execution) error { return x.resolveTarget(ctx) }); err != nil {
 		r.stopAll(err)
 		return
 	}
@@ -116,7 +133,13 @@ func (r *release) run(ctx context.Context) {
 		x.weight = weightOn(x.f.alias, x.target.Version)
 		x.since = x.dec.since
 	}
-	if err := r.each(r.open(), func(x *execution) error { return x.smoke(ctx) }); err != nil {
+	carryOn := r.dec.detach != nil && r.dec.detach.step >= 0 // the smoke test ran when the rollout began
+	if err := r.each(r.open(), func(x *execution) error {
+		if carryOn {
+			return nil
+		}
+		return x.smoke(ctx)
+	}); err != nil {
 		r.stopAll(err)
 		return
 	}
@@ -126,7 +149,11 @@ func (r *release) run(ctx context.Context) {
 		}
 		return nil
 	})
-	if moving := r.open(); len(moving) > 0 {
+	switch moving := r.open(); {
+	case len(moving) == 0:
+	case r.dec.detach != nil:
+		r.detached(ctx, moving)
+	default:
 		r.shift(ctx, moving)
 	}
 }
@@ -274,7 +301,7 @@ func (x *execution) sleep(ctx context.Context, d time.Duration) error {
 // end is an ending at the alias as this run last saw it.
 func (x *execution) end(status outcome.Status, h how, cause error) ending {
 	a := x.last
-	e := ending{status: status, how: h, cause: cause, changed: x.changed, target: x.target}
+	e := ending{status: status, how: h, cause: cause, changed: x.changed, target: x.target, since: x.since}
 	if a.Version != "" {
 		e.alias = &a
 	}
@@ -338,9 +365,21 @@ func orUnknown(s string) string {
 	return s
 }
 
-// record is the alias description of a move to the target.
-func (x *execution) record() string {
-	return alias.Record{State: alias.Shifting, Stable: x.stable, New: x.target.Version, Since: x.since}.MustEncode()
+// record is the alias description of a move to the target at weight w:
+// the rollback target, when the target first took traffic, and for a
+// detached rollout that goes on, its schedule and step.
+func (x *execution) record(w percent.Percent) string {
+	rec := alias.Record{State: alias.Shifting, Stable: x.stable, New: x.target.Version, Since: x.since}
+	if x.detach != nil && w < 100 {
+		rec.Plan, rec.Step, rec.StepAt = x.detach.encoded, x.step, x.stepAt
+	}
+	desc, err := rec.Encode()
+	if err != nil {
+		// decide checked that the schedule fits; keep what must be kept.
+		rec.Plan = ""
+		desc = rec.MustEncode()
+	}
+	return desc
 }
 
 // create makes the alias on the target: a first deploy. Lambda answers 409
@@ -552,7 +591,7 @@ func (x *execution) move(ctx context.Context, w percent.Percent) error {
 		x.since = x.d.Clock.Now()
 	}
 	x.attempted, x.changed = route, true
-	st, err := alias.Move(ctx, x.d.Lambda, x.fnRef(), x.last, route, x.record(), x.patience())
+	st, err := alias.Move(ctx, x.d.Lambda, x.fnRef(), x.last, route, x.record(w), x.patience())
 	if err != nil {
 		return err
 	}

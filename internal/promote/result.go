@@ -2,6 +2,8 @@ package promote
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -58,6 +60,9 @@ func result(cfg config.Config, fs []facts, rd releaseDecision, endings []ending,
 			dec = rd.fns[i]
 		}
 		fr, next, code := functionResult(cfg, f, dec, endings[i])
+		if at := endings[i].nextStep; at.After(res.NextStepAt) {
+			res.NextStepAt = at
+		}
 		res.Functions = append(res.Functions, fr)
 		says = append(says, said{next, code})
 		if res.StageURL == "" {
@@ -70,6 +75,7 @@ func result(cfg config.Config, fs []facts, rd releaseDecision, endings []ending,
 		}
 		res.Checks = appendChecks(res.Checks, dec.checks, f.name(), len(fs) > 1)
 	}
+	res.Rollout = rolloutID(cfg, rd, res.Functions, endings)
 	if len(fs) == 1 {
 		fr := res.Functions[0]
 		res.FunctionName, res.FunctionARN, res.AliasARN = fr.FunctionName, fr.FunctionARN, fr.AliasARN
@@ -101,6 +107,31 @@ func result(cfg config.Config, fs []facts, rd releaseDecision, endings []ending,
 	res.Error = strings.Join(errs, "\n")
 	res.AliasState = releaseState(cfg, res.Functions)
 	return res
+}
+
+// rolloutID names a detached rollout the same way in every run that
+// carries it on: the alias, when it began, and a digest of its functions.
+func rolloutID(cfg config.Config, rd releaseDecision, frs []outcome.FunctionResult, endings []ending) string {
+	if rd.detach == nil {
+		return ""
+	}
+	var since time.Time
+	for _, e := range endings {
+		if !e.since.IsZero() {
+			since = e.since
+			break
+		}
+	}
+	if since.IsZero() {
+		return ""
+	}
+	names := make([]string, len(frs))
+	for i, f := range frs {
+		names[i] = f.FunctionName
+	}
+	slices.Sort(names)
+	sum := sha256.Sum256([]byte(strings.Join(names, "\n")))
+	return fmt.Sprintf("%s@%s#%s", cfg.Alias, since.UTC().Format(time.RFC3339), hex.EncodeToString(sum[:6]))
 }
 
 // functionResult is how one function ended, with what to do next.
@@ -232,12 +263,21 @@ func (s sentences) write(e ending, dec decision) (state, next, code string) {
 	case e.how == done && e.status == outcome.RolledBack:
 		state = s.describe(e.alias) + " (rolled back on request)"
 		next = "nothing: the rollback is done; promote again once the new version is fixed"
+	case e.how == done && e.status == outcome.Canary && !e.nextStep.IsZero():
+		state = s.describe(e.alias)
+		if e.note != "" {
+			state += "; " + e.note
+		}
+		next, code = detachedNext(e), "rollback: true"
 	case e.how == done && e.status == outcome.Canary:
 		state = s.describe(e.alias)
 		next = "finish the canary or undo it: start the workflow again with one of these inputs (a re-run would reuse this run's inputs)"
 		code = fmt.Sprintf("# finish: all traffic on %s\nversion: %q\ntraffic-weight: 100\n# or undo: all traffic back on %s\nrollback: true", newV, newV, dec.stable)
 	case e.how == done:
 		state = s.describe(e.alias)
+		if e.note != "" {
+			state += "; " + e.note
+		}
 	case e.how == rolledBack:
 		state = s.describe(e.alias) + " (rolled back)"
 		var gate *gateError

@@ -1,0 +1,92 @@
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"sync"
+	"testing"
+
+	"github.com/lambda-promote/lambda-promote/internal/outcome"
+)
+
+// deploymentStore is the deployments of the fake repository, listed newest
+// first as GitHub lists them, with their payloads.
+type deploymentStore struct {
+	mu     sync.Mutex
+	list   []map[string]any
+	nextID int64
+}
+
+func (s *deploymentStore) register(t *testing.T, mux *http.ServeMux) {
+	mux.HandleFunc("GET /repos/o/r/deployments", func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		var out []map[string]any
+		for _, d := range s.list {
+			if d["environment"] == r.URL.Query().Get("environment") {
+				out = append(out, d)
+			}
+		}
+		writeJSON(t, w, http.StatusOK, out)
+	})
+	mux.HandleFunc("POST /repos/o/r/deployments", func(w http.ResponseWriter, r *http.Request) {
+		var d map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&d); err != nil {
+			t.Error(err)
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.nextID++
+		d["id"] = s.nextID
+		s.list = append([]map[string]any{d}, s.list...)
+		writeJSON(t, w, http.StatusCreated, d)
+	})
+	mux.HandleFunc("POST /repos/o/r/deployments/{id}/statuses", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(t, w, http.StatusCreated, map[string]any{"id": 1})
+	})
+}
+
+// The runs of one detached rollout post to one deployment: the first run
+// makes it, each later one finds it by the rollout named in its payload.
+func TestRolloutDeployment(t *testing.T) {
+	t.Parallel()
+	f := newFake(t)
+	store := &deploymentStore{nextID: 40}
+	store.register(t, f.Mux)
+	// Another rollout's deployment in the same environment.
+	store.list = append(store.list, map[string]any{"id": 7, "environment": "prod", "payload": map[string]any{payloadKey: map[string]any{"rollout": "prod@2026-11-29T00:00:00Z#aaaaaaaaaaaa"}}})
+	const rollout = "prod@2026-11-30T12:00:00Z#0123456789ab"
+	run := func(s outcome.Status, w float64) {
+		t.Helper()
+		n := f.notifier("schedule", "")
+		r := outcome.Result{FunctionName: "orders-api", Alias: "prod", NewVersion: "7", Version: "7", Status: s, Rollout: rollout}
+		r.TrafficWeight = 10
+		if err := n.Rollout(context.Background(), "prod", r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(outcome.Canary, 10)
+	run(outcome.Canary, 50)
+	run(outcome.Promoted, 100)
+
+	var creates int
+	var states []string
+	for _, c := range f.Calls() {
+		switch {
+		case c.Method == "POST" && c.Path == apiPrefix+"/repos/o/r/deployments":
+			creates++
+		case c.Method == "POST":
+			if want := apiPrefix + "/repos/o/r/deployments/41/statuses"; c.Path != want {
+				t.Errorf("status posted to %s, want %s", c.Path, want)
+			}
+			states = append(states, c.Body.(map[string]any)["state"].(string))
+		}
+	}
+	if creates != 1 {
+		t.Errorf("%d deployments made, want 1 for the rollout", creates)
+	}
+	if got, want := states, []string{"in_progress", "in_progress", "success"}; len(got) != 3 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+		t.Errorf("statuses %v, want %v", got, want)
+	}
+}
