@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
+	"github.com/lambda-promote/lambda-promote/internal/alias"
 	"github.com/lambda-promote/lambda-promote/internal/config"
 	"github.com/lambda-promote/lambda-promote/internal/gate"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
@@ -84,6 +85,9 @@ func awsDeps(ctx context.Context, cfg config.Config, getenv func(string) string,
 		},
 		Policy: func(ctx context.Context, function, aliasName string) (string, error) {
 			return stage.ReadPolicy(ctx, lc, function, aliasName)
+		},
+		Provisioned: func(ctx context.Context, function, aliasName string) (*alias.Provisioned, error) {
+			return alias.ReadProvisioned(ctx, lc, function, aliasName)
 		},
 		Alarms: func(ctx context.Context, names []string) ([]outcome.Gate, error) {
 			return gate.CheckAlarms(ctx, cw, names)

@@ -133,6 +133,12 @@ func decide(cfg config.Config, f facts) (decision, error) {
 		errs = append(errs, err)
 	}
 
+	if c, err := judgeProvisioned(cfg, f, d); err != nil {
+		errs = append(errs, err)
+	} else if c != nil {
+		d.checks = append(d.checks, *c)
+	}
+
 	if cfg.Detach && !d.create {
 		if err := d.decideDetach(cfg, f); err != nil {
 			errs = append(errs, err)
@@ -257,6 +263,38 @@ func (d *decision) decideRollback(cfg config.Config, f facts) error {
 	}
 	d.steps = []string{fmt.Sprintf("move alias %s from %s back to %s, the version it served before the last promotion", cfg.Alias, f.alias.Version, d.stable)}
 	return nil
+}
+
+// judgeProvisioned keeps Lambda's rules for an alias with provisioned
+// concurrency (https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html):
+// it cannot point at $LATEST; while an alias splits traffic, Lambda splits
+// its provisioned concurrency between the two versions by weight, so the
+// new version starts on its share once allocated
+// (https://docs.aws.amazon.com/lambda/latest/api/API_ProvisionedConcurrencyConfigListItem.html:
+// the allocation "fluctuates depending on the amount of concurrency that is
+// provisioned for the function versions" during linear and canary
+// deployments). The check says what the canary runs on.
+func judgeProvisioned(cfg config.Config, f facts, d decision) (*outcome.Check, error) {
+	p := f.provisioned
+	if p == nil || d.create {
+		return nil, nil
+	}
+	if d.latest {
+		return nil, fmt.Errorf("alias %s has %d provisioned concurrency, and Lambda does not provision concurrency for $LATEST; promote a published version (version: publish), or remove it first: aws lambda delete-provisioned-concurrency-config --function-name %s --qualifier %s", cfg.Alias, p.Requested, f.name(), cfg.Alias)
+	}
+	c := outcome.Check{Name: "provisioned concurrency", OK: true}
+	switch p.Status {
+	case "FAILED":
+		c.OK = false
+		c.Detail = fmt.Sprintf("alias %s asks for %d provisioned concurrency and its allocation failed: %s", cfg.Alias, p.Requested, p.Reason)
+		c.Fix = fmt.Sprintf("aws lambda get-provisioned-concurrency-config --function-name %s --qualifier %s", f.name(), cfg.Alias)
+		return &c, nil
+	case "IN_PROGRESS":
+		c.Detail = fmt.Sprintf("alias %s is allocating %d provisioned concurrency (%d allocated so far); moves of the alias wait for Lambda to finish", cfg.Alias, p.Requested, p.Allocated)
+	default:
+		c.Detail = fmt.Sprintf("alias %s has %d provisioned concurrency; while it splits traffic, Lambda splits it between the versions by weight, so the new version runs warm on its share", cfg.Alias, p.Requested)
+	}
+	return &c, nil
 }
 
 // sessionWarn is how long a rollout may run on session credentials of

@@ -146,6 +146,24 @@ func TestDecide(t *testing.T) {
 			wantErr: "can take up to 36m0s",
 		},
 		{
+			name:    "no $LATEST on an alias with provisioned concurrency",
+			cfg:     func(c *config.Config) { c.Version = config.VersionLatest },
+			facts:   facts{fn: latest, alias: on("1", nil, ""), provisioned: &alias.Provisioned{Requested: 20, Status: "READY"}},
+			wantErr: "Lambda does not provision concurrency for $LATEST",
+		},
+		{
+			name:    "provisioned concurrency that failed to allocate",
+			cfg:     steps,
+			facts:   facts{fn: latest, alias: on("1", nil, ""), stable: version("1", "a"), provisioned: &alias.Provisioned{Requested: 20, Status: "FAILED", Reason: "account concurrency limit"}},
+			wantErr: `check "provisioned concurrency" failed: alias prod asks for 20 provisioned concurrency and its allocation failed: account concurrency limit`,
+		},
+		{
+			name:  "a canary on an alias with provisioned concurrency",
+			cfg:   steps,
+			facts: facts{fn: latest, alias: on("1", nil, ""), stable: version("1", "a"), provisioned: &alias.Provisioned{Requested: 20, Allocated: 20, Status: "READY"}},
+			want:  decision{publish: true, stable: "1", strategy: "steps 10,50,100 every 1m"},
+		},
+		{
 			name:  "rollback of a held canary",
 			cfg:   func(c *config.Config) { c.Rollback = true },
 			facts: facts{fn: latest, alias: on("1", map[string]percent.Percent{"2": 10}, "")},

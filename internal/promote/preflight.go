@@ -35,10 +35,11 @@ type facts struct {
 	// longest is the most a rollout's wait for CloudWatch adds to a step.
 	longest time.Duration
 
-	stage      *stage.Stage // the checked stage and its API
-	policy     string       // the alias's resource policy; "" for none
-	policyRead bool
-	alarms     []outcome.Gate
+	stage       *stage.Stage       // the checked stage and its API
+	provisioned *alias.Provisioned // the alias's provisioned concurrency; nil for none or unread
+	policy      string             // the alias's resource policy; "" for none
+	policyRead  bool
+	alarms      []outcome.Gate
 }
 
 // name is the function's name once read, else as given.
@@ -148,6 +149,18 @@ func readFunction(cfg config.Config, d Deps, r *reads, f *facts) {
 				return notFoundHint(fmt.Errorf("input \"version\": %w", err), fmt.Sprintf("list published versions with: aws lambda list-versions-by-function --function-name %s --query 'Versions[].Version'", name))
 			}
 			f.version = &v
+			return nil
+		})
+	}
+	// Lambda has rules for provisioned concurrency with weighted routing
+	// and with $LATEST: read it when they apply.
+	if d.Provisioned != nil && !cfg.Rollback && (gradual(cfg.Plan()) || cfg.Version == config.VersionLatest) {
+		r.do(name, func(ctx context.Context) error {
+			p, err := d.Provisioned(ctx, name, cfg.Alias)
+			if err != nil {
+				return err
+			}
+			f.provisioned = p
 			return nil
 		})
 	}

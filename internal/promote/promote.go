@@ -47,6 +47,9 @@ type Deps struct {
 	// Policy reads the resource policy of an alias: the JSON document, ""
 	// when there is none.
 	Policy func(ctx context.Context, function, aliasName string) (string, error)
+	// Provisioned reads the provisioned concurrency of an alias; nil when
+	// there is none.
+	Provisioned func(ctx context.Context, function, aliasName string) (*alias.Provisioned, error)
 	// Alarms reads the named CloudWatch alarms; a missing alarm is an error.
 	Alarms func(ctx context.Context, names []string) ([]outcome.Gate, error)
 	// Metrics reads what CloudWatch has delivered of the errors and

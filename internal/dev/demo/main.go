@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/lambda-promote/lambda-promote/internal/testenv/faultproxy"
 	"github.com/lambda-promote/lambda-promote/internal/testenv/moto"
 )
 
@@ -45,6 +46,15 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// moto is more lenient than AWS; the realism layer in front of it
+	// answers as AWS does where moto does not (alias revisions, versions
+	// that are Pending for a moment, the control-plane quota, late metrics).
+	proxy, err := faultproxy.New(srv.URL)
+	if err != nil {
+		return err
+	}
+	defer proxy.Close()
+	proxy.SetRealism(faultproxy.DefaultRealism())
 	fmt.Printf("==> seeded: function %s, alias %s on version %s, REST API %s stage %s (lambdaAlias=%s), new code on $LATEST\n",
 		w.Function, w.Alias, w.Version, w.RESTAPIID, w.Stage, w.Alias)
 
@@ -58,7 +68,7 @@ func run(ctx context.Context) error {
 	}
 	fmt.Printf("==> %s %v\n\n", *bin, args)
 	cmd := exec.CommandContext(ctx, *bin, args...)
-	cmd.Env = append(os.Environ(), srv.Env()...)
+	cmd.Env = append(os.Environ(), proxy.Env(srv.Env())...)
 	cmd.Env = append(cmd.Env, "GITHUB_ACTIONS=")
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Run(); err != nil {

@@ -84,6 +84,13 @@ type Realism struct {
 	// keeps one revision ID for ever and ignores the one sent. See
 	// realism_revision.go.
 	Revisions bool
+
+	// NoProvisionedConcurrency answers GetProvisionedConcurrencyConfig as
+	// Lambda does for an alias or version without provisioned concurrency:
+	// 404 ProvisionedConcurrencyConfigNotFoundException
+	// (https://docs.aws.amazon.com/lambda/latest/api/API_GetProvisionedConcurrencyConfig.html).
+	// moto does not implement the operation and answers an HTML 404.
+	NoProvisionedConcurrency bool
 }
 
 // DefaultRealism is every behaviour on, with the quotas AWS documents and
@@ -101,6 +108,8 @@ func DefaultRealism() Realism {
 		GetFunctionRate:     100,
 		GetPolicyRate:       15,
 		Revisions:           true,
+
+		NoProvisionedConcurrency: true,
 	}
 }
 
@@ -317,6 +326,9 @@ func (p *Proxy) realismBefore(r *http.Request, op Op, body []byte, now time.Time
 	}
 	if a := rl.quota(r, op, now); a != nil {
 		return a
+	}
+	if op.Name == "GetProvisionedConcurrencyConfig" && rl.cfg.NoProvisionedConcurrency {
+		return &realAnswer{name: "NoProvisionedConcurrency", err: apiError{status: http.StatusNotFound, code: "ProvisionedConcurrencyConfigNotFoundException", message: "No Provisioned Concurrency Config found for this function"}}
 	}
 	if a := rl.updateConflict(r, op, now); a != nil {
 		return a
