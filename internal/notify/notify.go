@@ -126,22 +126,10 @@ func (n *Notifier) Begin(ctx context.Context, environment string) error {
 		if n.env.SHA == "" {
 			return &Error{What: what, Reason: "GITHUB_SHA is not set"}
 		}
-		d, _, err := n.gh.Repositories.CreateDeployment(ctx, n.owner, n.repo, &github.DeploymentRequest{
-			Ref:                  github.String(n.env.SHA),
-			Task:                 github.String("deploy"),
-			AutoMerge:            github.Bool(false),
-			RequiredContexts:     &[]string{},
-			Environment:          github.String(environment),
-			Description:          github.String(limit("lambda-promote to "+environment, maxDescription)),
-			TransientEnvironment: github.Bool(false),
-		})
-		if err != nil {
-			return n.fail(what, deploymentsWrite, err)
+		var err error
+		if id, err = n.create(ctx, what, environment, "lambda-promote to "+environment, nil); err != nil {
+			return err
 		}
-		if d.GetID() == 0 {
-			return &Error{What: what, Reason: "GitHub answered without a deployment id"}
-		}
-		id = d.GetID()
 	}
 	n.deploymentID, n.environment = id, environment
 	return n.status(ctx, &github.DeploymentStatusRequest{
@@ -167,6 +155,28 @@ func (n *Notifier) End(ctx context.Context, r outcome.Result) error {
 		EnvironmentURL: optional(r.StageURL),
 		Description:    github.String(n.redact(description(r))),
 	})
+}
+
+// create makes a deployment of the run's commit to environment, with an
+// optional payload, and returns its id.
+func (n *Notifier) create(ctx context.Context, what, environment, desc string, payload any) (int64, error) {
+	d, _, err := n.gh.Repositories.CreateDeployment(ctx, n.owner, n.repo, &github.DeploymentRequest{
+		Ref:                  github.String(n.env.SHA),
+		Task:                 github.String("deploy"),
+		AutoMerge:            github.Bool(false),
+		RequiredContexts:     &[]string{},
+		Environment:          github.String(environment),
+		Description:          github.String(limit(desc, maxDescription)),
+		TransientEnvironment: github.Bool(false),
+		Payload:              payload,
+	})
+	if err != nil {
+		return 0, n.fail(what, deploymentsWrite, err)
+	}
+	if d.GetID() == 0 {
+		return 0, &Error{What: what, Reason: "GitHub answered without a deployment id"}
+	}
+	return d.GetID(), nil
 }
 
 func (n *Notifier) status(ctx context.Context, req *github.DeploymentStatusRequest) error {

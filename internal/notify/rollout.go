@@ -38,23 +38,9 @@ func (n *Notifier) Rollout(ctx context.Context, environment string, r outcome.Re
 			return &Error{What: what, Reason: "GITHUB_SHA is not set"}
 		}
 		payload := map[string]rolloutPayload{payloadKey: {Rollout: r.Rollout}}
-		d, _, err := n.gh.Repositories.CreateDeployment(ctx, n.owner, n.repo, &github.DeploymentRequest{
-			Ref:                  github.String(n.env.SHA),
-			Task:                 github.String("deploy"),
-			AutoMerge:            github.Bool(false),
-			RequiredContexts:     &[]string{},
-			Environment:          github.String(environment),
-			Description:          github.String(limit("lambda-promote rollout to "+environment, maxDescription)),
-			TransientEnvironment: github.Bool(false),
-			Payload:              payload,
-		})
-		if err != nil {
-			return n.fail(what, deploymentsWrite, err)
+		if id, err = n.create(ctx, what, environment, "lambda-promote rollout to "+environment, payload); err != nil {
+			return err
 		}
-		if d.GetID() == 0 {
-			return &Error{What: what, Reason: "GitHub answered without a deployment id"}
-		}
-		id = d.GetID()
 	}
 	n.deploymentID, n.environment = id, environment
 	st := state(r.Status)

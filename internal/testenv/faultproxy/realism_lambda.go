@@ -2,6 +2,7 @@ package faultproxy
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -204,32 +205,9 @@ func (p *Proxy) realismPrepare(r *http.Request, op Op) prepared {
 // latestVersion lists the versions of fn on moto, with the headers of r
 // (moto picks the account by the access key), and returns the highest.
 func (p *Proxy) latestVersion(r *http.Request, fn string) (int, error) {
-	u := *p.target
-	u.Path = strings.TrimSuffix(u.Path, "/") + "/2015-03-31/functions/" + fn + "/versions"
-	u.RawPath = strings.TrimSuffix(p.target.EscapedPath(), "/") + "/2015-03-31/functions/" + url.PathEscape(fn) + "/versions"
-	u.RawQuery = "MaxItems=10000"
-	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	b, err := p.motoGet(r, "/2015-03-31/functions/"+url.PathEscape(fn)+"/versions", "MaxItems=10000")
 	if err != nil {
-		return 0, err
-	}
-	for _, h := range []string{"Authorization", "X-Amz-Date", "X-Amz-Security-Token"} {
-		if v := r.Header.Get(h); v != "" {
-			req.Header.Set(h, v)
-		}
-	}
-	resp, err := p.transport.RoundTrip(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("list versions of %s: %s", fn, resp.Status)
+		return 0, fmt.Errorf("list versions of %s: %w", fn, err)
 	}
 	var out struct{ Versions []struct{ Version string } }
 	if err := json.Unmarshal(b, &out); err != nil {
@@ -416,4 +394,41 @@ func jsonString(body []byte, key string) string {
 	var s string
 	_ = json.Unmarshal(top[key], &s)
 	return s
+}
+
+// motoGet asks moto for escapedPath (already escaped) and query, with the
+// credentials of r (moto picks the account by the access key), and returns
+// the body of a 2xx answer (moto answers some reads with 201).
+func (p *Proxy) motoGet(r *http.Request, escapedPath, query string) ([]byte, error) {
+	u := *p.target
+	u.RawPath = strings.TrimSuffix(p.target.EscapedPath(), "/") + escapedPath
+	path, err := url.PathUnescape(u.RawPath)
+	if err != nil {
+		return nil, err
+	}
+	u.Path, u.RawQuery = path, query
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range []string{"Authorization", "X-Amz-Date", "X-Amz-Security-Token"} {
+		if v := r.Header.Get(h); v != "" {
+			req.Header.Set(h, v)
+		}
+	}
+	resp, err := p.transport.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode/100 != 2 {
+		return nil, errors.New(resp.Status)
+	}
+	return b, nil
 }

@@ -1,17 +1,11 @@
 package faultproxy
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync"
-	"time"
 )
 
 // Lambda gives an alias a new revision ID at every change, and refuses an
@@ -152,34 +146,7 @@ func (p *Proxy) checkRevision(r *http.Request, op Op, body []byte) *realAnswer {
 // getAlias reads the alias a request names from moto, with the request's
 // credentials.
 func (p *Proxy) getAlias(r *http.Request) ([]byte, error) {
-	u := *p.target
-	u.Path = strings.TrimSuffix(u.Path, "/") + r.URL.Path
-	u.RawPath = strings.TrimSuffix(p.target.EscapedPath(), "/") + r.URL.EscapedPath()
-	u.RawQuery = ""
-	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, err
-	}
-	for _, h := range []string{"Authorization", "X-Amz-Date", "X-Amz-Security-Token"} {
-		if v := r.Header.Get(h); v != "" {
-			req.Header.Set(h, v)
-		}
-	}
-	resp, err := p.transport.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode/100 != 2 { // moto answers GetAlias with 201
-		return nil, fmt.Errorf("get alias %s: %s", url.PathEscape(r.URL.Path), resp.Status)
-	}
-	return b, nil
+	return p.motoGet(r, r.URL.EscapedPath(), "")
 }
 
 // rewriteRevision gives a successful alias answer the proxy's revision.
