@@ -366,16 +366,6 @@ func checksFailed(checks []outcome.Check, skip func(outcome.Check) bool) error {
 	return errors.Join(errs...)
 }
 
-// gradual reports whether a plan splits traffic at some point.
-func gradual(p rollout.Plan) bool {
-	for _, s := range p.Steps {
-		if s.Weight < 100 {
-			return true
-		}
-	}
-	return false
-}
-
 // stepsAbove keeps the steps past weight w.
 func stepsAbove(steps []rollout.Step, w percent.Percent) []rollout.Step {
 	var rest []rollout.Step
@@ -447,13 +437,6 @@ func logFunction(log Logger, cfg config.Config, who string, d decision) {
 	for _, w := range d.warnings {
 		log.Warningf("%s%s", who, w)
 	}
-}
-
-func short(sha string) string {
-	if len(sha) > 12 {
-		return sha[:12]
-	}
-	return sha
 }
 
 // releaseDecision is what the whole run will do: each function's decision

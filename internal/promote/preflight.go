@@ -242,15 +242,3 @@ func notFoundHint(err error, hint string) error {
 	}
 	return err
 }
-
-func isNumber(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}

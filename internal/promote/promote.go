@@ -24,6 +24,7 @@ import (
 	"github.com/lambda-promote/lambda-promote/internal/alias"
 	"github.com/lambda-promote/lambda-promote/internal/config"
 	"github.com/lambda-promote/lambda-promote/internal/gate"
+	"github.com/lambda-promote/lambda-promote/internal/lambdaarn"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
 	"github.com/lambda-promote/lambda-promote/internal/rollout"
 	"github.com/lambda-promote/lambda-promote/internal/stage"
@@ -152,3 +153,39 @@ func Process(ctx context.Context, cfg config.Config, d Deps) outcome.Result {
 	}
 	return result(cfg, fs, rd, endings, timeline, started, d.Clock.Now())
 }
+
+// Small facts the steps share.
+
+// gradual reports whether a plan splits traffic at some point.
+func gradual(p rollout.Plan) bool {
+	for _, s := range p.Steps {
+		if s.Weight < 100 {
+			return true
+		}
+	}
+	return false
+}
+
+// isNumber reports whether s is a version number.
+func isNumber(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// short is the start of a code hash, for messages.
+func short(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
+}
+
+// nameOf is the function name in a name, partial ARN or full ARN.
+func nameOf(fn string) string { return lambdaarn.NameOf(fn) }

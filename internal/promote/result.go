@@ -363,6 +363,3 @@ func (s sentences) cmdAlias() string {
 func cmdMove(function, aliasName, version string) string {
 	return fmt.Sprintf("aws lambda update-alias --function-name %s --name %s --function-version %s --routing-config AdditionalVersionWeights={}", function, aliasName, version)
 }
-
-// nameOf is the function name in a name, partial ARN or full ARN.
-func nameOf(fn string) string { return lambdaarn.NameOf(fn) }
