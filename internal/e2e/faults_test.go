@@ -24,7 +24,12 @@ import (
 //     saying so.
 //
 // A fault the SDK's retries absorb (a throttle, a 5xx, a reset or a lost
-// answer on one attempt) must not fail the run at all.
+// answer on one attempt) must not fail the run at all, and neither must a
+// 409 "update in progress" on a call the binary waits out (PublishVersion,
+// CreateAlias, UpdateAlias) when the update ends within wait-timeout.
+//
+// Every run goes through the realism layer as well (new versions Pending
+// for a while, Lambda's request quotas), with wait-timeout 3s.
 
 // fsKind is one kind of fault.
 type fsKind struct {
@@ -33,23 +38,46 @@ type fsKind struct {
 	// retried: the SDK retries it, so once is absorbed and "every attempt of
 	// the call" means the SDK's whole budget of five attempts.
 	retried bool
+	// waited: the binary itself waits it out on the calls of fsWaitedOps,
+	// trying again for up to wait-timeout, so once is absorbed there and
+	// "every attempt" means more tries than fit in the wait.
+	waited bool
 }
 
 var fsKinds = []fsKind{
-	{"429", faultproxy.Throttle, true},
-	{"500", faultproxy.ServerError, true},
-	{"503", faultproxy.Unavailable, true},
-	{"409", faultproxy.Conflict, false}, // ResourceConflictException "An update is in progress"
-	{"412", faultproxy.PreconditionFailed, false},
-	{"reset", faultproxy.Reset, true},
+	{"429", faultproxy.Throttle, true, false},
+	{"500", faultproxy.ServerError, true, false},
+	{"503", faultproxy.Unavailable, true, false},
+	{"409", faultproxy.Conflict, false, true}, // ResourceConflictException "An update is in progress"
+	{"412", faultproxy.PreconditionFailed, false, false},
+	{"reset", faultproxy.Reset, true, false},
 	// The call reaches moto and takes effect, and the answer is lost: what a
 	// client sees when its request times out after the server acted.
-	{"lost", faultproxy.AfterForward(faultproxy.Reset), true},
+	{"lost", faultproxy.AfterForward(faultproxy.Reset), true, false},
 }
+
+// fsWaitedOps are the calls on which the binary waits an update in progress
+// out: Lambda answers them 409 while the function or the alias is being
+// updated, and the SDK does not retry that.
+// https://docs.aws.amazon.com/lambda/latest/api/API_PublishVersion.html#API_PublishVersion_Errors
+// https://docs.aws.amazon.com/lambda/latest/api/API_UpdateAlias.html#API_UpdateAlias_Errors
+var fsWaitedOps = map[string]bool{"PublishVersion": true, "CreateAlias": true, "UpdateAlias": true}
 
 // fsAttempts is how many attempts the binary's SDK makes of one call
 // (RetryMaxAttempts 5).
 const fsAttempts = 5
+
+// fsWait is the wait-timeout of the matrix's runs, and fsConflictAttempts
+// more tries of one call than fit in it: the binary tries at once, then
+// after pauses of 1 s, 2 s, 4 s…, so three or four tries fit in 3 s.
+const (
+	fsWait             = 3 * time.Second
+	fsConflictAttempts = 6
+)
+
+// fsWaitedEnd bounds the run of a persistent 409 on a waited call: it gives
+// up after wait-timeout, not after the default 5 minutes, and rolls back.
+const fsWaitedEnd = 45 * time.Second
 
 // fsFlow is the promotion a scenario runs.
 type fsFlow string
@@ -100,10 +128,19 @@ type fsScenario struct {
 	name   string
 	flow   fsFlow
 	rules  []fsRule
-	absorb bool // the SDK's retries absorb the fault: the run must promote
+	absorb bool // the SDK's retries, or the binary's wait, absorb the fault: the run must promote
+	// waited is true for a 409 that outlasts the binary's wait on a call
+	// it waits out: the run must end fail-safe within fsWaitedEnd.
+	waited bool
 	// beyond is true when the fault also defeats every way back (AWS
 	// refuses every write): the run cannot be fail-safe, only honest.
 	beyond bool
+	// long is true for a scenario that waits out retry budgets, timeouts
+	// or the rollback's budget.
+	long bool
+	// sample is true for the scenarios that run under -short: each kind of
+	// fault once, on the first attempt of an all-at-once move.
+	sample bool
 }
 
 // fsMatrix is the scenario table: every kind at every position, on the
@@ -114,26 +151,32 @@ func fsMatrix() []fsScenario {
 	for _, pos := range fsPositions {
 		for _, k := range fsKinds {
 			where := fmt.Sprintf("%s/%s#%d/%s", pos.flow, pos.op, pos.nth, k.name)
+			waited := k.waited && fsWaitedOps[pos.op]
 			out = append(out, fsScenario{
 				name:   where + "/transient",
 				flow:   pos.flow,
 				rules:  []fsRule{{pos.op, pos.nth, k.fault}},
-				absorb: k.retried,
+				absorb: k.retried || waited,
+				sample: pos.flow == fsAllAtOnce && pos.op == "UpdateAlias",
 			})
-			if !k.retried {
+			attempts := fsAttempts
+			switch {
+			case waited:
+				attempts = fsConflictAttempts
+			case !k.retried:
 				// Not retried: the first attempt is the only one, so
 				// "every attempt of the call" is the transient case.
 				continue
 			}
 			var rules []fsRule
 			if pos.between {
-				for a := pos.nth; a < pos.nth+fsAttempts; a++ {
+				for a := pos.nth; a < pos.nth+attempts; a++ {
 					rules = append(rules, fsRule{pos.op, a, k.fault})
 				}
 			} else {
 				rules = []fsRule{{pos.op, faultproxy.Every, k.fault}}
 			}
-			out = append(out, fsScenario{name: where + "/persistent", flow: pos.flow, rules: rules})
+			out = append(out, fsScenario{name: where + "/persistent", flow: pos.flow, rules: rules, waited: waited, long: true})
 		}
 	}
 
@@ -147,12 +190,14 @@ func fsMatrix() []fsScenario {
 			flow:   fsRollout,
 			rules:  []fsRule{{"UpdateAlias", 2, faultproxy.Delay(21 * time.Second)}},
 			absorb: true,
+			long:   true,
 		},
 		fsScenario{
 			name:   "all-at-once/UpdateAlias#1/timeout-after-forward/transient",
 			flow:   fsAllAtOnce,
 			rules:  []fsRule{{"UpdateAlias", 1, faultproxy.AfterForward(faultproxy.Delay(21 * time.Second))}},
 			absorb: true,
+			long:   true,
 		},
 	)
 
@@ -180,7 +225,7 @@ func fsMatrix() []fsScenario {
 	// The same on the rollback's own move: the 50% step fails for good
 	// (every attempt of the call), the move back lands but its answer is
 	// lost, and the retry is answered 412.
-	rb := fsScenario{name: "rollout/UpdateAlias#2/500-then-rollback-lost-then-412(lambda-revision)/persistent", flow: fsRollout}
+	rb := fsScenario{name: "rollout/UpdateAlias#2/500-then-rollback-lost-then-412(lambda-revision)/persistent", flow: fsRollout, long: true}
 	for a := 2; a < 2+fsAttempts; a++ {
 		rb.rules = append(rb.rules, fsRule{"UpdateAlias", a, faultproxy.ServerError})
 	}
@@ -192,12 +237,14 @@ func fsMatrix() []fsScenario {
 
 	// Beyond repair: from the 50% step on, Lambda refuses every UpdateAlias,
 	// so the 10% cannot be taken back by anyone. The run must say so
-	// truthfully: failed, and the alias's real state.
+	// truthfully: failed, and the alias's real state. It tries to roll back
+	// for the whole of the rollback's budget (2 minutes).
 	out = append(out, fsScenario{
 		name:   "rollout/UpdateAlias#2/503-every-attempt-forever/beyond-repair",
 		flow:   fsRollout,
 		rules:  []fsRule{{"UpdateAlias", faultproxy.Every, faultproxy.Unavailable}, {"UpdateAlias", 1, faultproxy.Fault{}}},
 		beyond: true,
+		long:   true,
 	})
 	return out
 }
@@ -208,6 +255,8 @@ type fsEnd struct {
 	consistent bool
 	absorb     bool // expected to be absorbed
 	absorbed   bool // it was
+	waited     bool // a persistent 409 on a waited call
+	took       time.Duration
 	beyond     bool
 	route      string // the alias on moto
 	status     string
@@ -237,15 +286,36 @@ func TestFailSafe(t *testing.T) {
 	matrix := fsMatrix()
 	tally := &fsTally{}
 
+	// The longest scenarios start first, so that the bench takes about as
+	// long as its longest scenario (the rollback's budget of 2 minutes).
+	order := make([]int, len(matrix))
+	for i := range order {
+		order[i] = i
+	}
+	weight := func(sc fsScenario) int {
+		switch {
+		case sc.beyond:
+			return 2
+		case sc.long:
+			return 1
+		}
+		return 0
+	}
+	sort.SliceStable(order, func(a, b int) bool { return weight(matrix[order[a]]) > weight(matrix[order[b]]) })
+
 	// t.Run from several goroutines at once, rather than t.Parallel, so that
-	// the bench is not held to -parallel (GOMAXPROCS) runs at a time.
+	// the bench is not held to -parallel runs at a time.
 	sem := make(chan struct{}, fsWorkers)
 	var wg sync.WaitGroup
-	for i, sc := range matrix {
+	for _, i := range order {
+		sc := matrix[i]
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			t.Run(sc.name, func(t *testing.T) {
+				if testing.Short() && !sc.sample {
+					t.Skip("the whole matrix runs without -short; -short runs each kind of fault once")
+				}
 				tally.add(fsRun(t, srv, fmt.Sprintf("failsafe%03d", i), sc))
 			})
 		})
@@ -257,7 +327,8 @@ func TestFailSafe(t *testing.T) {
 		defer tally.mu.Unlock()
 		ends := tally.ends
 		sort.Slice(ends, func(i, j int) bool { return ends[i].name < ends[j].name })
-		var n, consistent, absorbed, beyond, beyondHonest, noVersion int
+		var n, consistent, absorbed, absorbable, beyond, beyondHonest, noVersion, waited, waitedSafe int
+		var waitedLongest time.Duration
 		for _, e := range ends {
 			if e.beyond {
 				beyond++
@@ -270,8 +341,18 @@ func TestFailSafe(t *testing.T) {
 			if e.consistent {
 				consistent++
 			}
-			if e.absorb && e.absorbed {
-				absorbed++
+			if e.absorb {
+				absorbable++
+				if e.absorbed {
+					absorbed++
+				}
+			}
+			if e.waited {
+				waited++
+				if e.consistent {
+					waitedSafe++
+				}
+				waitedLongest = max(waitedLongest, e.took)
 			}
 			if e.noVersion {
 				noVersion++
@@ -284,7 +365,8 @@ func TestFailSafe(t *testing.T) {
 			}
 			t.Logf("%-4s %-90s alias %-8s status %-11s %s", mark, e.name, e.route, e.status, strings.Join(e.problems, "; "))
 		}
-		t.Logf("fail-safe: %d scenarios, %d consistent, %d transient absorbed", n, consistent, absorbed)
+		t.Logf("fail-safe: %d scenarios, %d consistent, %d of %d transient absorbed", n, consistent, absorbed, absorbable)
+		t.Logf("409 outlasting wait-timeout %s on a waited call: %d scenarios, %d ended whole, the longest in %s", fsWait, waited, waitedSafe, waitedLongest.Round(100*time.Millisecond))
 		t.Logf("beyond repair (AWS refuses every write): %d scenarios, %d reported truthfully", beyond, beyondHonest)
 		if noVersion > 0 {
 			t.Logf("failed runs with an empty version output (alias named only in the summary): %d", noVersion)
@@ -296,21 +378,23 @@ func TestFailSafe(t *testing.T) {
 func fsRun(t *testing.T, srv *moto.Server, fn string, sc fsScenario) fsEnd {
 	t.Helper()
 	_, w := world(t, fn)
-	p := faultproxy.NewT(t, srv.URL)
+	p := realProxy(t, srv.URL)
 	for _, r := range sc.rules {
 		p.Inject(r.op, r.attempt, r.fault)
 	}
-	in := map[string]string{"function-name": w.Function, "alias": "prod"}
+	in := map[string]string{"function-name": w.Function, "alias": "prod", "wait-timeout": fsWait.String()}
 	switch sc.flow {
 	case fsAllAtOnce:
 		in["api-id"], in["stage"] = w.RESTAPIID, "prod"
 	case fsRollout:
 		in["steps"], in["interval"] = "10,50,100", "1s"
 	}
-	r := runAction(t, srv, in, Options{Env: p.Env(nil)})
+	start := time.Now()
+	r := runAction(t, srv, in, Options{Proxy: p})
+	took := time.Since(start)
 	route := aliasRoute(t, srv, w.Function, "prod")
 
-	end := fsEnd{name: sc.name, absorb: sc.absorb, beyond: sc.beyond, route: route, status: r.Outputs["status"]}
+	end := fsEnd{name: sc.name, absorb: sc.absorb, waited: sc.waited, took: took, beyond: sc.beyond, route: route, status: r.Outputs["status"]}
 	bad := func(format string, args ...any) {
 		end.problems = append(end.problems, fmt.Sprintf(format, args...))
 	}
@@ -325,7 +409,15 @@ func fsRun(t *testing.T, srv *moto.Server, fn string, sc fsScenario) fsEnd {
 	end.consistent = len(end.problems) == 0
 	end.absorbed = r.Code == 0 && route == "2" && r.Outputs["status"] == "promoted"
 	if sc.absorb && !end.absorbed {
-		bad("a fault the SDK retries away failed the run: exit %d, status %q, alias %s", r.Code, r.Outputs["status"], route)
+		bad("a fault the SDK's retries or the binary's wait absorb failed the run: exit %d, status %q, alias %s", r.Code, r.Outputs["status"], route)
+	}
+	if sc.waited {
+		if r.Code == 0 {
+			bad("exit 0 although the update stayed in progress past wait-timeout %s", fsWait)
+		}
+		if took > fsWaitedEnd {
+			bad("the run took %s: it did not give up after wait-timeout %s", took.Round(time.Second), fsWait)
+		}
 	}
 	for _, msg := range end.problems {
 		t.Error(msg)

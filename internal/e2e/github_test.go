@@ -359,12 +359,12 @@ func TestGitHubPushCommentAndDeployment(t *testing.T) {
 		{"number": 9, "state": "closed"},
 		{"number": ghPR, "state": "open"},
 	}
-	other := "<!-- lambda-promote:ghpush:prod-eu -->\n### ✅ ghpush: prod-eu → 4 promoted"
+	other := "<!-- lambda-promote:" + w.Function + ":prod-eu -->\n### ✅ " + w.Function + ": prod-eu → 4 promoted"
 	gh.comments[ghPR] = []map[string]any{
 		{"id": int64(4001), "body": "LGTM, ship it"},
 		{"id": int64(4002), "body": other},
 	}
-	const marker = "<!-- lambda-promote:ghpush:prod -->"
+	marker := "<!-- lambda-promote:" + w.Function + ":prod -->"
 	in := ghInputs(w, ghToken)
 
 	r := runAction(t, srv, in, Options{Env: gh.env(t, "push")})
@@ -463,7 +463,7 @@ func TestGitHubPullRequestEvent(t *testing.T) {
 		t.Errorf("requests (-want +got):\n%s", diff)
 	}
 	body := gh.commentsOn(ghPR)[5001]
-	if !strings.HasPrefix(body, "<!-- lambda-promote:ghpr:prod -->\n") || !strings.Contains(body, "promoted") {
+	if !strings.HasPrefix(body, "<!-- lambda-promote:"+w.Function+":prod -->\n") || !strings.Contains(body, "promoted") {
 		t.Errorf("comment lacks the marker or the status:\n%s", body)
 	}
 }
@@ -545,7 +545,7 @@ func TestGitHubFailedPromotion(t *testing.T) {
 		t.Errorf("failure status description %q does not say failed", d)
 	}
 	body := gh.commentsOn(ghPR)[5001]
-	if !strings.HasPrefix(body, "<!-- lambda-promote:ghfail:prod -->\n") {
+	if !strings.HasPrefix(body, "<!-- lambda-promote:"+w.Function+":prod -->\n") {
 		t.Errorf("no comment with the marker on #%d:\n%s", ghPR, body)
 	}
 	for _, want := range []string{"failed", "staging"} {

@@ -14,38 +14,60 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/lambda-promote/lambda-promote/internal/testenv/faultproxy"
 	"github.com/lambda-promote/lambda-promote/internal/testenv/moto"
+	"github.com/lambda-promote/lambda-promote/internal/testenv/parallel"
 	"github.com/lambda-promote/lambda-promote/internal/testenv/runner"
 )
 
-// binary is the lambda-promote binary built once for the package.
+// binary is the lambda-promote binary under test: built once for the
+// package, or the one LAMBDA_PROMOTE_E2E_BINARY names, to run a test
+// against an earlier build and see it fail before its fix.
 var binary string
+
+// binaryEnv names a prebuilt binary to test instead of building one.
+const binaryEnv = "LAMBDA_PROMOTE_E2E_BINARY"
 
 func TestMain(m *testing.M) {
 	os.Exit(testMain(m))
 }
 
+// concurrency is how many tests run at once unless -parallel says
+// otherwise. They wait on moto and on the clock (bakes, CloudWatch's next
+// minute), not on the CPU, so more than the cores (the default) keeps the
+// package's time near that of its longest test.
+const concurrency = 12
+
 func testMain(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "lambda-promote-e2e-")
-	if err != nil {
+	if err := parallel.Default(concurrency); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
-	binary = filepath.Join(dir, "lambda-promote")
-	_, here, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(here), "..", "..")
-	build := exec.Command("go", "build", "-o", binary, ".")
-	build.Dir = root
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build lambda-promote: %v\n%s", err, out)
-		return 1
+	if prebuilt := os.Getenv(binaryEnv); prebuilt != "" {
+		binary = prebuilt
+		fmt.Fprintf(os.Stderr, "e2e: testing %s (from %s), not a build of this tree\n", prebuilt, binaryEnv)
+	} else {
+		dir, err := os.MkdirTemp("", "lambda-promote-e2e-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		binary = filepath.Join(dir, "lambda-promote")
+		_, here, _, _ := runtime.Caller(0)
+		root := filepath.Join(filepath.Dir(here), "..", "..")
+		build := exec.Command("go", "build", "-o", binary, ".")
+		build.Dir = root
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "build lambda-promote: %v\n%s", err, out)
+			return 1
+		}
 	}
 	code := m.Run()
 	if shared != nil {
@@ -63,26 +85,53 @@ type Run struct {
 	Stderr  string
 	Outputs map[string]string
 	Summary string
+	// Proxy is the proxy the run went through: Options.Proxy, or the one
+	// with the realism layer runAction put in front of AWS; nil for a bare
+	// run.
+	Proxy *faultproxy.Proxy
 }
 
 // Options of one run besides the inputs.
 type Options struct {
 	Endpoint string   // AWS endpoint; default the moto server
 	Env      []string // more variables, e.g. GITHUB_EVENT_NAME
-	Start    func(*exec.Cmd)
-	Wait     func(*exec.Cmd) // called after Start, before Wait, in its own goroutine
+	// Wait is called once the process has started, in its own goroutine;
+	// ctx ends when the process has exited. runAction returns once Wait
+	// has.
+	Wait func(ctx context.Context, cmd *exec.Cmd)
 
 	// Proxy, when set, stands between the binary and AWS: AWS_ENDPOINT_URL
-	// points at it, whatever Endpoint and Env say. A proxy made with
-	// faultproxy.NewT(t, srv.URL) and p.SetRealism(faultproxy.DefaultRealism())
-	// runs the binary in the realism layer; the test reads p.RealismStats().
+	// points at it, whatever Endpoint and Env say. Without it, runAction
+	// puts one of its own with the realism layer (realProxy) in front of
+	// Endpoint, or of the moto server: every run meets what AWS does and
+	// moto does not, unless it says why not in Bare.
 	Proxy *faultproxy.Proxy
+	// Bare, when set, runs the binary straight against AWS, without the
+	// realism layer; it says why.
+	Bare string
 }
 
+// runTimeout bounds one run of the binary: a gated step waits up to a
+// minute and a half for CloudWatch's next minute, and a rollback that AWS
+// keeps refusing is tried for two minutes.
+const runTimeout = 4 * time.Minute
+
 // runAction runs the binary as the runner runs it (runner.Env): every input
-// of action.yml with its default, overridden by inputs.
+// of action.yml with its default, overridden by inputs. It runs through the
+// realism layer unless the options say otherwise, and fails the test when
+// the run gave traffic to a version Lambda would not yet invoke.
 func runAction(t *testing.T, srv *moto.Server, inputs map[string]string, o Options) Run {
 	t.Helper()
+	p := o.Proxy
+	if p == nil && o.Bare == "" {
+		target := o.Endpoint
+		if target == "" && srv != nil {
+			target = srv.URL
+		}
+		if target != "" {
+			p = realProxy(t, target)
+		}
+	}
 	dir := t.TempDir()
 	stepEnv, step, err := runner.Env(dir, inputs)
 	if err != nil {
@@ -97,11 +146,11 @@ func runAction(t *testing.T, srv *moto.Server, inputs map[string]string, o Optio
 		env = append(env, "AWS_ENDPOINT_URL="+o.Endpoint)
 	}
 	env = append(env, o.Env...)
-	if o.Proxy != nil {
-		env = o.Proxy.Env(env)
+	if p != nil {
+		env = p.Env(env)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary)
 	cmd.Env = env
@@ -111,12 +160,14 @@ func runAction(t *testing.T, srv *moto.Server, inputs map[string]string, o Optio
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
+	exited, markExited := context.WithCancel(context.Background())
 	if o.Wait != nil {
-		wg.Go(func() { o.Wait(cmd) })
+		wg.Go(func() { o.Wait(exited, cmd) })
 	}
 	err = cmd.Wait()
+	markExited()
 	wg.Wait()
-	r := Run{Stdout: stdout.String(), Stderr: stderr.String()}
+	r := Run{Stdout: stdout.String(), Stderr: stderr.String(), Proxy: p}
 	var exit *exec.ExitError
 	switch {
 	case errors.As(err, &exit):
@@ -135,7 +186,32 @@ func runAction(t *testing.T, srv *moto.Server, inputs map[string]string, o Optio
 	}
 	r.Summary = string(sum)
 	t.Logf("exit %d\nstdout:\n%s\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
+	if p != nil {
+		for _, v := range p.RealismStats().Violations {
+			t.Errorf("%s gave version %s of %s %.0f%% of alias %s's traffic while it was Pending, which Lambda does not invoke", v.Op, v.Version, v.Function, v.Weight*100, v.Alias)
+		}
+	}
 	return r
+}
+
+// realProxy is a proxy in front of target with every behaviour of the
+// realism layer on (faultproxy.DefaultRealism): metrics that reach
+// CloudWatch late, new versions Pending for a while, functions busy after
+// an update, session credentials that expire, Lambda's request quotas.
+func realProxy(t *testing.T, target string) *faultproxy.Proxy {
+	t.Helper()
+	p := faultproxy.NewT(t, target)
+	p.SetRealism(faultproxy.DefaultRealism())
+	return p
+}
+
+// seq numbers the resources the tests seed.
+var seq atomic.Int64
+
+// unique is name with a number of its own, so that every run of a test
+// (go test -count=N) seeds resources of its own in the shared moto server.
+func unique(name string) string {
+	return fmt.Sprintf("%s-%d", name, seq.Add(1))
 }
 
 // parseOutputs reads a GITHUB_OUTPUT file: name=value lines and

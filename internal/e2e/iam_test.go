@@ -221,6 +221,7 @@ func iamFullInputs(w moto.World) map[string]string {
 // on its resource, and holds no action the binary never calls.
 func TestIAMPolicyCoversTheCalls(t *testing.T) {
 	t.Parallel()
+	skipLong(t, "the gated rollout waits for CloudWatch's next minute")
 	policy := iamReadPolicy(t)
 	srv, w := world(t, "iamcalls")
 	ctx := context.Background()
@@ -228,10 +229,13 @@ func TestIAMPolicyCoversTheCalls(t *testing.T) {
 	httpAPI, err := srv.CreateHTTPStage(ctx, w.Function, "prod", "prod")
 	must(t, err)
 	must(t, srv.AllowAPIGateway(ctx, w.Function, "prod", httpAPI))
-	role, err := srv.CreateRole(ctx, "iamcalls-first-role")
+	first := unique("iamcalls-first")
+	role, err := srv.CreateRole(ctx, first+"-role")
 	must(t, err)
-	_, err = srv.CreateFunction(ctx, "iamcalls-first", role)
+	_, err = srv.CreateFunction(ctx, first, role)
 	must(t, err)
+	// The error-rate gate judges the metrics CloudWatch delivers.
+	traffic(t, srv, moto.Traffic{Function: w.Function, Alias: "prod", PerTick: 10})
 
 	// Each run: what it promotes, and the API id the resources name.
 	runs := []struct {
@@ -242,12 +246,12 @@ func TestIAMPolicyCoversTheCalls(t *testing.T) {
 	}{
 		{"gated rollout, REST API", iamFullInputs(w), w.RESTAPIID, true},
 		{"all at once, HTTP API", map[string]string{"function-name": w.Function, "alias": "prod", "api-id": httpAPI, "stage": "prod", "version": "1"}, httpAPI, true},
-		{"first deploy", map[string]string{"function-name": "iamcalls-first", "alias": "prod"}, "", true},
+		{"first deploy", map[string]string{"function-name": first, "alias": "prod"}, "", true},
 	}
 	called := map[string]bool{}
 	for _, run := range runs {
-		p := faultproxy.NewT(t, srv.URL)
-		r := runAction(t, srv, run.in, Options{Env: p.Env(nil)})
+		p := realProxy(t, srv.URL)
+		r := runAction(t, srv, run.in, Options{Proxy: p})
 		if r.Code != 0 {
 			t.Fatalf("%s: exit %d", run.name, r.Code)
 		}
@@ -298,6 +302,7 @@ type iamCase struct {
 
 func TestIAMLeastPrivilege(t *testing.T) {
 	t.Parallel()
+	skipLong(t, "the gated rollouts wait for CloudWatch's next minute")
 	policy := iamReadPolicy(t)
 	// A moto of its own: IAM is enforced on every request once switched on.
 	srv := iamMoto(t)
@@ -354,13 +359,14 @@ func TestIAMLeastPrivilege(t *testing.T) {
 		seeds[i] = seeded{w: w, key: key, secret: secret, motoPolicy: mp}
 	}
 	adminKey, adminSecret := iamUser(t, srv, "iam-admin", iamPolicy{Version: "2012-10-17", Statement: []iamStatement{{Effect: "Allow", Action: iamList{"*"}, Resource: iamList{"*"}}}})
-	admin := lambda.NewFromConfig(aws.Config{
+	adminCfg := aws.Config{
 		Region:       srv.Region,
 		BaseEndpoint: aws.String(srv.URL),
 		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 			return aws.Credentials{AccessKeyID: adminKey, SecretAccessKey: adminSecret}, nil
 		}),
-	})
+	}
+	admin := lambda.NewFromConfig(adminCfg)
 
 	// From here on every request is authorized against the caller's
 	// policies (moto's server-mode equivalent of starting it with
@@ -369,6 +375,15 @@ func TestIAMLeastPrivilege(t *testing.T) {
 	// Sanity: the seeding credentials are refused now.
 	if _, err := srv.Lambda().GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String(seeds[0].w.Function), Name: aws.String("prod")}); err == nil {
 		t.Fatal("moto still accepts unknown credentials: IAM is not enforced")
+	}
+
+	// The error-rate gates judge the metrics CloudWatch delivers: traffic,
+	// all on the stable version, signed by the admin (the traffic cannot
+	// read the alias with the seeding credentials any more).
+	for i, c := range cases {
+		if !c.first {
+			startTraffic(t, srv, adminCfg, moto.Traffic{Function: seeds[i].w.Function, Alias: "prod", PerTick: 10, Split: map[string]float64{"1": 1}})
+		}
 	}
 
 	var wg sync.WaitGroup

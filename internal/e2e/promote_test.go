@@ -34,12 +34,13 @@ func sharedMoto(t *testing.T) *moto.Server {
 	return shared
 }
 
-// world seeds the README's world for function fn: v1 behind prod, a REST
-// stage prod calling ${stageVariables.lambdaAlias}, the permission, new code.
+// world seeds the README's world for a function named fn and a number of
+// its own (see unique): v1 behind prod, a REST stage prod calling
+// ${stageVariables.lambdaAlias}, the permission, new code.
 func world(t *testing.T, fn string) (*moto.Server, moto.World) {
 	t.Helper()
 	srv := sharedMoto(t)
-	w, err := srv.Demo(context.Background(), fn)
+	w, err := srv.Demo(context.Background(), unique(fn))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,18 +58,19 @@ func TestFirstDeployCreatesTheAlias(t *testing.T) {
 	t.Parallel()
 	srv := sharedMoto(t)
 	ctx := context.Background()
-	role, err := srv.CreateRole(ctx, "first-role")
+	fn := unique("first")
+	role, err := srv.CreateRole(ctx, fn+"-role")
 	must(t, err)
-	_, err = srv.CreateFunction(ctx, "first", role)
+	_, err = srv.CreateFunction(ctx, fn, role)
 	must(t, err)
 
-	r := runAction(t, srv, map[string]string{"function-name": "first", "alias": "prod"}, Options{})
+	r := runAction(t, srv, map[string]string{"function-name": fn, "alias": "prod"}, Options{})
 	if r.Code != 0 {
 		t.Fatalf("exit %d", r.Code)
 	}
 	wantOutputs(t, r, map[string]string{"status": "promoted", "version": "1", "previous-version": "", "traffic-weight": "100",
-		"alias-arn": srv.FunctionARN("first") + ":prod"})
-	if got := aliasRoute(t, srv, "first", "prod"); got != "1" {
+		"alias-arn": srv.FunctionARN(fn) + ":prod"})
+	if got := aliasRoute(t, srv, fn, "prod"); got != "1" {
 		t.Errorf("alias routes %s, want 1", got)
 	}
 	if !strings.Contains(r.Stdout, "first deploy") {

@@ -3,12 +3,10 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -148,24 +146,24 @@ func TestRaceMovedByHand(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				srv, w := world(t, fmt.Sprintf("racehand%d", i+1))
 				raceVersions(t, srv, w.Function)
-				p := faultproxy.NewT(t, srv.URL)
+				p := realProxy(t, srv.URL)
+				// The hand move lands while 10% bakes: just before the run
+				// reads the alias again to take its next step.
 				var movesBefore atomic.Int64
-				movesBefore.Store(-1)
-				obs := &watcher{period: 20 * time.Millisecond, on: map[string]func(*exec.Cmd){
-					"1+2@0.1": func(*exec.Cmd) {
-						movesBefore.Store(int64(p.Count("UpdateAlias")))
-						if err := raceMove(srv, w.Function, tc.version, tc.weights); err != nil {
-							t.Errorf("move by hand: %v", err)
-						}
-					},
-				}}
+				moved := afterMove(p, "GetAlias", func() {
+					movesBefore.Store(int64(p.Count("UpdateAlias")))
+					if err := raceMove(srv, w.Function, tc.version, tc.weights); err != nil {
+						t.Errorf("move by hand: %v", err)
+					}
+				})
 				r := runAction(t, srv, map[string]string{
 					"function-name": w.Function, "alias": "prod", "version": "2", "steps": "10,50,100", "interval": "2s",
-				}, Options{Env: p.Env(nil), Wait: obs.watch(t, srv, w.Function, "prod")})
+				}, Options{Proxy: p})
 				raceWantLeft(t, srv, w.Function, r, tc.want)
-				if n := movesBefore.Load(); n < 0 {
-					t.Fatal("the rollout never reached 10%")
-				} else if after := int64(p.Count("UpdateAlias")); after != n {
+				if !moved() {
+					t.Fatal("the rollout never read the alias after its first move")
+				}
+				if n, after := movesBefore.Load(), int64(p.Count("UpdateAlias")); after != n {
 					t.Errorf("the run moved the alias %d more time(s) after the hand move", after-n)
 				}
 			})
@@ -182,7 +180,7 @@ func TestRaceMovedBetweenCheckAndMove(t *testing.T) {
 	t.Parallel()
 	srv, w := world(t, "racewindow")
 	raceVersions(t, srv, w.Function)
-	p := faultproxy.NewT(t, srv.URL)
+	p := realProxy(t, srv.URL)
 	p.Inject("UpdateAlias", 2, faultproxy.PreconditionFailed)
 	var moved atomic.Bool
 	p.OnRequest(func(op faultproxy.Op, attempt int) {
@@ -195,7 +193,7 @@ func TestRaceMovedBetweenCheckAndMove(t *testing.T) {
 	})
 	r := runAction(t, srv, map[string]string{
 		"function-name": w.Function, "alias": "prod", "version": "2", "steps": "10,50,100", "interval": "1s",
-	}, Options{Env: p.Env(nil)})
+	}, Options{Proxy: p})
 	if !moved.Load() {
 		t.Fatal("the run never made its second move")
 	}

@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"os/exec"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -14,63 +13,23 @@ import (
 	"github.com/lambda-promote/lambda-promote/internal/testenv/moto"
 )
 
-// watcher polls an alias while the binary runs and records every distinct
-// route it saw, in order. When a route first appears, on[route] is called.
-type watcher struct {
-	mu     sync.Mutex
-	seen   []string
-	on     map[string]func(cmd *exec.Cmd)
-	period time.Duration
-}
-
-func (w *watcher) routes() []string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return slices.Clone(w.seen)
-}
-
-// watch returns an Options.Wait function that polls until the process ends.
-func (w *watcher) watch(t *testing.T, srv *moto.Server, fn, alias string) func(*exec.Cmd) {
-	return func(cmd *exec.Cmd) {
-		for {
-			route := aliasRoute(t, srv, fn, alias)
-			w.mu.Lock()
-			fresh := len(w.seen) == 0 || w.seen[len(w.seen)-1] != route
-			if fresh {
-				w.seen = append(w.seen, route)
-			}
-			w.mu.Unlock()
-			if fresh && w.on[route] != nil {
-				w.on[route](cmd)
-			}
-			if processDone(cmd) {
-				return
-			}
-			time.Sleep(w.period)
-		}
-	}
-}
-
-// processDone reports whether the process has been waited for. It does not
-// read cmd.ProcessState, which Wait writes in another goroutine.
-func processDone(cmd *exec.Cmd) bool {
-	if cmd.Process == nil {
-		return true
-	}
-	return cmd.Process.Signal(syscall.Signal(0)) != nil
-}
-
 func TestRolloutObservedAtEachWeight(t *testing.T) {
 	t.Parallel()
 	srv, w := world(t, "observed")
-	obs := &watcher{period: 100 * time.Millisecond}
-	r := runAction(t, srv, map[string]string{"function-name": w.Function, "alias": "prod", "steps": "10,50,100", "interval": "2s"},
-		Options{Wait: obs.watch(t, srv, w.Function, "prod")})
+	r := runAction(t, srv, map[string]string{"function-name": w.Function, "alias": "prod", "steps": "10,50,100", "interval": "2s"}, Options{})
 	if r.Code != 0 {
 		t.Fatalf("exit %d", r.Code)
 	}
-	if diff := cmp.Diff([]string{"1", "1+2@0.1", "1+2@0.5", "2"}, obs.routes()); diff != "" {
-		t.Errorf("routes seen (-want +got):\n%s", diff)
+	if diff := cmp.Diff([]string{"1+2@0.1", "1+2@0.5", "2"}, moves(t, r.Proxy)); diff != "" {
+		t.Errorf("moves of the alias (-want +got):\n%s", diff)
+	}
+	if got := aliasRoute(t, srv, w.Function, "prod"); got != "2" {
+		t.Errorf("alias routes %s, want 2", got)
+	}
+	// Lambda's control-plane quota is 15 requests per second per account
+	// and Region, shared with everything else the account runs.
+	if st := r.Proxy.RealismStats(); st.Throttled != 0 || st.BusiestSecond.ControlPlane > 10 {
+		t.Errorf("%d requests throttled, %d control-plane requests in the busiest second: want none, and at most 10", st.Throttled, st.BusiestSecond.ControlPlane)
 	}
 	wantOutputs(t, r, map[string]string{"status": "promoted", "version": "2", "previous-version": "1", "traffic-weight": "100"})
 	for _, want := range []string{"Traffic timeline", "| 10% |", "| 50% |", "| 100% |"} {
@@ -84,48 +43,72 @@ func TestAlarmMidRolloutRollsBack(t *testing.T) {
 	t.Parallel()
 	srv, w := world(t, "alarmed")
 	ctx := context.Background()
-	must(t, srv.CreateAlarm(ctx, "alarmed-5xx"))
-	must(t, srv.SetAlarmState(ctx, "alarmed-5xx", "OK"))
-	obs := &watcher{period: 100 * time.Millisecond, on: map[string]func(*exec.Cmd){
-		"1+2@0.1": func(*exec.Cmd) { must(t, srv.SetAlarmState(ctx, "alarmed-5xx", "ALARM")) },
-	}}
-	r := runAction(t, srv, map[string]string{"function-name": w.Function, "alias": "prod", "steps": "10,100", "interval": "3s", "alarms": "alarmed-5xx"},
-		Options{Wait: obs.watch(t, srv, w.Function, "prod")})
-	wantRolledBack(t, srv, w, r, "alarmed-5xx")
+	alarm := w.Function + "-5xx"
+	must(t, srv.CreateAlarm(ctx, alarm))
+	must(t, srv.SetAlarmState(ctx, alarm, "OK"))
+	p := realProxy(t, srv.URL)
+	// The alarm fires once 10% is on version 2, as the run next reads it.
+	fired := afterMove(p, "DescribeAlarms", func() {
+		if err := srv.SetAlarmState(ctx, alarm, "ALARM"); err != nil {
+			t.Errorf("set the alarm: %v", err)
+		}
+	})
+	r := runAction(t, srv, map[string]string{"function-name": w.Function, "alias": "prod", "steps": "10,100", "interval": "3s", "alarms": alarm},
+		Options{Proxy: p})
+	if !fired() {
+		t.Fatal("the run never read its alarms after the first move")
+	}
+	if diff := cmp.Diff([]string{"1+2@0.1", "1"}, moves(t, p)); diff != "" {
+		t.Errorf("moves of the alias (-want +got):\n%s", diff)
+	}
+	wantRolledBack(t, srv, w, r, alarm)
 }
 
 func TestErrorRateRollsBack(t *testing.T) {
 	t.Parallel()
+	skipLong(t, "its gate waits for CloudWatch's next minute")
 	srv, w := world(t, "erring")
-	ctx := context.Background()
-	obs := &watcher{period: 100 * time.Millisecond, on: map[string]func(*exec.Cmd){
-		"1+2@0.1": func(*exec.Cmd) { must(t, srv.PutLambdaMetrics(ctx, w.Function, "prod", "2", 5, 10)) },
-	}}
-	r := runAction(t, srv, map[string]string{"function-name": w.Function, "alias": "prod", "steps": "10,100", "interval": "3s", "max-error-rate": "2%"},
-		Options{Wait: obs.watch(t, srv, w.Function, "prod")})
+	// Half of what reaches version 2 fails; version 1 is healthy. The
+	// traffic follows the alias, and its metrics reach CloudWatch late.
+	traffic(t, srv, moto.Traffic{Function: w.Function, Alias: "prod", PerTick: 20, ErrorRate: map[string]float64{"2": 0.5}})
+	r := runAction(t, srv, map[string]string{"function-name": w.Function, "alias": "prod", "steps": "10,100", "interval": "3s", "max-error-rate": "2%"}, Options{})
 	wantRolledBack(t, srv, w, r, "error rate")
+	if diff := cmp.Diff([]string{"1+2@0.1", "1"}, moves(t, r.Proxy)); diff != "" {
+		t.Errorf("moves of the alias (-want +got):\n%s", diff)
+	}
 }
 
 func TestCancelledJobRollsBack(t *testing.T) {
 	t.Parallel()
 	srv, w := world(t, "cancelled")
-	var signalled time.Time
-	obs := &watcher{period: 50 * time.Millisecond, on: map[string]func(*exec.Cmd){
-		// The runner cancels a job with SIGINT, then SIGTERM 7.5 s later;
-		// here the second signal comes sooner, while the rollback runs.
-		"1+2@0.1": func(cmd *exec.Cmd) {
-			signalled = time.Now()
-			_ = cmd.Process.Signal(syscall.SIGINT)
-			time.Sleep(20 * time.Millisecond)
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-		},
-	}}
+	p := realProxy(t, srv.URL)
+	var (
+		mu        sync.Mutex
+		signalled time.Time
+	)
+	// The runner cancels a job with SIGINT, then SIGTERM 7.5 s later; here
+	// the second signal comes sooner, while the rollback runs. Both come
+	// once Lambda has answered the move to 10%, as the step bakes.
+	cancelAtTen := func(ctx context.Context, cmd *exec.Cmd) {
+		if _, ok := p.Answered(ctx, "UpdateAlias", 1); !ok {
+			return
+		}
+		mu.Lock()
+		signalled = time.Now()
+		mu.Unlock()
+		_ = cmd.Process.Signal(syscall.SIGINT)
+		time.Sleep(20 * time.Millisecond)
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+	}
 	r := runAction(t, srv, map[string]string{"function-name": w.Function, "alias": "prod", "steps": "10,100", "interval": "5m"},
-		Options{Wait: obs.watch(t, srv, w.Function, "prod")})
-	if signalled.IsZero() {
+		Options{Proxy: p, Wait: cancelAtTen})
+	mu.Lock()
+	at := signalled
+	mu.Unlock()
+	if at.IsZero() {
 		t.Fatal("the rollout never reached 10%")
 	}
-	if took := time.Since(signalled); took > time.Minute {
+	if took := time.Since(at); took > time.Minute {
 		t.Errorf("the run took %s after the signal", took)
 	}
 	wantRolledBack(t, srv, w, r, "cancelled")
@@ -162,33 +145,44 @@ func TestHoldFinalizeAndRollback(t *testing.T) {
 	}
 
 	// Rollback after a full promotion goes back to the recorded version.
+	// A rollback asked for that completes exits 0.
 	r = runAction(t, srv, with("rollback", "true"), Options{})
-	if r.Code == 0 {
-		t.Errorf("rollback exits 0; the contract says non-zero for rolled-back")
+	if r.Code != 0 {
+		t.Errorf("rollback: exit %d, want 0: the rollback was asked for and completed", r.Code)
 	}
 	wantOutputs(t, r, map[string]string{"status": "rolled-back", "version": "1", "previous-version": "2", "traffic-weight": "0"})
 	if got := aliasRoute(t, srv, w.Function, "prod"); got != "1" {
 		t.Fatalf("rolled back alias routes %s", got)
 	}
 
-	// A held canary is undone by rollback too.
-	must(t, srv.UpdateCode(context.Background(), w.Function))
-	if r = runAction(t, srv, with("traffic-weight", "25"), Options{}); r.Code != 0 {
-		t.Fatalf("second hold: exit %d", r.Code)
-	}
-	r = runAction(t, srv, with("rollback", "true"), Options{})
-	wantOutputs(t, r, map[string]string{"status": "rolled-back", "version": "1"})
-	if got := aliasRoute(t, srv, w.Function, "prod"); got != "1" {
-		t.Fatalf("undone canary routes %s", got)
+	// A held canary is undone by rollback too, and by traffic-weight 0.
+	for i, undo := range []map[string]string{with("rollback", "true"), with("traffic-weight", "0")} {
+		must(t, srv.UpdateCode(context.Background(), w.Function))
+		if r = runAction(t, srv, with("traffic-weight", "25"), Options{}); r.Code != 0 {
+			t.Fatalf("hold %d: exit %d", i+2, r.Code)
+		}
+		canary := r.Outputs["version"]
+		if got := aliasRoute(t, srv, w.Function, "prod"); got != "1+"+canary+"@0.25" {
+			t.Fatalf("hold %d routes %s", i+2, got)
+		}
+		r = runAction(t, srv, undo, Options{})
+		if r.Code != 0 {
+			t.Errorf("undo %v: exit %d, want 0: the rollback was asked for and completed", undo, r.Code)
+		}
+		wantOutputs(t, r, map[string]string{"status": "rolled-back", "version": "1"})
+		if got := aliasRoute(t, srv, w.Function, "prod"); got != "1" {
+			t.Fatalf("undone canary routes %s", got)
+		}
 	}
 }
 
-// wantRolledBack checks that a run ended non-zero with the alias fully back
-// on version 1 and outputs and summary saying so.
+// wantRolledBack checks that a run that a gate, an error or a cancel rolled
+// back exited 1 with the alias fully back on version 1 and outputs and
+// summary saying so.
 func wantRolledBack(t *testing.T, srv *moto.Server, w moto.World, r Run, why string) {
 	t.Helper()
-	if r.Code == 0 {
-		t.Errorf("exit 0, want non-zero")
+	if r.Code != 1 {
+		t.Errorf("exit %d, want 1: a rollback the run did not ask for", r.Code)
 	}
 	if got := aliasRoute(t, srv, w.Function, "prod"); got != "1" {
 		t.Errorf("alias routes %s, want 1 with no weights", got)
@@ -196,5 +190,13 @@ func wantRolledBack(t *testing.T, srv *moto.Server, w moto.World, r Run, why str
 	wantOutputs(t, r, map[string]string{"status": "rolled-back", "version": "1", "traffic-weight": "0"})
 	if !strings.Contains(r.Summary, why) || !strings.Contains(r.Summary, "rolled back") {
 		t.Errorf("summary does not say it rolled back because of %q:\n%s", why, r.Summary)
+	}
+}
+
+// skipLong skips a test under -short, saying why it is long.
+func skipLong(t *testing.T, why string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("long (%s): skipped under -short", why)
 	}
 }
