@@ -103,9 +103,17 @@ func (o *oidcTokens) GetIdentityToken() ([]byte, error) {
 	return []byte(v.Value), nil
 }
 
-// lifetime tells promote how long the run's credentials last.
-func lifetime(c aws.Credentials, renewable bool) promote.Credentials {
-	lt := promote.Credentials{Session: c.SessionToken != "", Renewable: renewable}
+// lifetime tells promote how long the run's credentials last. Credentials
+// that carry their expiry come from a source the SDK renews them from
+// itself, before they expire: a container endpoint, an instance role, a
+// web-identity token file, SSO, a credential process
+// (https://docs.aws.amazon.com/sdkref/latest/guide/standardized-credentials.html);
+// the SDK's cache reports as their expiry the time it will renew them. So
+// they count as renewable, as role-to-assume's do. What is left is session
+// credentials without a known expiry, such as the environment variables
+// configure-aws-credentials sets.
+func lifetime(c aws.Credentials, roleToAssume bool) promote.Credentials {
+	lt := promote.Credentials{Session: c.SessionToken != "", Renewable: roleToAssume || c.CanExpire}
 	if c.CanExpire {
 		lt.Expires = c.Expires
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -255,69 +256,36 @@ func TestRoleToAssumeOutlivesSessionCredentials(t *testing.T) {
 	}
 }
 
-// TestExpiringCredentialsAreRefused: without role-to-assume, a rollout
-// longer than the credentials' known lifetime is refused before anything
-// changes, since after they expire every call fails, the rollback's
-// included.
-func TestExpiringCredentialsAreRefused(t *testing.T) {
+// TestExpiringCredentialsAreRenewed: credentials that carry their expiry,
+// here from a container credentials endpoint as a CodeBuild- or ECS-hosted
+// runner has them, come from a source the SDK renews them from before they
+// expire; a rollout that outlives one set ends whole on the next. (Session
+// credentials of unknown lifetime are warned of, and a plan longer than
+// credentials that cannot be renewed is refused: see the promote tests.)
+func TestExpiringCredentialsAreRenewed(t *testing.T) {
 	t.Parallel()
-	srv, w := world(t, "expiring")
-	c := expiringCredentials(t, srv, 2*time.Minute)
-	r := runAction(t, srv, map[string]string{"function-name": w.Function, "alias": "prod", "steps": "10,50,100", "interval": "2m"}, c.options)
-	if c.asked.Load() == 0 {
-		t.Fatal("the binary never asked the container endpoint for credentials")
+	if testing.Short() {
+		t.Skip("a rollout of 25 s on 10-second credentials")
 	}
-	if r.Code != 1 {
-		t.Errorf("exit %d, want 1: a 4-minute rollout on credentials that expire in 2 minutes", r.Code)
-	}
-	wantOutputs(t, r, map[string]string{"status": "failed"})
-	if !strings.Contains(r.Stdout, "credentials expire") || !strings.Contains(r.Stdout, "role-to-assume") {
-		t.Errorf("the run does not say the credentials expire too soon and how to fix it:\n%s", r.Stdout)
-	}
-	if got := aliasRoute(t, srv, w.Function, "prod"); got != "1" {
-		t.Errorf("alias routes %s, want 1: nothing may change", got)
-	}
-	if n := versions(t, srv, w.Function); n != 1 {
-		t.Errorf("%d versions, want 1: nothing may be published", n)
-	}
-	if ch := r.Proxy.Changing(); len(ch) != 0 {
-		t.Errorf("%d changing calls reached AWS, first %s", len(ch), ch[0].Op)
-	}
-	for _, rec := range r.Proxy.Requests() {
-		if k := signedBy(rec); k != c.key {
-			t.Errorf("%s was signed with %q, not the container's credentials", rec.Op, k)
-		}
-	}
-}
-
-// containerCredentials are session credentials from a container
-// credentials endpoint, as a CodeBuild- or ECS-hosted runner has them:
-// the one source in the SDK's default chain, role-to-assume aside, whose
-// credentials carry their expiry (the endpoint answers AccessKeyId,
-// SecretAccessKey, Token and Expiration). The proxy enforces it.
-// https://docs.aws.amazon.com/sdkref/latest/guide/feature-container-credentials.html
-type containerCredentials struct {
-	key     string
-	expires time.Time
-	asked   *atomic.Int64 // requests to the endpoint
-	options Options       // a run through the realism layer on these credentials
-}
-
-func expiringCredentials(t *testing.T, srv *moto.Server, in time.Duration) containerCredentials {
-	t.Helper()
-	c := containerCredentials{key: "ASIAEXPIRING" + strconv.FormatInt(seq.Add(1), 10), expires: time.Now().Add(in).UTC().Truncate(time.Second), asked: &atomic.Int64{}}
+	srv, w := world(t, "renewed")
+	var (
+		issued atomic.Int64
+		mu     sync.Mutex
+		keys   = map[string]bool{}
+	)
+	p := realProxy(t, srv.URL)
 	endpoint := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) {
-		c.asked.Add(1)
+		key := "ASIARENEWED" + strconv.FormatInt(seq.Add(1), 10) + "N" + strconv.FormatInt(issued.Add(1), 10)
+		expires := time.Now().Add(10 * time.Second).UTC().Truncate(time.Second)
+		p.ExpireKey(key, expires)
 		rw.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(rw).Encode(map[string]string{
-			"AccessKeyId": c.key, "SecretAccessKey": "container-secret", "Token": "container-session",
-			"Expiration": c.expires.Format(time.RFC3339),
+			"AccessKeyId": key, "SecretAccessKey": "container-secret", "Token": "container-session",
+			"Expiration": expires.Format(time.RFC3339),
 		})
 	}))
 	t.Cleanup(endpoint.Close)
-	p := realProxy(t, srv.URL)
-	p.ExpireKey(c.key, c.expires)
-	c.options = Options{
+	r := runAction(t, srv, map[string]string{"function-name": w.Function, "alias": "prod", "steps": "10,50,100", "interval": "12s"}, Options{
 		Proxy: p,
 		Env: []string{
 			// No keys in the environment: the SDK's chain goes on to the
@@ -325,8 +293,25 @@ func expiringCredentials(t *testing.T, srv *moto.Server, in time.Duration) conta
 			"AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY=",
 			"AWS_CONTAINER_CREDENTIALS_FULL_URI=" + endpoint.URL + "/v2/credentials",
 		},
+	})
+	if r.Code != 0 {
+		t.Fatalf("exit %d, want 0: the SDK renews the container's credentials", r.Code)
 	}
-	return c
+	wantOutputs(t, r, map[string]string{"status": "promoted", "version": "2"})
+	for _, rec := range r.Proxy.Requests() {
+		mu.Lock()
+		keys[signedBy(rec)] = true
+		mu.Unlock()
+	}
+	if len(keys) < 2 {
+		t.Errorf("requests signed with %d keys, want the run to renew its credentials at least once", len(keys))
+	}
+	if n := r.Proxy.RealismStats().Expired; n != 0 {
+		t.Errorf("%d requests were answered as signed with expired credentials", n)
+	}
+	if got := aliasRoute(t, srv, w.Function, "prod"); got != "2" {
+		t.Errorf("alias routes %s, want 2", got)
+	}
 }
 
 // answerClass is an HTTP status as "2xx", or the status itself.
