@@ -82,20 +82,24 @@ type Proxy struct {
 	cancel context.CancelFunc
 	held   sync.WaitGroup
 
-	mu      sync.Mutex
-	rules   []rule
-	hook    func(Op, int)
-	counts  map[Op]int
-	records []*Record
-	seq     int // request ids
-	real    *realism
-	revs    revisions
+	mu       sync.Mutex
+	rules    []rule
+	hook     func(Op, int)
+	counts   map[Op]int
+	fnCounts map[fnOp]int // calls of an operation per Lambda function
+	records  []*Record
+	seq      int // request ids
+	real     *realism
+	revs     revisions
 }
 
 type rule struct {
 	op      string
 	attempt int
 	fault   Fault
+	// function, when set, limits the rule to the calls of op that name
+	// this Lambda function, and attempt counts only those.
+	function string
 }
 
 // New starts a proxy that passes requests on to target, the base URL of
@@ -116,6 +120,7 @@ func New(target string) (*Proxy, error) {
 		transport: tr,
 		closing:   make(chan struct{}),
 		counts:    map[Op]int{},
+		fnCounts:  map[fnOp]int{},
 		real:      newRealism(),
 	}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
@@ -181,6 +186,25 @@ func (p *Proxy) Inject(op string, attempt int, f Fault) {
 	p.rules = append(p.rules, rule{op: op, attempt: attempt, fault: f})
 }
 
+// InjectFor is Inject for the calls of op that name Lambda function fn (by
+// name or ARN): attempt counts only those calls, from 1. A release of
+// several functions makes its calls at once, so that the nth call of an
+// operation overall could be any function's.
+func (p *Proxy) InjectFor(fn, op string, attempt int, f Fault) {
+	if attempt < 0 {
+		panic(fmt.Sprintf("faultproxy: InjectFor(%q, %q, %d): attempt must be Every or from 1", fn, op, attempt))
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rules = append(p.rules, rule{op: op, attempt: attempt, fault: f, function: fn})
+}
+
+// fnOp is an operation on one Lambda function.
+type fnOp struct {
+	fn string
+	op Op
+}
+
 // ClearFaults removes every fault injected.
 func (p *Proxy) ClearFaults() {
 	p.mu.Lock()
@@ -244,6 +268,7 @@ func (p *Proxy) Reset() {
 	defer p.mu.Unlock()
 	p.records = nil
 	p.counts = map[Op]int{}
+	p.fnCounts = map[fnOp]int{}
 }
 
 func (r *Record) clone() Record {
@@ -273,9 +298,20 @@ func (p *Proxy) arrive(op Op, r *http.Request, body []byte) (*Record, Fault, fun
 		Header:  r.Header.Clone(),
 	}
 	p.records = append(p.records, rec)
+	fn, _ := lambdaTarget(r)
+	if fn != "" {
+		p.fnCounts[fnOp{fn, op}]++
+	}
 	var f Fault
 	for _, ru := range slices.Backward(p.rules) {
-		if matches(ru.op, op) && (ru.attempt == Every || ru.attempt == rec.Attempt) {
+		attempt := rec.Attempt
+		if ru.function != "" {
+			if ru.function != fn {
+				continue
+			}
+			attempt = p.fnCounts[fnOp{fn, op}]
+		}
+		if matches(ru.op, op) && (ru.attempt == Every || ru.attempt == attempt) {
 			f = ru.fault
 			break
 		}

@@ -72,3 +72,34 @@ func TestRealismRevisions(t *testing.T) {
 		t.Errorf("StaleRevisions = %d, want 2", got)
 	}
 }
+
+// InjectFor counts the calls of one function only, whatever the others do
+// at the same time.
+func TestInjectFor(t *testing.T) {
+	t.Parallel()
+	s := moto.StartT(t)
+	ctx := t.Context()
+	var fns []string
+	for _, name := range []string{"inject-a", "inject-b"} {
+		w, err := s.Demo(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fns = append(fns, w.Function)
+	}
+	p := faultproxy.NewT(t, s.URL)
+	p.InjectFor(fns[1], "GetAlias", 2, faultproxy.ServerError)
+	lc := lambda.NewFromConfig(p.AWSConfig(s.AWSConfig()), func(o *lambda.Options) { o.RetryMaxAttempts = 1 })
+	get := func(fn string) error {
+		_, err := lc.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String(fn), Name: aws.String("prod")})
+		return err
+	}
+	for i, call := range []struct {
+		fn   string
+		fail bool
+	}{{fns[1], false}, {fns[0], false}, {fns[0], false}, {fns[1], true}, {fns[1], false}} {
+		if err := get(call.fn); (err != nil) != call.fail {
+			t.Errorf("call %d of %s: error %v, want failure %v", i+1, call.fn, err, call.fail)
+		}
+	}
+}
