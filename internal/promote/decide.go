@@ -145,10 +145,14 @@ func decide(cfg config.Config, f facts) (decision, error) {
 		}
 	}
 
-	// Alarms already firing stop the run before any traffic moves.
-	for _, g := range f.alarms {
-		if !g.OK {
-			errs = append(errs, fmt.Errorf("alarm %s is %s before any traffic moved; wait until it is OK or remove it from the alarms input", g.Name, g.Detail))
+	// Alarms already firing stop the run before any traffic moves. Once a
+	// canary takes traffic, a firing alarm is the gate's to judge: it puts
+	// the alias back.
+	if f.alias == nil || !splits(*f.alias) {
+		for _, g := range f.alarms {
+			if !g.OK {
+				errs = append(errs, fmt.Errorf("alarm %s is %s before any traffic moved; wait until it is OK or remove it from the alarms input", g.Name, g.Detail))
+			}
 		}
 	}
 	if err := checksFailed(d.checks, func(c outcome.Check) bool {
@@ -448,6 +452,12 @@ type releaseDecision struct {
 	rollback bool
 	steps    []string
 	detach   *detachment // the detached rollout all the moving aliases share
+}
+
+// splits reports whether an alias shares its traffic between two versions.
+func splits(a alias.State) bool {
+	_, _, ok := a.Split()
+	return ok
 }
 
 // decideRelease decides for every function, and settles the schedule they
