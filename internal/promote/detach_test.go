@@ -199,3 +199,16 @@ func TestScheduledRunStartsNothing(t *testing.T) {
 		t.Fatalf("scheduled run: status %s (%s), alias %s; want the next step", res.Status, res.Error, f.route("prod"))
 	}
 }
+
+// An alarm that fires while a canary takes traffic rolls the canary back:
+// refusing the run would leave it split with the alarm firing.
+func TestFiringAlarmRollsBackALiveCanary(t *testing.T) {
+	t.Parallel()
+	f := newFake().withVersions(2).withAlias("prod", "1", map[string]float64{"2": 0.1}, "")
+	cfg := base()
+	cfg.Version, cfg.TrafficWeight, cfg.Alarms = "2", ptr(100), []string{"api-5xx"}
+	res := runAt(f, cfg, t0, &world{alarm: func(int) string { return "ALARM" }})
+	if res.Status != outcome.RolledBack || f.route("prod") != "1" || res.Succeeded() {
+		t.Fatalf("status %s (%s), alias %s; want rolled back, exit non-zero", res.Status, res.Error, f.route("prod"))
+	}
+}
