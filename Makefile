@@ -77,10 +77,13 @@ demo: check-moto build
 # Then a job's start-up, side by side: the Dockerfile built with an empty
 # cache (image: Dockerfile, today), the released image pulled from a registry
 # on localhost (image: docker://…@sha256:…), and the image already present.
+# Then releases of 1, 10 and 50 functions within Lambda's quota, and a
+# cancelled release of 50 (internal/dev/releasebench).
 bench: check-moto check-podman build
 	$(GO) run ./internal/dev/bench -bin $(BIN) -out testdata/bench
 	$(GO) run ./internal/dev/bench -bin $(BIN) -latency 20ms -out testdata/bench/latency-20ms
 	$(GO) run ./internal/dev/startup -version $(VERSION) -out testdata/bench/startup
+	$(GO) run ./internal/dev/releasebench -bin $(BIN) -out testdata/bench/releases
 
 clean:
 	rm -rf bin

@@ -8,6 +8,7 @@
 package pace
 
 import (
+	"context"
 	"net/http"
 	"sync"
 	"time"
@@ -69,7 +70,7 @@ type client struct {
 
 func (c client) Do(req *http.Request) (*http.Response, error) {
 	c.p.recover()
-	if err := c.p.lim.Wait(req.Context()); err != nil {
+	if err := c.p.wait(req.Context()); err != nil {
 		return nil, err
 	}
 	resp, err := c.inner.Do(req)
@@ -77,6 +78,38 @@ func (c client) Do(req *http.Request) (*http.Response, error) {
 		c.p.slowDown()
 	}
 	return resp, err
+}
+
+// wait waits until a turn is free and takes it, or until ctx ends. It does
+// not book a turn ahead, as rate.Limiter's Wait does: a booked turn is given
+// back when its context ends only if no later one was booked since ("as
+// much as possible, considering that other reservations may have already
+// been made", https://pkg.go.dev/golang.org/x/time/rate#Reservation.Cancel).
+// When a job is cancelled, the calls queued for their turns all end at
+// once and most of their turns would stay booked: the rollback's moves,
+// on a fresh context, would wait behind up to the whole queue ÷ the pace
+// for requests no one makes, past the runner's SIGKILL with 50 functions.
+// Here a waiter that gives up leaves nothing behind. Waiters are not
+// served in order: whichever wakes first when a turn is due takes it.
+func (p *Pacer) wait(ctx context.Context) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		now := time.Now()
+		if p.lim.AllowN(now, 1) {
+			return nil
+		}
+		// The next turn is due when the bucket holds a whole token again.
+		due := time.Duration((1 - p.lim.TokensAt(now)) / float64(p.lim.Limit()) * float64(time.Second))
+		t := time.NewTimer(max(due, time.Millisecond))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
 }
 
 // slowDown halves the pace after a 429: the account's quota is shared, and

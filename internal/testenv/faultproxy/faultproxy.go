@@ -64,6 +64,10 @@ type Record struct {
 	// MetricHeld) or the part of moto's answer it rewrote (State=Pending,
 	// LastUpdateStatus=InProgress, Expiration); "" for nothing.
 	Realism string
+	// Arrived is when the request reached the proxy; Answered is when the
+	// proxy was done with it (its answer written, or the connection closed
+	// without one), zero while it is under way.
+	Arrived, Answered time.Time
 }
 
 // Proxy is a running fault-injection proxy listening on 127.0.0.1.
@@ -296,6 +300,7 @@ func (p *Proxy) arrive(op Op, r *http.Request, body []byte) (*Record, Fault, fun
 		Query:   r.URL.RawQuery,
 		Body:    slices.Clone(body[:min(len(body), maxBody)]),
 		Header:  r.Header.Clone(),
+		Arrived: time.Now(),
 	}
 	p.records = append(p.records, rec)
 	fn, _ := lambdaTarget(r)
@@ -337,6 +342,7 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	op, proto := classify(r, body)
 	rec, f, hook, requestID := p.arrive(op, r, body)
+	defer p.done(rec, func(rec *Record) { rec.Answered = time.Now() })
 	if hook != nil {
 		hook(op, rec.Attempt)
 	}
