@@ -1,0 +1,242 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"github.com/lambda-promote/lambda-promote/internal/testenv/faultproxy"
+	"github.com/lambda-promote/lambda-promote/internal/testenv/moto"
+)
+
+// A release of several functions, run by the built binary through the
+// realism layer: every function of a service behind one stage, promoted
+// together, all or nothing.
+
+// service seeds n functions behind one REST API stage (moto.SeedService),
+// with names of their own for this run.
+func service(t *testing.T, n int) (*moto.Server, moto.Service) {
+	t.Helper()
+	srv := sharedMoto(t)
+	svc, err := srv.SeedService(context.Background(), unique("svc"), n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, svc
+}
+
+func releaseInputs(svc moto.Service, more ...string) map[string]string {
+	in := map[string]string{
+		"function-name": strings.Join(svc.Functions, "\n"),
+		"alias":         svc.Alias,
+		"api-id":        svc.RESTAPIID,
+		"stage":         svc.Stage,
+	}
+	for i := 0; i+1 < len(more); i += 2 {
+		in[more[i]] = more[i+1]
+	}
+	return in
+}
+
+// routes is every function's alias, in order.
+func routes(t *testing.T, srv *moto.Server, svc moto.Service) []string {
+	t.Helper()
+	out := make([]string, len(svc.Functions))
+	for i, fn := range svc.Functions {
+		out[i] = aliasRoute(t, srv, fn, svc.Alias)
+	}
+	return out
+}
+
+func wantRoutes(t *testing.T, srv *moto.Server, svc moto.Service, want string) {
+	t.Helper()
+	for i, got := range routes(t, srv, svc) {
+		if got != want {
+			t.Errorf("%s routes %s, want %s", svc.Functions[i], got, want)
+		}
+	}
+}
+
+// functionsOutput reads the functions output.
+func functionsOutput(t *testing.T, r Run) []map[string]string {
+	t.Helper()
+	var fns []map[string]string
+	if err := json.Unmarshal([]byte(r.Outputs["functions"]), &fns); err != nil {
+		t.Fatalf("functions output %q: %v", r.Outputs["functions"], err)
+	}
+	return fns
+}
+
+func TestReleaseAllAtOnce(t *testing.T) {
+	t.Parallel()
+	srv, svc := service(t, 5)
+	r := runAction(t, srv, releaseInputs(svc), Options{})
+	if r.Code != 0 {
+		t.Fatalf("exit %d", r.Code)
+	}
+	wantOutputs(t, r, map[string]string{"status": "promoted", "traffic-weight": "100", "version": ""})
+	wantRoutes(t, srv, svc, "2")
+	fns := functionsOutput(t, r)
+	if len(fns) != 5 {
+		t.Fatalf("functions output has %d entries, want 5", len(fns))
+	}
+	for i, f := range fns {
+		if f["function"] != svc.Functions[i] || f["version"] != "2" || f["previous-version"] != "1" || f["status"] != "promoted" {
+			t.Errorf("functions[%d] = %v", i, f)
+		}
+	}
+	if !strings.Contains(r.Summary, "release of 5 functions") {
+		t.Errorf("summary does not name the release:\n%s", r.Summary)
+	}
+}
+
+// In steps, every alias reaches a step's weight before any goes further.
+func TestReleaseInSteps(t *testing.T) {
+	t.Parallel()
+	srv, svc := service(t, 5)
+	r := runAction(t, srv, releaseInputs(svc, "steps", "10,50,100", "interval", "2s"), Options{})
+	if r.Code != 0 {
+		t.Fatalf("exit %d", r.Code)
+	}
+	wantRoutes(t, srv, svc, "2")
+	got := moves(t, r.Proxy)
+	want := append(append(repeat("1+2@0.1", 5), repeat("1+2@0.5", 5)...), repeat("2", 5)...)
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("moves in order %v, want every alias at each step before the next:\n%v", got, want)
+	}
+}
+
+func repeat(s string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = s
+	}
+	return out
+}
+
+// A failure at function k at step s puts every alias back on stable.
+func TestReleaseFailureRollsEveryAliasBack(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ k, s int }{{0, 1}, {2, 2}, {4, 3}, {1, 2}} {
+		t.Run(fmt.Sprintf("function %d step %d", tc.k+1, tc.s), func(t *testing.T) {
+			t.Parallel()
+			srv, svc := service(t, 5)
+			p := realProxy(t, srv.URL)
+			// The step's move fails on every attempt the SDK makes.
+			for a := range 5 {
+				p.InjectFor(svc.Functions[tc.k], "UpdateAlias", tc.s+a, faultproxy.ServerError)
+			}
+			r := runAction(t, srv, releaseInputs(svc, "steps", "10,50,100", "interval", "1s"), Options{Proxy: p})
+			if r.Code != 1 {
+				t.Fatalf("exit %d, want 1", r.Code)
+			}
+			wantOutputs(t, r, map[string]string{"status": "rolled-back", "traffic-weight": "0"})
+			wantRoutes(t, srv, svc, "1")
+			if !strings.Contains(r.Summary, svc.Functions[tc.k]) {
+				t.Errorf("summary does not name %s", svc.Functions[tc.k])
+			}
+		})
+	}
+}
+
+// Someone moves one alias by hand: the others go back, that one is left as
+// found and named.
+func TestReleaseDriftLeavesThatAlias(t *testing.T) {
+	t.Parallel()
+	srv, svc := service(t, 4)
+	p := realProxy(t, srv.URL)
+	moved := svc.Functions[2]
+	ran := afterMove(p, "GetAlias", func() {
+		must(t, raceMove(srv, moved, "2", nil))
+	})
+	r := runAction(t, srv, releaseInputs(svc, "steps", "10,50,100", "interval", "2s"), Options{Proxy: p})
+	if !ran() {
+		t.Fatal("the hand move never ran")
+	}
+	if r.Code != 1 || r.Outputs["status"] != "failed" {
+		t.Fatalf("exit %d, status %q; want 1, failed", r.Code, r.Outputs["status"])
+	}
+	for i, got := range routes(t, srv, svc) {
+		want := "1"
+		if svc.Functions[i] == moved {
+			want = "2"
+		}
+		if got != want {
+			t.Errorf("%s routes %s, want %s", svc.Functions[i], got, want)
+		}
+	}
+	if !strings.Contains(r.Summary, moved) || !strings.Contains(r.Summary, "left it as it is") {
+		t.Errorf("summary does not name %s as left as found", moved)
+	}
+}
+
+// A check failing on one function: nothing published anywhere.
+func TestReleaseCheckFailsNothingPublished(t *testing.T) {
+	t.Parallel()
+	srv, svc := service(t, 4)
+	bad := svc.Functions[3]
+	// Its alias lacks the permission for the stage.
+	_, err := srv.Lambda().RemovePermission(context.Background(), &lambda.RemovePermissionInput{
+		FunctionName: aws.String(bad), Qualifier: aws.String(svc.Alias), StatementId: aws.String("apigateway-" + svc.RESTAPIID + "-" + svc.Alias),
+	})
+	must(t, err)
+	r := runAction(t, srv, releaseInputs(svc, "strategy", "Canary10Percent5Minutes"), Options{})
+	if r.Code != 1 || r.Outputs["status"] != "failed" {
+		t.Fatalf("exit %d, status %q", r.Code, r.Outputs["status"])
+	}
+	for _, fn := range svc.Functions {
+		if n := versions(t, srv, fn); n != 1 {
+			t.Errorf("%s has %d versions, want 1: nothing may be published", fn, n)
+		}
+	}
+	if ch := r.Proxy.Changing(); len(ch) != 0 {
+		t.Errorf("%d changing calls reached AWS, first %s", len(ch), ch[0].Op)
+	}
+	if !strings.Contains(r.Stdout, bad) {
+		t.Errorf("the log does not name %s", bad)
+	}
+}
+
+// A cancelled job puts every alias back, on the runner's signals: SIGINT
+// once every alias has reached 10 %, then SIGTERM.
+func TestReleaseCancelRollsEveryAliasBack(t *testing.T) {
+	t.Parallel()
+	const n = 6
+	srv, svc := service(t, n)
+	p := realProxy(t, srv.URL)
+	var (
+		mu        sync.Mutex
+		signalled time.Time
+	)
+	cancelAtTen := func(ctx context.Context, cmd *exec.Cmd) {
+		if _, ok := p.Answered(ctx, "UpdateAlias", n); !ok {
+			return
+		}
+		mu.Lock()
+		signalled = time.Now()
+		mu.Unlock()
+		_ = cmd.Process.Signal(syscall.SIGINT)
+		time.Sleep(20 * time.Millisecond)
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+	}
+	r := runAction(t, srv, releaseInputs(svc, "steps", "10,100", "interval", "5m"), Options{Proxy: p, Wait: cancelAtTen})
+	mu.Lock()
+	at := signalled
+	mu.Unlock()
+	if at.IsZero() {
+		t.Fatal("the release never reached 10%")
+	}
+	if r.Code != 1 || r.Outputs["status"] != "rolled-back" {
+		t.Fatalf("exit %d, status %q; want 1, rolled-back", r.Code, r.Outputs["status"])
+	}
+	wantRoutes(t, srv, svc, "1")
+}
