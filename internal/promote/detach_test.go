@@ -163,7 +163,7 @@ func TestDetachedRolloutStops(t *testing.T) {
 				f.mu.Lock()
 				a := f.aliases["prod"]
 				a.weights, a.rev = map[string]float64{"2": 0.5}, a.rev+1
-				rec := alias.Record{State: alias.Shifting, Stable: "1", New: "2", Since: t0, Plan: "steps:10,50,100/10m", Step: 1, StepAt: t0.Add(11 * time.Minute)}
+				rec := alias.Record{State: alias.Shifting, Stable: "1", New: "2", Since: t0, Plan: "steps:10,50,100/10m", Step: 1, StepAt: t0.Add(10*time.Minute + 30*time.Second)}
 				a.desc = rec.MustEncode()
 				f.mu.Unlock()
 			}

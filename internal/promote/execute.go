@@ -591,7 +591,17 @@ func (x *execution) move(ctx context.Context, w percent.Percent) error {
 		x.since = x.d.Clock.Now()
 	}
 	x.attempted, x.changed = route, true
-	st, err := alias.Move(ctx, x.d.Lambda, x.fnRef(), x.last, route, x.record(w), x.patience())
+	desc := x.record(w)
+	st, err := alias.Move(ctx, x.d.Lambda, x.fnRef(), x.last, route, desc, x.patience())
+	if errors.Is(err, alias.ErrMoved) {
+		// Lambda may have made the move while its answer was lost: the SDK's
+		// retry then meets the new revision. An alias that reads back
+		// exactly as this move set it, record and all, is this run's.
+		if cur, ok, rerr := x.getAlias(ctx); rerr == nil && ok && matches(cur, route) && cur.Description == desc {
+			x.d.Log.Warningf("moving alias %s of %s: %v; it reads back as this run set it, so the move was made and only its answer was lost", x.cfg.Alias, x.name(), err)
+			st, err = cur, nil
+		}
+	}
 	if err != nil {
 		return err
 	}
