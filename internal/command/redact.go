@@ -67,5 +67,10 @@ func (r *redactor) result(res outcome.Result) outcome.Result {
 		}
 		res.Timeline[i].Gates = gates
 	}
+	res.Functions = append([]outcome.FunctionResult(nil), res.Functions...)
+	for i := range res.Functions {
+		res.Functions[i].Error = r.text(res.Functions[i].Error)
+		res.Functions[i].AliasState = r.text(res.Functions[i].AliasState)
+	}
 	return res
 }

@@ -22,9 +22,14 @@ func TestRedactedBeforeRendering(t *testing.T) {
 		Plan:     []string{"p " + secret},
 		Checks:   []outcome.Check{{Name: "c", Detail: "d " + secret, Fix: "f " + secret}},
 		Timeline: []outcome.Event{{Note: "n " + secret, Gates: []outcome.Gate{{Detail: secret}}}, {Note: secret}},
+		Functions: []outcome.FunctionResult{{FunctionName: "f", Error: "e " + secret, AliasState: "a " + secret}, {FunctionName: "g"}},
 	}
 	res = red.result(res)
-	for kind, md := range map[string]string{"summary": report.Summary(res, report.Run{}), "comment": report.Comment(res, report.Run{})} {
+	outs := ""
+	for _, o := range report.Outputs(res) {
+		outs += o.Name + "=" + o.Value + "\n"
+	}
+	for kind, md := range map[string]string{"summary": report.Summary(res, report.Run{}), "comment": report.Comment(res, report.Run{}), "outputs": outs} {
 		if strings.Contains(md, secret) {
 			t.Errorf("%s shows the secret:\n%s", kind, md)
 		}

@@ -177,8 +177,12 @@ func iamMethod(op string) string {
 func iamResource(rec faultproxy.Record, region, account string) string {
 	switch rec.Op.Service {
 	case "lambda":
-		// /2015-03-31/functions/NAME-OR-ARN[/aliases/ALIAS|/policy|/versions|/configuration|/invocations]
+		// /2015-03-31/functions/NAME-OR-ARN[/aliases/ALIAS|/policy|/versions|/configuration|/invocations],
+		// /2019-09-30/functions/NAME-OR-ARN/provisioned-concurrency?Qualifier=Q
 		rest, ok := strings.CutPrefix(rec.Path, "/2015-03-31/functions/")
+		if !ok {
+			rest, ok = strings.CutPrefix(rec.Path, "/2019-09-30/functions/")
+		}
 		if !ok {
 			return "?" + rec.Path
 		}

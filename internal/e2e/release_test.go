@@ -240,3 +240,30 @@ func TestReleaseCancelRollsEveryAliasBack(t *testing.T) {
 	}
 	wantRoutes(t, srv, svc, "1")
 }
+
+// Fifty functions under Lambda's quota: the pacer keeps every second within
+// max-requests-per-second, and the realism layer, which answers 429 past 15
+// a second as Lambda does, never has to.
+func TestReleaseOfFiftyWithinTheQuota(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("a release of 50 functions")
+	}
+	srv, svc := service(t, 50)
+	r := runAction(t, srv, releaseInputs(svc, "steps", "10,100", "interval", "1s"), Options{})
+	if r.Code != 0 || r.Outputs["status"] != "promoted" {
+		t.Fatalf("exit %d, status %q", r.Code, r.Outputs["status"])
+	}
+	wantRoutes(t, srv, svc, "2")
+	st := r.Proxy.RealismStats()
+	if st.Throttled != 0 {
+		t.Errorf("Lambda's quota answered %d requests 429", st.Throttled)
+	}
+	// The limiter's burst of one lets a second hold one more at its edge.
+	if st.BusiestSecond.ControlPlane > 11 {
+		t.Errorf("the busiest second held %d control-plane requests, more than the pace of 10", st.BusiestSecond.ControlPlane)
+	}
+	if n := len(functionsOutput(t, r)); n != 50 {
+		t.Errorf("functions output has %d entries, want 50", n)
+	}
+}

@@ -596,9 +596,11 @@ func (x *execution) move(ctx context.Context, w percent.Percent) error {
 	if errors.Is(err, alias.ErrMoved) {
 		// Lambda may have made the move while its answer was lost: the SDK's
 		// retry then meets the new revision. An alias that reads back
-		// exactly as this move set it, record and all, is this run's.
+		// exactly as this move sets it, record and all, is where this run
+		// wants it, whoever made the move (another run of the same detached
+		// rollout makes the same one).
 		if cur, ok, rerr := x.getAlias(ctx); rerr == nil && ok && matches(cur, route) && cur.Description == desc {
-			x.d.Log.Warningf("moving alias %s of %s: %v; it reads back as this run set it, so the move was made and only its answer was lost", x.cfg.Alias, x.name(), err)
+			x.d.Log.Infof("alias %s of %s changed since it was read, and reads back exactly as this move sets it (the move's answer was lost, or another run of the rollout made it): counted as made", x.cfg.Alias, x.name())
 			st, err = cur, nil
 		}
 	}
