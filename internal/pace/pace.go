@@ -8,6 +8,7 @@
 package pace
 
 import (
+	"container/list"
 	"context"
 	"net/http"
 	"sync"
@@ -32,6 +33,11 @@ type Pacer struct {
 	now     func() time.Time
 
 	throttled int
+
+	// line is the calls waiting for a turn, in order; each element is a
+	// channel closed when the call becomes the head.
+	lineMu sync.Mutex
+	line   list.List
 }
 
 // New paces requests at perSecond (at most Quota).
@@ -80,35 +86,51 @@ func (c client) Do(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// wait waits until a turn is free and takes it, or until ctx ends. It does
-// not book a turn ahead, as rate.Limiter's Wait does: a booked turn is given
-// back when its context ends only if no later one was booked since ("as
-// much as possible, considering that other reservations may have already
-// been made", https://pkg.go.dev/golang.org/x/time/rate#Reservation.Cancel).
-// When a job is cancelled, the calls queued for their turns all end at
-// once and most of their turns would stay booked: the rollback's moves,
-// on a fresh context, would wait behind up to the whole queue ÷ the pace
-// for requests no one makes, past the runner's SIGKILL with 50 functions.
-// Here a waiter that gives up leaves nothing behind. Waiters are not
-// served in order: whichever wakes first when a turn is due takes it.
+// wait waits for the call's turn: its place in line, then, at the head of
+// the line, the limiter's next turn. Calls take turns in the order they
+// came.
+//
+// Only the head of the line books a turn with the limiter. rate.Limiter's
+// Wait books a turn ahead and, when its context ends, gives it back only
+// if no later turn was booked since ("as much as possible, considering
+// that other reservations may have already been made",
+// https://pkg.go.dev/golang.org/x/time/rate#Reservation.Cancel). Were every
+// call to book ahead, the calls queued when a job is cancelled would end
+// together with most of their turns still booked, and the rollback's
+// moves, on a fresh context, would wait behind turns no one uses: up to
+// the queue's length at the quota, past the 5 s a cancelled run has to
+// put 50 aliases back. With one booking at a time the one given back is
+// always the last, in full, and a call that leaves the line has booked
+// nothing.
 func (p *Pacer) wait(ctx context.Context) error {
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		now := time.Now()
-		if p.lim.AllowN(now, 1) {
-			return nil
-		}
-		// The next turn is due when the bucket holds a whole token again.
-		due := time.Duration((1 - p.lim.TokensAt(now)) / float64(p.lim.Limit()) * float64(time.Second))
-		t := time.NewTimer(max(due, time.Millisecond))
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	p.lineMu.Lock()
+	me := p.line.PushBack(make(chan struct{}))
+	head := p.line.Front() == me
+	p.lineMu.Unlock()
+	if !head {
 		select {
+		case <-me.Value.(chan struct{}):
 		case <-ctx.Done():
-			t.Stop()
+			p.leave(me)
 			return ctx.Err()
-		case <-t.C:
 		}
+	}
+	defer p.leave(me)
+	return p.lim.Wait(ctx)
+}
+
+// leave takes a call out of the line; when it was the head, the next call
+// becomes the head.
+func (p *Pacer) leave(e *list.Element) {
+	p.lineMu.Lock()
+	defer p.lineMu.Unlock()
+	wasHead := p.line.Front() == e
+	p.line.Remove(e)
+	if next := p.line.Front(); wasHead && next != nil {
+		close(next.Value.(chan struct{}))
 	}
 }
 

@@ -3,9 +3,12 @@ package pace
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // Calls whose context ends while they wait for a turn leave no turn taken:
@@ -54,6 +57,43 @@ func TestCancelledWaitsLeaveNoDebt(t *testing.T) {
 	if first > 300*time.Millisecond || last > 1500*time.Millisecond {
 		t.Errorf("after the cancel the first move went at %s and the last at %s, want within 0.3 s and 1.5 s (%d cancelled reads had queued)",
 			first, last, 30-queued)
+	}
+}
+
+// Calls take turns in the order they came: a release's phases keep the
+// order in which its calls were made.
+func TestTurnsInOrder(t *testing.T) {
+	t.Parallel()
+	var (
+		mu  sync.Mutex
+		got []string
+	)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.URL.Query().Get("call"))
+		mu.Unlock()
+	}))
+	t.Cleanup(ts.Close)
+	c := New(10).Client(http.DefaultClient)
+	var wg sync.WaitGroup
+	want := []string{"0", "1", "2", "3", "4"}
+	for _, call := range want {
+		wg.Go(func() {
+			req, _ := http.NewRequest(http.MethodGet, ts.URL+"?call="+call, nil)
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+		})
+		// Turns are 100 ms apart: each call is in line well before the
+		// next comes.
+		time.Sleep(20 * time.Millisecond)
+	}
+	wg.Wait()
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("order of the calls (-want +got):\n%s", diff)
 	}
 }
 
