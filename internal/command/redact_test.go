@@ -19,9 +19,9 @@ func TestRedactedBeforeRendering(t *testing.T) {
 	res := outcome.Result{
 		FunctionName: "f", Alias: "prod", Status: outcome.Failed, NewVersion: "2",
 		Error: "e " + secret, AliasState: "a " + secret, Next: "n " + secret, NextCode: "aws x --token " + secret,
-		Plan:     []string{"p " + secret},
-		Checks:   []outcome.Check{{Name: "c", Detail: "d " + secret, Fix: "f " + secret}},
-		Timeline: []outcome.Event{{Note: "n " + secret, Gates: []outcome.Gate{{Detail: secret}}}, {Note: secret}},
+		Plan:      []string{"p " + secret},
+		Checks:    []outcome.Check{{Name: "c", Detail: "d " + secret, Fix: "f " + secret}},
+		Timeline:  []outcome.Event{{Note: "n " + secret, Gates: []outcome.Gate{{Detail: secret}}}, {Note: secret}},
 		Functions: []outcome.FunctionResult{{FunctionName: "f", Error: "e " + secret, AliasState: "a " + secret}, {FunctionName: "g"}},
 	}
 	res = red.result(res)
