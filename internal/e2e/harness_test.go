@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -12,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -179,7 +177,7 @@ func runAction(t *testing.T, srv *moto.Server, inputs map[string]string, o Optio
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.Outputs = parseOutputs(t, string(out))
+	r.Outputs = runner.ParseOutputs(string(out))
 	sum, err := os.ReadFile(sumPath)
 	if err != nil {
 		t.Fatal(err)
@@ -212,29 +210,6 @@ var seq atomic.Int64
 // (go test -count=N) seeds resources of its own in the shared moto server.
 func unique(name string) string {
 	return fmt.Sprintf("%s-%d", name, seq.Add(1))
-}
-
-// parseOutputs reads a GITHUB_OUTPUT file: name=value lines and
-// name<<DELIMITER blocks.
-func parseOutputs(t *testing.T, s string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	sc := bufio.NewScanner(strings.NewReader(s))
-	for sc.Scan() {
-		line := sc.Text()
-		if name, delim, ok := strings.Cut(line, "<<"); ok {
-			var val []string
-			for sc.Scan() && sc.Text() != delim {
-				val = append(val, sc.Text())
-			}
-			out[name] = strings.Join(val, "\n")
-			continue
-		}
-		if name, val, ok := strings.Cut(line, "="); ok {
-			out[name] = val
-		}
-	}
-	return out
 }
 
 // aliasRoute reads an alias from moto as "version" or "version+extra@weight".

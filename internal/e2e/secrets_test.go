@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/lambda-promote/lambda-promote/internal/testenv/moto"
+	"github.com/lambda-promote/lambda-promote/internal/testenv/runner"
 )
 
 // Recognizable secrets. moto accepts any keys; AWS_* here come after
@@ -68,7 +69,7 @@ func runWithSecrets(t *testing.T, srv *moto.Server, gh *ghAPI, inputs map[string
 	must(t, err)
 	sum, err := os.ReadFile(sumPath)
 	must(t, err)
-	r.Outputs = parseOutputs(t, string(out))
+	r.Outputs = runner.ParseOutputs(string(out))
 	r.Summary = string(sum)
 	return secretRun{Run: r, OutputsFile: string(out), SummaryFile: string(sum), Requests: gh.requests()}
 }

@@ -34,15 +34,6 @@ func TestMedian(t *testing.T) {
 	}
 }
 
-func TestParseOutputs(t *testing.T) {
-	t.Parallel()
-	got := parseOutputs("status<<ghadelimiter_1\npromoted\nghadelimiter_1\nversion=7\n")
-	want := map[string]string{"status": "promoted", "version": "7"}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("parseOutputs (-want +got):\n%s", diff)
-	}
-}
-
 func TestParseInitTrace(t *testing.T) {
 	t.Parallel()
 	got := parseInitTrace("noise\ninit a/b @1.5 ms, 2.5 ms clock, 100 bytes, 3 allocs\ninit c @10 ms, 0.5 ms clock, 20 bytes, 1 allocs\n")

@@ -1,17 +1,15 @@
 package main
 
 import (
-	"bufio"
 	"cmp"
-	"context"
 	"fmt"
-	"os"
-	"os/exec"
 	"runtime"
 	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/lambda-promote/lambda-promote/internal/dev/figures"
 )
 
 // The targets of the issue. MB is 10^6 bytes.
@@ -107,10 +105,10 @@ type target struct {
 func summarize(ways []*way, o options, size int64, sizeNote string, floorSize int64, now time.Time) results {
 	r := results{
 		Date:            now.UTC().Format("2006-01-02"),
-		GoVersion:       goVersion(),
+		GoVersion:       figures.GoVersion(),
 		Cores:           runtime.NumCPU(),
-		CPU:             cpuModel(),
-		AWSCLI:          awsCLIVersion(),
+		CPU:             figures.CPUModel(),
+		AWSCLI:          figures.AWSCLIVersion(),
 		Runs:            o.n,
 		WarmupRuns:      o.warmup,
 		LatencyMS:       ms(o.latency),
@@ -273,7 +271,7 @@ func (r results) text() string {
 	}
 	fmt.Fprintf(&b, "\ntargets:\n")
 	for _, t := range r.Targets {
-		fmt.Fprintf(&b, "  %-7s %s: want %s, got %s\n", metWord(t.Met), t.Name, t.Want, t.Got)
+		fmt.Fprintf(&b, "  %-7s %s: want %s, got %s\n", figures.Met(t.Met), t.Name, t.Want, t.Got)
 	}
 	return b.String()
 }
@@ -303,9 +301,9 @@ func (r results) markdown() string {
 	}
 	fmt.Fprintf(&b, "\n| target | want | got | |\n|---|---|---|---|\n")
 	for _, t := range r.Targets {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", t.Name, t.Want, t.Got, metWord(t.Met))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", t.Name, t.Want, t.Got, figures.Met(t.Met))
 	}
-	fmt.Fprintf(&b, "\nThe action's requests (one run, in order of arrival): %s.\n\n", codeList(r.ActionRequests))
+	fmt.Fprintf(&b, "\nThe action's requests (one run, in order of arrival): %s.\n\n", figures.Code(r.ActionRequests))
 	fmt.Fprintf(&b, "The minimum, what every way does:\n\n")
 	for _, m := range r.Minimum {
 		fmt.Fprintf(&b, "- `%s`: %s\n", m.Op, m.Why)
@@ -325,59 +323,4 @@ func opNames(ops []minOp) string {
 		s = append(s, o.Op)
 	}
 	return strings.Join(s, ", ")
-}
-
-func codeList(s []string) string {
-	var q []string
-	for _, x := range s {
-		q = append(q, "`"+x+"`")
-	}
-	return strings.Join(q, ", ")
-}
-
-func metWord(ok bool) string {
-	if ok {
-		return "met"
-	}
-	return "MISSED"
-}
-
-// goVersion is what `go version` prints, without the "go version " prefix.
-func goVersion() string {
-	out, err := exec.CommandContext(context.Background(), "go", "version").Output()
-	if err != nil {
-		return runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH
-	}
-	return strings.TrimPrefix(strings.TrimSpace(string(out)), "go version ")
-}
-
-// cpuModel is the model name Linux reports, or "".
-func cpuModel() string {
-	f, err := os.Open("/proc/cpuinfo")
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
-}
-
-// awsCLIVersion is "aws-cli/1.x.y botocore/1.x.y", or "".
-func awsCLIVersion() string {
-	out, err := exec.CommandContext(context.Background(), "aws", "--version").CombinedOutput()
-	if err != nil {
-		return ""
-	}
-	var keep []string
-	for _, f := range strings.Fields(string(out)) {
-		if strings.HasPrefix(f, "aws-cli/") || strings.HasPrefix(f, "botocore/") || strings.HasPrefix(f, "Python/") {
-			keep = append(keep, f)
-		}
-	}
-	return strings.Join(keep, " ")
 }

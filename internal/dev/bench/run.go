@@ -227,34 +227,13 @@ func checkOutputs(path, version string) error {
 	if err != nil {
 		return err
 	}
-	got := parseOutputs(string(data))
+	got := runner.ParseOutputs(string(data))
 	for name, want := range map[string]string{"status": "promoted", "version": version} {
 		if got[name] != want {
 			return fmt.Errorf("GITHUB_OUTPUT has %s=%q, want %q:\n%s", name, got[name], want, data)
 		}
 	}
 	return nil
-}
-
-// parseOutputs reads a GITHUB_OUTPUT file: name=value lines and
-// name<<DELIMITER blocks.
-func parseOutputs(s string) map[string]string {
-	out := map[string]string{}
-	lines := strings.Split(s, "\n")
-	for i := 0; i < len(lines); i++ {
-		if name, delim, ok := strings.Cut(lines[i], "<<"); ok {
-			var val []string
-			for i++; i < len(lines) && lines[i] != delim; i++ {
-				val = append(val, lines[i])
-			}
-			out[name] = strings.Join(val, "\n")
-			continue
-		}
-		if name, val, ok := strings.Cut(lines[i], "="); ok {
-			out[name] = val
-		}
-	}
-	return out
 }
 
 // arrivals stamps the requests as they reach the proxy, before they reach

@@ -19,7 +19,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -34,6 +33,7 @@ import (
 	"time"
 
 	"github.com/lambda-promote/lambda-promote/internal/config"
+	"github.com/lambda-promote/lambda-promote/internal/dev/figures"
 	"github.com/lambda-promote/lambda-promote/internal/testenv/moto"
 )
 
@@ -211,21 +211,7 @@ func realMain(ctx context.Context, args []string, stdout io.Writer) error {
 	if o.out == "" {
 		return nil
 	}
-	if err := os.MkdirAll(o.out, 0o755); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(o.out, "results.md"), []byte(res.markdown()), 0o644); err != nil {
-		return err
-	}
-	js, err := json.MarshalIndent(res, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(o.out, "results.json"), append(js, '\n'), 0o644); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "\n==> wrote %s and %s\n", filepath.Join(o.out, "results.md"), filepath.Join(o.out, "results.json"))
-	return nil
+	return figures.Write(stdout, o.out, res.markdown(), res)
 }
 
 // baseEnv is the environment of every run: the caller's (PATH), none of

@@ -50,15 +50,6 @@ func TestMedian(t *testing.T) {
 	}
 }
 
-func TestParseOutputs(t *testing.T) {
-	t.Parallel()
-	got := parseOutputs("status<<ghadelimiter_1\npromoted\nghadelimiter_1\nfunctions<<ghadelimiter_2\n[{\"function\":\"a\"}]\nghadelimiter_2\nversion=7\n")
-	want := map[string]string{"status": "promoted", "functions": `[{"function":"a"}]`, "version": "7"}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("parseOutputs (-want +got):\n%s", diff)
-	}
-}
-
 func TestParseFunctions(t *testing.T) {
 	t.Parallel()
 	got, err := parseFunctions(`[{"function":"a","alias-arn":"arn:a:prod","version":"3","previous-version":"2","status":"promoted","traffic-weight":"100"},` +

@@ -1,19 +1,16 @@
 package main
 
 import (
-	"bufio"
 	"cmp"
-	"context"
 	"fmt"
 	"maps"
-	"os"
-	"os/exec"
 	"runtime"
 	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/lambda-promote/lambda-promote/internal/dev/figures"
 	"github.com/lambda-promote/lambda-promote/internal/testenv/faultproxy"
 )
 
@@ -88,9 +85,9 @@ type goal struct {
 func summarize(cases []*caseRuns, cancels []cancelResult, budget float64, o options, now time.Time) results {
 	r := results{
 		Date:      now.UTC().Format("2006-01-02"),
-		GoVersion: goVersion(),
+		GoVersion: figures.GoVersion(),
 		Cores:     runtime.NumCPU(),
-		CPU:       cpuModel(),
+		CPU:       figures.CPUModel(),
 		Runs:      o.n,
 		Budget:    budget,
 		Quota:     faultproxy.DefaultRealism().ControlPlaneRate,
@@ -244,7 +241,7 @@ func (r results) text() string {
 	}
 	fmt.Fprintf(&b, "\ngoals:\n")
 	for _, g := range r.Goals {
-		fmt.Fprintf(&b, "  %-7s %s: want %s, got %s\n", metWord(g.Met), g.Name, g.Want, g.Got)
+		fmt.Fprintf(&b, "  %-7s %s: want %s, got %s\n", figures.Met(g.Met), g.Name, g.Want, g.Got)
 	}
 	return b.String()
 }
@@ -288,7 +285,7 @@ func (r results) markdown() string {
 	}
 	fmt.Fprintf(&b, "\n| goal | want | got | |\n|---|---|---|---|\n")
 	for _, g := range r.Goals {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", g.Name, g.Want, g.Got, metWord(g.Met))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", g.Name, g.Want, g.Got, figures.Met(g.Met))
 	}
 	if len(r.Cases) > 0 {
 		fmt.Fprintf(&b, "\nRequests by operation (first run of each release):\n\n")
@@ -312,38 +309,6 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
-}
-
-func metWord(ok bool) string {
-	if ok {
-		return "met"
-	}
-	return "MISSED"
-}
-
-// goVersion is what `go version` prints, without the "go version " prefix.
-func goVersion() string {
-	out, err := exec.CommandContext(context.Background(), "go", "version").Output()
-	if err != nil {
-		return runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH
-	}
-	return strings.TrimPrefix(strings.TrimSpace(string(out)), "go version ")
-}
-
-// cpuModel is the model name Linux reports, or "".
-func cpuModel() string {
-	f, err := os.Open("/proc/cpuinfo")
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
 }
 
 // cancelTimes is "4.27 s, 3.90 s, 4.02 s": each run's SIGINT to last move.

@@ -143,7 +143,7 @@ func (b *bench) release(ctx context.Context, svc moto.Service, p plan, watch fun
 	if err != nil {
 		return run{}, err
 	}
-	r.outputs = parseOutputs(string(data))
+	r.outputs = runner.ParseOutputs(string(data))
 	if len(r.records) == 0 {
 		return r, fmt.Errorf("no request reached the proxy: does the binary honour AWS_ENDPOINT_URL?\n%s", r.out)
 	}
@@ -205,27 +205,6 @@ func parseFunctions(s string) (map[string]functionOutput, error) {
 		out[f.Function] = f
 	}
 	return out, nil
-}
-
-// parseOutputs reads a GITHUB_OUTPUT file: name=value lines and
-// name<<DELIMITER blocks.
-func parseOutputs(s string) map[string]string {
-	out := map[string]string{}
-	lines := strings.Split(s, "\n")
-	for i := 0; i < len(lines); i++ {
-		if name, delim, ok := strings.Cut(lines[i], "<<"); ok {
-			var val []string
-			for i++; i < len(lines) && lines[i] != delim; i++ {
-				val = append(val, lines[i])
-			}
-			out[name] = strings.Join(val, "\n")
-			continue
-		}
-		if name, val, ok := strings.Cut(lines[i], "="); ok {
-			out[name] = val
-		}
-	}
-	return out
 }
 
 // tail is the last n lines of s.

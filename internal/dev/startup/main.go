@@ -23,7 +23,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -36,6 +35,7 @@ import (
 	"time"
 
 	"github.com/lambda-promote/lambda-promote/internal/config"
+	"github.com/lambda-promote/lambda-promote/internal/dev/figures"
 	"github.com/lambda-promote/lambda-promote/internal/testenv/container"
 	"github.com/lambda-promote/lambda-promote/internal/testenv/moto"
 )
@@ -262,21 +262,7 @@ func realMain(ctx context.Context, args []string, stdout io.Writer) (err error) 
 	if o.out == "" {
 		return nil
 	}
-	if err := os.MkdirAll(o.out, 0o755); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(o.out, "results.md"), []byte(r.markdown()), 0o644); err != nil {
-		return err
-	}
-	js, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(o.out, "results.json"), append(js, '\n'), 0o644); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "\n==> wrote %s and %s\n", filepath.Join(o.out, "results.md"), filepath.Join(o.out, "results.json"))
-	return nil
+	return figures.Write(stdout, o.out, r.markdown(), r)
 }
 
 // The ways, as results.json names them.

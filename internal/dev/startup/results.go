@@ -1,16 +1,14 @@
 package main
 
 import (
-	"bufio"
-	"context"
 	"fmt"
-	"os"
-	"os/exec"
 	"runtime"
 	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/lambda-promote/lambda-promote/internal/dev/figures"
 )
 
 // The goals of the issue. MB is 10^6 bytes.
@@ -96,9 +94,9 @@ func imageFacts(m manifest, ref string) image {
 // summarize fills in the medians, ratios, targets and the machine.
 func (r *results) summarize(now time.Time) {
 	r.Date = now.UTC().Format("2006-01-02")
-	r.GoVersion = goVersion()
+	r.GoVersion = figures.GoVersion()
 	r.Cores = runtime.NumCPU()
-	r.CPU = cpuModel()
+	r.CPU = figures.CPUModel()
 
 	var totals, pulls, runs []float64
 	for _, p := range r.Released {
@@ -142,13 +140,6 @@ func median(v []float64) float64 {
 
 func mb(b int64) string { return fmt.Sprintf("%.1f MB", float64(b)/1e6) }
 
-func metWord(ok bool) string {
-	if ok {
-		return "met"
-	}
-	return "MISSED"
-}
-
 // text is the table printed on the terminal.
 func (r *results) text() string {
 	var b strings.Builder
@@ -168,7 +159,7 @@ func (r *results) text() string {
 	}
 	fmt.Fprintf(&b, "), %s unpacked\n\ntargets:\n", mb(r.Image.UnpackedBytes))
 	for _, t := range r.Targets {
-		fmt.Fprintf(&b, "  %-7s %s: want %s, got %s\n", metWord(t.Met), t.Name, t.Want, t.Got)
+		fmt.Fprintf(&b, "  %-7s %s: want %s, got %s\n", figures.Met(t.Met), t.Name, t.Want, t.Got)
 	}
 	return b.String()
 }
@@ -205,7 +196,7 @@ func (r *results) markdown() string {
 	}
 	fmt.Fprintf(&b, "\n| goal | want | got | |\n|---|---|---|---|\n")
 	for _, t := range r.Targets {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", t.Name, t.Want, t.Got, metWord(t.Met))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", t.Name, t.Want, t.Got, figures.Met(t.Met))
 	}
 	fmt.Fprintf(&b, "\nReleased rounds (pull + run, s):")
 	for _, p := range r.Released {
@@ -219,29 +210,4 @@ func (r *results) markdown() string {
 	fmt.Fprintf(&b, "What this leaves out, and which way it leans: *today* does not include pulling the base images, which a runner with an empty cache also does (here they are local stand-ins, since no registry can be reached); its build is the real Dockerfile's, unmodified. *released* pulls over loopback, so it does not include the network transfer from GHCR: at 10 MB/s the %s would add %.1f s. Each released round starts with the image and its base removed from local storage. The base layer is the stand-in's (CA certificates, passwd, group, zoneinfo, /tmp); the real distroless/static-debian12 holds files of the same kind and was not measured.\n",
 		mb(r.Image.CompressedBytes), float64(r.Image.CompressedBytes)/10e6)
 	return b.String()
-}
-
-// goVersion is what `go version` prints, without the "go version " prefix.
-func goVersion() string {
-	out, err := exec.CommandContext(context.Background(), "go", "version").Output()
-	if err != nil {
-		return runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH
-	}
-	return strings.TrimPrefix(strings.TrimSpace(string(out)), "go version ")
-}
-
-// cpuModel is the model name Linux reports, or "".
-func cpuModel() string {
-	f, err := os.Open("/proc/cpuinfo")
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
 }

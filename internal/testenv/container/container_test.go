@@ -258,12 +258,3 @@ func TestNewStep(t *testing.T) {
 		t.Errorf("RunArgs end (-want +got):\n%s", diff)
 	}
 }
-
-func TestParseOutputs(t *testing.T) {
-	t.Parallel()
-	got := ParseOutputs("status<<ghadelimiter_1\npromoted\nghadelimiter_1\nversion=7\nfunctions<<EOF\n[1,\n2]\nEOF\n")
-	want := map[string]string{"status": "promoted", "version": "7", "functions": "[1,\n2]"}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("ParseOutputs (-want +got):\n%s", diff)
-	}
-}

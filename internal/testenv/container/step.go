@@ -1,7 +1,6 @@
 package container
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -232,33 +231,11 @@ func (e *Engine) RunAction(ctx context.Context, image string, s *Step) (*Result,
 	if err != nil {
 		return r, err
 	}
-	r.Outputs = ParseOutputs(string(out))
+	r.Outputs = runner.ParseOutputs(string(out))
 	sum, err := os.ReadFile(s.Summary)
 	if err != nil {
 		return r, err
 	}
 	r.Summary = string(sum)
 	return r, nil
-}
-
-// ParseOutputs reads a GITHUB_OUTPUT file: name=value lines and
-// name<<DELIMITER blocks.
-func ParseOutputs(s string) map[string]string {
-	out := map[string]string{}
-	sc := bufio.NewScanner(strings.NewReader(s))
-	for sc.Scan() {
-		line := sc.Text()
-		if name, delim, ok := strings.Cut(line, "<<"); ok {
-			var val []string
-			for sc.Scan() && sc.Text() != delim {
-				val = append(val, sc.Text())
-			}
-			out[name] = strings.Join(val, "\n")
-			continue
-		}
-		if name, val, ok := strings.Cut(line, "="); ok {
-			out[name] = val
-		}
-	}
-	return out
 }

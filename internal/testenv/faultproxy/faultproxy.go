@@ -353,23 +353,8 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if !f.after {
-		switch f.kind {
-		case kindNone:
-		case kindDelay:
-			if err := p.wait(r.Context(), f.delay); err != nil {
-				p.done(rec, func(rec *Record) { rec.Err = err.Error() })
-				hangUp(w)
-				return
-			}
-		case kindReset:
-			hangUp(w)
-			return
-		default:
-			status := writeError(w, proto, op, errorFor(f, op, r), requestID)
-			p.done(rec, func(rec *Record) { rec.Status = status })
-			return
-		}
+	if !f.after && p.inject(w, r, f, op, proto, rec, requestID) {
+		return
 	}
 
 	if delay := p.metricDelay(op, proto); delay > 0 {
@@ -407,23 +392,8 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		respBody, _ = p.rewriteRevision(r, op, resp.StatusCode, respBody)
 	}
 
-	if f.after {
-		switch f.kind {
-		case kindNone:
-		case kindDelay:
-			if err := p.wait(r.Context(), f.delay); err != nil {
-				p.done(rec, func(rec *Record) { rec.Err = err.Error() })
-				hangUp(w)
-				return
-			}
-		case kindReset:
-			hangUp(w)
-			return
-		default:
-			status := writeError(w, proto, op, errorFor(f, op, r), requestID)
-			p.done(rec, func(rec *Record) { rec.Status = status })
-			return
-		}
+	if f.after && p.inject(w, r, f, op, proto, rec, requestID) {
+		return
 	}
 
 	h := w.Header()
@@ -514,4 +484,28 @@ func hangUp(w http.ResponseWriter) {
 		_ = tc.SetLinger(0)
 	}
 	_ = conn.Close()
+}
+
+// inject applies fault f to the request, before or after it is forwarded:
+// a delay, a reset connection or an error answer. It reports whether it
+// answered (or hung up), so that serve stops there.
+func (p *Proxy) inject(w http.ResponseWriter, r *http.Request, f Fault, op Op, proto protocol, rec *Record, requestID string) bool {
+	switch f.kind {
+	case kindNone:
+		return false
+	case kindDelay:
+		if err := p.wait(r.Context(), f.delay); err != nil {
+			p.done(rec, func(rec *Record) { rec.Err = err.Error() })
+			hangUp(w)
+			return true
+		}
+		return false
+	case kindReset:
+		hangUp(w)
+		return true
+	default:
+		status := writeError(w, proto, op, errorFor(f, op, r), requestID)
+		p.done(rec, func(rec *Record) { rec.Status = status })
+		return true
+	}
 }

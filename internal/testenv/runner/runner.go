@@ -6,8 +6,10 @@
 package runner
 
 import (
+	"bufio"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/lambda-promote/lambda-promote/internal/config"
 )
@@ -62,4 +64,26 @@ func Env(dir string, inputs map[string]string) ([]string, Step, error) {
 		env = append(env, config.ActionEnv(in.Name)+"="+v)
 	}
 	return env, st, nil
+}
+
+// ParseOutputs reads a GITHUB_OUTPUT file: name=value lines and
+// name<<DELIMITER blocks.
+func ParseOutputs(s string) map[string]string {
+	out := map[string]string{}
+	sc := bufio.NewScanner(strings.NewReader(s))
+	for sc.Scan() {
+		line := sc.Text()
+		if name, delim, ok := strings.Cut(line, "<<"); ok {
+			var val []string
+			for sc.Scan() && sc.Text() != delim {
+				val = append(val, sc.Text())
+			}
+			out[name] = strings.Join(val, "\n")
+			continue
+		}
+		if name, val, ok := strings.Cut(line, "="); ok {
+			out[name] = val
+		}
+	}
+	return out
 }
