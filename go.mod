@@ -17,7 +17,6 @@ require (
 	github.com/google/go-github/v60 v60.0.0
 	github.com/sethvargo/go-githubactions v1.3.2
 	github.com/yuin/goldmark v1.8.7
-	golang.org/x/time v0.16.0
 )
 
 require (

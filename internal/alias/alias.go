@@ -146,8 +146,7 @@ func WaitReady(ctx context.Context, c API, f Function, max time.Duration) (Funct
 // (https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html).
 func waitUpdated(ctx context.Context, c API, arn string, max time.Duration) (*lambda.GetFunctionConfigurationOutput, error) {
 	w := lambda.NewFunctionUpdatedWaiter(c, func(o *lambda.FunctionUpdatedWaiterOptions) {
-		o.MinDelay = time.Second
-		o.MaxDelay = 5 * time.Second
+		o.MinDelay, o.MaxDelay = pollMin, pollMax
 	})
 	return w.WaitForOutput(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(arn)}, max)
 }

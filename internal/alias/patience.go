@@ -100,8 +100,7 @@ func WaitActive(ctx context.Context, c API, v Function, p Patience) (Function, e
 		return v, nil
 	}
 	w := lambda.NewPublishedVersionActiveWaiter(c, func(o *lambda.PublishedVersionActiveWaiterOptions) {
-		o.MinDelay = time.Second
-		o.MaxDelay = 5 * time.Second
+		o.MinDelay, o.MaxDelay = pollMin, pollMax
 	})
 	out, err := w.WaitForOutput(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(v.ARN), Qualifier: aws.String(v.Version)}, p.Max)
 	if err != nil {
@@ -110,3 +109,14 @@ func WaitActive(ctx context.Context, c API, v Function, p Patience) (Function, e
 	active := functionFrom(out)
 	return active, nil
 }
+
+// pollMin and pollMax bound the waits between the reads of the SDK's
+// waiters. The waiter doubles its wait from pollMin up to pollMax, with
+// jitter, and gives up once less than pollMin of its time is left: a short
+// pollMin sees a state change soon and keeps the last read close to the
+// end of wait-timeout. A handful of reads in the first seconds costs
+// nothing against Lambda's quota; past them one every 5 s.
+const (
+	pollMin = 250 * time.Millisecond
+	pollMax = 5 * time.Second
+)

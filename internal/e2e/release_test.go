@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -126,17 +127,30 @@ func repeat(s string, n int) []string {
 // A failure at function k at step s puts every alias back on stable.
 func TestReleaseFailureRollsEveryAliasBack(t *testing.T) {
 	t.Parallel()
-	for i, tc := range []struct{ k, s int }{{2, 2}, {0, 1}, {4, 3}, {1, 2}} {
-		t.Run(fmt.Sprintf("function %d step %d", tc.k+1, tc.s), func(t *testing.T) {
+	refused := faultproxy.APIError(400, "InvalidParameterValueException", "refused by the test")
+	for i, tc := range []struct {
+		k, s     int
+		fault    faultproxy.Fault
+		attempts int // how many attempts of the move fail
+		what     string
+	}{
+		{2, 2, refused, 1, "refused"},
+		{2, 2, faultproxy.ServerError, 5, "500 on every attempt"},
+		{0, 1, faultproxy.ServerError, 5, "500 on every attempt"},
+		{4, 3, faultproxy.ServerError, 5, "500 on every attempt"},
+		{1, 2, faultproxy.ServerError, 5, "500 on every attempt"},
+	} {
+		t.Run(fmt.Sprintf("function %d step %d %s", tc.k+1, tc.s, tc.what), func(t *testing.T) {
 			t.Parallel()
 			if i > 0 {
 				skipLong(t, "the SDK's retries of a persistent 500 take their backoff")
 			}
 			srv, svc := service(t, 5)
 			p := realProxy(t, srv.URL)
-			// The step's move fails on every attempt the SDK makes.
-			for a := range 5 {
-				p.InjectFor(svc.Functions[tc.k], "UpdateAlias", tc.s+a, faultproxy.ServerError)
+			// The step's move fails on every attempt the SDK makes (a
+			// refusal is not retried).
+			for a := range tc.attempts {
+				p.InjectFor(svc.Functions[tc.k], "UpdateAlias", tc.s+a, tc.fault)
 			}
 			r := runAction(t, srv, releaseInputs(svc, "steps", "10,50,100", "interval", "1s"), Options{Proxy: p})
 			if r.Code != 1 {
@@ -209,39 +223,89 @@ func TestReleaseCheckFailsNothingPublished(t *testing.T) {
 	}
 }
 
-// A cancelled job puts every alias back, on the runner's signals: SIGINT
-// once every alias has reached 10 %, then SIGTERM.
+// A cancelled job puts every alias back, whether the signal comes while
+// the step bakes or while the run reads the aliases (the drift check before
+// a gate reading): the calls the cancel cuts short are not failures of
+// their own, so the run says once that the job was cancelled, and the
+// functions output holds every function.
 func TestReleaseCancelRollsEveryAliasBack(t *testing.T) {
 	t.Parallel()
 	const n = 6
-	srv, svc := service(t, n)
-	p := realProxy(t, srv.URL)
-	var (
-		mu        sync.Mutex
-		signalled time.Time
-	)
-	cancelAtTen := func(ctx context.Context, cmd *exec.Cmd) {
-		if _, ok := p.Answered(ctx, "UpdateAlias", n); !ok {
-			return
-		}
-		mu.Lock()
-		signalled = time.Now()
-		mu.Unlock()
-		_ = cmd.Process.Signal(syscall.SIGINT)
-		time.Sleep(20 * time.Millisecond)
-		_ = cmd.Process.Signal(syscall.SIGTERM)
+	for _, when := range []string{"baking", "reading"} {
+		t.Run(when, func(t *testing.T) {
+			t.Parallel()
+			if when == "reading" {
+				skipLong(t, "the first drift check comes some seconds into the bake")
+			}
+			srv, svc := service(t, n)
+			p := realProxy(t, srv.URL)
+			var (
+				moves     atomic.Int64
+				reading   = make(chan struct{})
+				once      sync.Once
+				mu        sync.Mutex
+				signalled time.Time
+			)
+			p.OnRequest(func(op faultproxy.Op, _ int) {
+				switch {
+				case op.Service != "lambda":
+				case op.Name == "UpdateAlias":
+					moves.Add(1)
+				case op.Name == "GetAlias" && moves.Load() >= n:
+					once.Do(func() { close(reading) })
+				}
+			})
+			cancel := func(ctx context.Context, cmd *exec.Cmd) {
+				if when == "baking" {
+					if _, ok := p.Answered(ctx, "UpdateAlias", n); !ok {
+						return
+					}
+				} else {
+					select {
+					case <-reading:
+					case <-ctx.Done():
+						return
+					}
+				}
+				mu.Lock()
+				signalled = time.Now()
+				mu.Unlock()
+				_ = cmd.Process.Signal(syscall.SIGINT)
+				time.Sleep(20 * time.Millisecond)
+				_ = cmd.Process.Signal(syscall.SIGTERM)
+			}
+			r := runAction(t, srv, releaseInputs(svc, "steps", "10,100", "interval", "5m"), Options{Proxy: p, Wait: cancel})
+			mu.Lock()
+			at := signalled
+			mu.Unlock()
+			if at.IsZero() {
+				t.Fatal("the release never reached 10%")
+			}
+			if r.Code != 1 || r.Outputs["status"] != "rolled-back" {
+				t.Fatalf("exit %d, status %q; want 1, rolled-back", r.Code, r.Outputs["status"])
+			}
+			wantRoutes(t, srv, svc, "1")
+			fns := functionsOutput(t, r)
+			if len(fns) != n {
+				t.Fatalf("functions output has %d entries, want %d", len(fns), n)
+			}
+			for i, f := range fns {
+				if f["status"] != "rolled-back" || f["version"] != "1" {
+					t.Errorf("functions[%d] = %v", i, f)
+				}
+			}
+			var errLine string
+			for _, l := range strings.Split(r.Stdout, "\n") {
+				if strings.HasPrefix(l, "::error::") && !strings.HasPrefix(l, "::error::alias now") && !strings.HasPrefix(l, "::error::next") {
+					errLine = l
+					break
+				}
+			}
+			if !strings.Contains(errLine, "cancelled") || strings.Count(errLine, "context canceled") > 1 || strings.Contains(errLine, "read alias") {
+				t.Errorf("the error should say once that the job was cancelled, got (%d chars):\n%.600s", len(errLine), errLine)
+			}
+		})
 	}
-	r := runAction(t, srv, releaseInputs(svc, "steps", "10,100", "interval", "5m"), Options{Proxy: p, Wait: cancelAtTen})
-	mu.Lock()
-	at := signalled
-	mu.Unlock()
-	if at.IsZero() {
-		t.Fatal("the release never reached 10%")
-	}
-	if r.Code != 1 || r.Outputs["status"] != "rolled-back" {
-		t.Fatalf("exit %d, status %q; want 1, rolled-back", r.Code, r.Outputs["status"])
-	}
-	wantRoutes(t, srv, svc, "1")
 }
 
 // Fifty functions under Lambda's quota: the pacer keeps every second within

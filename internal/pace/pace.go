@@ -5,17 +5,26 @@
 // Every request of the Lambda client, its retries included, waits for its
 // turn; a 429 answer slows the pace down, and it comes back up a step each
 // second without one.
+//
+// Turns are spaced at the pace, as a token bucket: a burst of up to Burst
+// turns goes at once, so that a promotion of one function (its 3 or 4 reads
+// at start-up, the publish, the move) does not wait, and beyond it one turn
+// every 1/pace seconds, so that calls in a wait loop (a Pending version's
+// reads) are never held back by more than their place in line. A sliding
+// window caps them besides: at most the pace's whole number of turns in any
+// one second. AWS does not document how Lambda counts its second, so the
+// window holds for every second, however it is cut.
 package pace
 
 import (
 	"container/list"
 	"context"
+	"math"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"golang.org/x/time/rate"
 )
 
 // Quota is Lambda's control-plane quota per account and Region.
@@ -24,15 +33,27 @@ const Quota = 15
 // Lowest is the slowest pace a run of 429s brings the pacer to.
 const Lowest = 1
 
-// Pacer hands out turns to make a request at a steady rate.
-type Pacer struct {
-	mu      sync.Mutex
-	lim     *rate.Limiter
-	want    rate.Limit // the pace asked for; Urgent raises it to the quota
-	last429 time.Time
-	now     func() time.Time
+// Burst is the most turns that go at once after a quiet while.
+const Burst = 5
 
+// slack lengthens the window: a request reaches AWS a little after its
+// turn, some later than others (a new connection's handshake), and the
+// window must still hold where AWS counts.
+const slack = 50 * time.Millisecond
+
+// Pacer hands out turns to make a request, in the order they are asked for.
+type Pacer struct {
+	mu        sync.Mutex
+	pace      float64 // requests per second now
+	want      float64 // the pace asked for; Urgent raises it to the quota
+	tokens    float64 // turns that may go at once, up to the burst
+	filled    time.Time
+	turns     []time.Time // the turns within the window, oldest first
+	last429   time.Time
 	throttled int
+
+	now   func() time.Time
+	after func(time.Duration) <-chan time.Time
 
 	// line is the calls waiting for a turn, in order; each element is a
 	// channel closed when the call becomes the head.
@@ -42,10 +63,8 @@ type Pacer struct {
 
 // New paces requests at perSecond (at most Quota).
 func New(perSecond float64) *Pacer {
-	want := rate.Limit(min(perSecond, Quota))
-	// A burst of one: the requests of a second spread over it, as
-	// Lambda counts them per second.
-	return &Pacer{lim: rate.NewLimiter(want, 1), want: want, now: time.Now}
+	want := min(perSecond, Quota)
+	return &Pacer{pace: want, want: want, tokens: Burst, now: time.Now, after: time.After}
 }
 
 // Urgent raises the pace to Lambda's whole quota: putting aliases back
@@ -53,8 +72,7 @@ func New(perSecond float64) *Pacer {
 func (p *Pacer) Urgent() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.want = Quota
-	p.lim.SetLimit(Quota)
+	p.want, p.pace = Quota, Quota
 }
 
 // Throttled is how many 429 answers the pacer has seen.
@@ -62,6 +80,13 @@ func (p *Pacer) Throttled() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.throttled
+}
+
+// Pace is the requests per second the pacer allows now.
+func (p *Pacer) Pace() float64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.pace
 }
 
 // Client paces the requests of inner.
@@ -87,21 +112,9 @@ func (c client) Do(req *http.Request) (*http.Response, error) {
 }
 
 // wait waits for the call's turn: its place in line, then, at the head of
-// the line, the limiter's next turn. Calls take turns in the order they
-// came.
-//
-// Only the head of the line books a turn with the limiter. rate.Limiter's
-// Wait books a turn ahead and, when its context ends, gives it back only
-// if no later turn was booked since ("as much as possible, considering
-// that other reservations may have already been made",
-// https://pkg.go.dev/golang.org/x/time/rate#Reservation.Cancel). Were every
-// call to book ahead, the calls queued when a job is cancelled would end
-// together with most of their turns still booked, and the rollback's
-// moves, on a fresh context, would wait behind turns no one uses: up to
-// the queue's length at the quota, past the 5 s a cancelled run has to
-// put 50 aliases back. With one booking at a time the one given back is
-// always the last, in full, and a call that leaves the line has booked
-// nothing.
+// the line, a turn in the window. A call whose context ends leaves the line
+// having taken nothing, so a cancelled job's queued calls cost the
+// rollback's moves no turns.
 func (p *Pacer) wait(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -110,16 +123,69 @@ func (p *Pacer) wait(ctx context.Context) error {
 	me := p.line.PushBack(make(chan struct{}))
 	head := p.line.Front() == me
 	p.lineMu.Unlock()
+	defer p.leave(me)
 	if !head {
 		select {
 		case <-me.Value.(chan struct{}):
 		case <-ctx.Done():
-			p.leave(me)
 			return ctx.Err()
 		}
 	}
-	defer p.leave(me)
-	return p.lim.Wait(ctx)
+	for {
+		d := p.take()
+		if d == 0 {
+			return nil
+		}
+		select {
+		case <-p.after(d):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// take takes a turn if there is a token and the window has room, and
+// returns 0; otherwise it returns how long until there may be.
+func (p *Pacer) take() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	n, window := p.window()
+	burst := float64(min(Burst, n))
+	if !p.filled.IsZero() {
+		p.tokens = min(burst, p.tokens+now.Sub(p.filled).Seconds()*p.pace)
+	}
+	p.tokens = min(p.tokens, burst)
+	p.filled = now
+	i := 0
+	for i < len(p.turns) && !p.turns[i].After(now.Add(-window)) {
+		i++
+	}
+	p.turns = p.turns[i:]
+	var wait time.Duration
+	if p.tokens < 1 {
+		wait = time.Duration((1 - p.tokens) / p.pace * float64(time.Second))
+	}
+	if len(p.turns) >= n {
+		// The n-th latest turn must leave the window first.
+		wait = max(wait, p.turns[len(p.turns)-n].Add(window).Sub(now))
+	}
+	if wait > 0 {
+		return max(wait, time.Millisecond)
+	}
+	p.tokens--
+	p.turns = append(p.turns, now)
+	return 0
+}
+
+// window is how many turns fit in how long: the pace's whole number of
+// requests in a second (2 for 2.5), or one request in 1/pace seconds below
+// one a second; plus the slack.
+func (p *Pacer) window() (int, time.Duration) {
+	if p.pace < 1 {
+		return 1, time.Duration(float64(time.Second)/p.pace) + slack
+	}
+	return int(math.Floor(p.pace)), time.Second + slack
 }
 
 // leave takes a call out of the line; when it was the head, the next call
@@ -141,7 +207,7 @@ func (p *Pacer) slowDown() {
 	defer p.mu.Unlock()
 	p.throttled++
 	p.last429 = p.now()
-	p.lim.SetLimit(max(p.lim.Limit()/2, Lowest))
+	p.pace = max(p.pace/2, Lowest)
 }
 
 // recover brings the pace back up by one request per second for each second
@@ -149,14 +215,13 @@ func (p *Pacer) slowDown() {
 func (p *Pacer) recover() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	cur := p.lim.Limit()
-	if cur >= p.want || p.last429.IsZero() {
+	if p.pace >= p.want || p.last429.IsZero() {
 		return
 	}
 	quiet := p.now().Sub(p.last429).Seconds()
 	if quiet < 1 {
 		return
 	}
-	p.lim.SetLimit(min(cur+rate.Limit(quiet), p.want))
+	p.pace = min(p.pace+quiet, p.want)
 	p.last429 = p.now()
 }

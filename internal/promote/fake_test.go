@@ -175,6 +175,10 @@ func (f *fakeLambda) GetAlias(ctx context.Context, in *lambda.GetAliasInput, _ .
 	if err := f.enter("GetAlias"); err != nil {
 		return nil, err
 	}
+	if err := ctx.Err(); err != nil {
+		// As the SDK says it when a call's context ends.
+		return nil, fmt.Errorf("operation error Lambda: GetAlias, canceled, %w", err)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	a, ok := f.aliases[aws.ToString(in.Name)]

@@ -155,21 +155,50 @@ func TestReleaseCheckFailsNothingPublished(t *testing.T) {
 	}
 }
 
-// A cancelled job puts every alias back.
+// A cancelled job puts every alias back, and the run says once that the
+// job was cancelled: the reads the cancel cut short are not failures.
 func TestReleaseCancel(t *testing.T) {
 	t.Parallel()
-	a, cfg := releaseOf(4)
-	cfg.Steps = []percent.Percent{10, 50, 100}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	a.fns["fn3"].onCall = func(op string, n int) {
-		if op == "UpdateAlias" && n == 2 {
-			cancel()
-		}
-	}
-	res := Process(ctx, cfg, a.deps())
-	if res.Status != outcome.RolledBack || a.routes() != "1 1 1 1" || res.Succeeded() {
-		t.Fatalf("status %s, aliases %s (%s)", res.Status, a.routes(), res.Error)
+	for _, tc := range []struct {
+		name string
+		fn   string // whose call cancels the job
+		op   string
+		n    int
+	}{
+		{"while moving", "fn3", "UpdateAlias", 2},
+		{"while reading the aliases", "fn2", "GetAlias", 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a, cfg := releaseOf(4)
+			cfg.Steps = []percent.Percent{10, 50, 100}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			a.fns[tc.fn].onCall = func(op string, n int) {
+				if op == tc.op && n == tc.n {
+					cancel()
+				}
+			}
+			res := Process(ctx, cfg, a.deps())
+			if res.Status != outcome.RolledBack || a.routes() != "1 1 1 1" || res.Succeeded() {
+				t.Fatalf("status %s, aliases %s (%s)", res.Status, a.routes(), res.Error)
+			}
+			if moved := a.fns[tc.fn].count("UpdateAlias"); moved < 2 {
+				t.Errorf("%s: %d moves; want the step's and the one back", tc.fn, moved)
+			}
+			const want = "the job was cancelled"
+			if res.Error != want {
+				t.Errorf("error %q, want %q once", res.Error, want)
+			}
+			for _, fr := range res.Functions {
+				if fr.Error != want || fr.Status != outcome.RolledBack {
+					t.Errorf("%s: %s, error %q", fr.FunctionName, fr.Status, fr.Error)
+				}
+			}
+			if !strings.HasPrefix(res.Next, "nothing is needed") {
+				t.Errorf("next %q", res.Next)
+			}
+		})
 	}
 }
 

@@ -105,6 +105,11 @@ func result(cfg config.Config, fs []facts, rd releaseDecision, endings []ending,
 		res.Next, res.NextCode = says[0].next, says[0].code
 	}
 	res.Error = strings.Join(errs, "\n")
+	if same := res.Functions[0].Error; same != "" && !slices.ContainsFunc(res.Functions, func(fr outcome.FunctionResult) bool { return fr.Error != same }) {
+		// One cause for every function (a cancelled job, a failed alarm):
+		// said once, not once per function.
+		res.Error = same
+	}
 	res.AliasState = releaseState(cfg, res.Functions)
 	return res
 }
@@ -282,7 +287,7 @@ func (s sentences) write(e ending, dec decision) (state, next, code string) {
 		state = s.describe(e.alias) + " (rolled back)"
 		var gate *gateError
 		switch {
-		case isCancel(e.cause):
+		case errors.Is(e.cause, errCancelled):
 			next = fmt.Sprintf("nothing is needed: version %s takes no traffic; run the promotion again when you want it", newV)
 		case errors.As(e.cause, &gate):
 			next = fmt.Sprintf("version %s failed a health gate and takes no traffic; read its logs and the gate's readings (linked below), fix it and promote again", newV)

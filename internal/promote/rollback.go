@@ -15,6 +15,27 @@ import (
 // true, or traffic-weight: 0 on a held canary).
 var errRequested = errors.New("rolled back on request")
 
+// errCancelled is the cause of a rollback after the job was cancelled
+// (SIGINT from the runner, or Ctrl-C).
+var errCancelled = errors.New("the job was cancelled")
+
+// cancelled is the cause of a rollback as the person on call should read it
+// once the job was cancelled: the calls the cancel cut short (every alias
+// read of a release, say) are not failures of their own and make one "the
+// job was cancelled"; a failure that happened besides them is kept.
+func cancelled(cause error) error {
+	keep := []error{errCancelled}
+	for _, e := range flatten(cause) {
+		if !errors.Is(e, context.Canceled) && !errors.Is(e, errCancelled) {
+			keep = append(keep, e)
+		}
+	}
+	if len(keep) == 1 {
+		return errCancelled
+	}
+	return errors.Join(keep...)
+}
+
 // rollbackPause is the wait between two attempts to put an alias back.
 const rollbackPause = 250 * time.Millisecond
 
@@ -23,8 +44,8 @@ const rollbackPause = 250 * time.Millisecond
 // else owns it now, under a fresh context so a cancelled job still rolls
 // back. A release ends all on the new versions or all on the stable ones.
 func (r *release) restore(ctx context.Context, units []*execution, cause error) {
-	if isCancel(cause) {
-		cause = fmt.Errorf("the job was cancelled: %w", cause)
+	if ctx.Err() != nil {
+		cause = cancelled(cause)
 	}
 	if r.d.Urgent != nil {
 		// Putting the aliases back may use Lambda's whole quota.
@@ -35,7 +56,7 @@ func (r *release) restore(ctx context.Context, units []*execution, cause error) 
 		why := mine
 		if why == nil {
 			why = cause
-			if len(r.units) > 1 {
+			if len(r.units) > 1 && cause != errCancelled {
 				why = fmt.Errorf("rolled back with the release: %w", cause)
 			}
 		}
@@ -73,7 +94,7 @@ func (x *execution) restore(ctx context.Context, cause error, own bool) ending {
 // this run may change; any other means someone else owns the alias now.
 func (x *execution) putBack(ctx context.Context, cause error, ours func(alias.State) bool) ending {
 	budget := x.d.RollbackTimeout
-	if isCancel(cause) {
+	if errors.Is(cause, errCancelled) {
 		budget = x.d.CancelRollbackTimeout
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), budget)

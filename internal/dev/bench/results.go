@@ -41,6 +41,7 @@ var minimum = []minOp{
 var contract = []minOp{
 	{"lambda.GetAlias", "the previous-version output and the rollback record; its revision makes UpdateAlias refuse when someone else moved the alias; a missing alias is created instead"},
 	{"apigateway.GetResources", "\"make sure the stage really calls the alias\": the integration URI must name the function through ${stageVariables.lambdaAlias}"},
+	{"apigateway.GetAuthorizers", "an authorizer that calls the function is invoked by API Gateway too: the alias permission must allow its source ARN (APIID/authorizers/ID)"},
 }
 
 // results are the figures of one `make bench`, as written to results.json.

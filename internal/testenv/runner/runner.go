@@ -6,7 +6,6 @@
 package runner
 
 import (
-	"bufio"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,21 +66,21 @@ func Env(dir string, inputs map[string]string) ([]string, Step, error) {
 }
 
 // ParseOutputs reads a GITHUB_OUTPUT file: name=value lines and
-// name<<DELIMITER blocks.
+// name<<DELIMITER blocks. A value may be of any length (no line limit, as
+// the runner has none).
 func ParseOutputs(s string) map[string]string {
 	out := map[string]string{}
-	sc := bufio.NewScanner(strings.NewReader(s))
-	for sc.Scan() {
-		line := sc.Text()
-		if name, delim, ok := strings.Cut(line, "<<"); ok {
+	lines := strings.Split(s, "\n")
+	for i := 0; i < len(lines); i++ {
+		if name, delim, ok := strings.Cut(lines[i], "<<"); ok {
 			var val []string
-			for sc.Scan() && sc.Text() != delim {
-				val = append(val, sc.Text())
+			for i++; i < len(lines) && lines[i] != delim; i++ {
+				val = append(val, lines[i])
 			}
 			out[name] = strings.Join(val, "\n")
 			continue
 		}
-		if name, val, ok := strings.Cut(line, "="); ok {
+		if name, val, ok := strings.Cut(lines[i], "="); ok {
 			out[name] = val
 		}
 	}

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -19,6 +20,8 @@ func TestParseOutputs(t *testing.T) {
 		{"a value with = in it", "next=aws lambda update-alias --routing-config AdditionalVersionWeights={}\n",
 			map[string]string{"next": "aws lambda update-alias --routing-config AdditionalVersionWeights={}"}},
 		{"empty", "", map[string]string{}},
+		{"a line longer than bufio.Scanner's 64 KiB", "functions<<EOF\n" + strings.Repeat("x", 100_000) + "\nEOF\n",
+			map[string]string{"functions": strings.Repeat("x", 100_000)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
