@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -68,10 +67,8 @@ func testMain(m *testing.M) int {
 		}
 	}
 	code := m.Run()
-	if shared != nil {
-		if err := shared.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, "stop moto:", err)
-		}
+	if err := moto.StopShared(); err != nil {
+		fmt.Fprintln(os.Stderr, "stop moto:", err)
 	}
 	return code
 }
@@ -203,14 +200,9 @@ func realProxy(t *testing.T, target string) *faultproxy.Proxy {
 	return p
 }
 
-// seq numbers the resources the tests seed.
-var seq atomic.Int64
-
 // unique is name with a number of its own, so that every run of a test
 // (go test -count=N) seeds resources of its own in the shared moto server.
-func unique(name string) string {
-	return fmt.Sprintf("%s-%d", name, seq.Add(1))
-}
+func unique(name string) string { return moto.Unique(name) }
 
 // aliasRoute reads an alias from moto as "version" or "version+extra@weight".
 func aliasRoute(t *testing.T, srv *moto.Server, fn, alias string) string {

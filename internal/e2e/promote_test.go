@@ -6,33 +6,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/lambda-promote/lambda-promote/internal/testenv/moto"
 )
 
-var (
-	sharedOnce sync.Once
-	shared     *moto.Server
-	sharedErr  error
-)
-
-// moto returns a moto server shared by the tests of this package; each test
-// uses functions of its own name. TestMain stops it.
-func sharedMoto(t *testing.T) *moto.Server {
-	t.Helper()
-	sharedOnce.Do(func() {
-		shared, sharedErr = moto.Start(context.Background())
-	})
-	if sharedErr != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("moto is required under CI=true: %v", sharedErr)
-		}
-		t.Skipf("moto not available: %v", sharedErr)
-	}
-	return shared
-}
+// sharedMoto is the moto server the tests of this package share; each test
+// uses functions of its own name (unique). TestMain stops it.
+func sharedMoto(t *testing.T) *moto.Server { return moto.Shared(t) }
 
 // world seeds the README's world for a function named fn and a number of
 // its own (see unique): v1 behind prod, a REST stage prod calling

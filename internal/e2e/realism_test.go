@@ -275,7 +275,7 @@ func TestExpiringCredentialsAreRenewed(t *testing.T) {
 	)
 	p := realProxy(t, srv.URL)
 	endpoint := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) {
-		key := "ASIARENEWED" + strconv.FormatInt(seq.Add(1), 10) + "N" + strconv.FormatInt(issued.Add(1), 10)
+		key := strings.ToUpper(strings.ReplaceAll(unique("ASIARENEWED"), "-", "")) + "N" + strconv.FormatInt(issued.Add(1), 10)
 		expires := time.Now().Add(10 * time.Second).UTC().Truncate(time.Second)
 		p.ExpireKey(key, expires)
 		rw.Header().Set("Content-Type", "application/json")

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/lambda-promote/lambda-promote/internal/rollout/rollouttest"
 )
 
 // server records when requests arrive, and answers 429 while throttle says.
@@ -69,53 +71,24 @@ func fire(t *testing.T, c interface {
 	wg.Wait()
 }
 
-// fakeTime is the pacer's clock in tests: time moves only by Advance.
+// fakeTime is the pacer's clock in tests: a fake clock that moves only by
+// Advance, and the waits the pacer asked of it.
 type fakeTime struct {
-	mu      sync.Mutex
-	now     time.Time
-	waits   []time.Duration // every wait asked for, in order
-	pending []fakeTimer
-}
-
-type fakeTimer struct {
-	at time.Time
-	ch chan time.Time
+	*rollouttest.FakeClock
+	mu    sync.Mutex
+	waits []time.Duration // every wait asked for, in order
 }
 
 func newFakeTime(p *Pacer) *fakeTime {
-	f := &fakeTime{now: time.Unix(1_800_000_000, 0)}
-	p.now, p.after = f.Now, f.After
-	return f
-}
-
-func (f *fakeTime) Now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.now
-}
-
-func (f *fakeTime) After(d time.Duration) <-chan time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.waits = append(f.waits, d)
-	ch := make(chan time.Time, 1)
-	f.pending = append(f.pending, fakeTimer{f.now.Add(d), ch})
-	return ch
-}
-
-func (f *fakeTime) Advance(d time.Duration) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.now = f.now.Add(d)
-	keep := f.pending[:0]
-	for _, w := range f.pending {
-		if w.at.After(f.now) {
-			keep = append(keep, w)
-			continue
-		}
-		w.ch <- f.now
+	f := &fakeTime{FakeClock: rollouttest.NewFakeClock(time.Unix(1_800_000_000, 0))}
+	p.now = f.Now
+	p.after = func(d time.Duration) <-chan time.Time {
+		f.mu.Lock()
+		f.waits = append(f.waits, d)
+		f.mu.Unlock()
+		return f.After(d)
 	}
-	f.pending = keep
+	return f
 }
 
 func (f *fakeTime) asked() []time.Duration {

@@ -190,8 +190,8 @@ func callerIdentity(ctx context.Context, endpoint string, cfg aws.Config) (int, 
 // through the proxy and checks the proxy names it, passes it on and logs it.
 func TestOperations(t *testing.T) {
 	t.Parallel()
-	s := moto.StartT(t)
-	w := seed(t, s, "orders")
+	s := moto.Shared(t)
+	w := seed(t, s, moto.Unique("orders"))
 	p := faultproxy.NewT(t, s.URL)
 	c := newClients(s, p, 0)
 	fn := aws.String(w.Function)
@@ -388,7 +388,7 @@ func TestOperations(t *testing.T) {
 	if len(rs) != 1 || !bytes.Contains(rs[0].Body, []byte(`"Description":"marker"`)) || !strings.Contains(rs[0].Header.Get("Authorization"), "/lambda/aws4_request") {
 		t.Errorf("Requests() = %+v, want one UpdateAlias with its body and signed header", rs)
 	}
-	if got, want := rs[0].Path, "/2015-03-31/functions/orders/aliases/prod"; got != want {
+	if got, want := rs[0].Path, "/2015-03-31/functions/"+w.Function+"/aliases/prod"; got != want {
 		t.Errorf("Path = %q, want %q", got, want)
 	}
 }
@@ -406,8 +406,8 @@ func got0(s []seen) seen {
 // its own proxy in front of one moto.
 func TestFaults(t *testing.T) {
 	t.Parallel()
-	s := moto.StartT(t)
-	w := seed(t, s, "orders")
+	s := moto.Shared(t)
+	w := seed(t, s, moto.Unique("orders"))
 	fn := aws.String(w.Function)
 
 	getAlias := func(ctx context.Context, c clients) error {
@@ -464,7 +464,7 @@ func TestFaults(t *testing.T) {
 			return errors.As(err, &ae) && ae.ErrorCode() == want
 		}
 	}
-	conflictMessage := "An update is in progress for resource: arn:aws:lambda:us-east-1:123456789012:function:orders"
+	conflictMessage := "An update is in progress for resource: arn:aws:lambda:us-east-1:123456789012:function:" + w.Function
 
 	t.Run("errors", func(t *testing.T) {
 		t.Parallel()
@@ -751,8 +751,8 @@ func waitFor(t *testing.T, cond func() bool) {
 // take effect in moto while the client sees the fault.
 func TestAfterForward(t *testing.T) {
 	t.Parallel()
-	s := moto.StartT(t)
-	w := seed(t, s, "orders")
+	s := moto.Shared(t)
+	w := seed(t, s, moto.Unique("orders"))
 	p := faultproxy.NewT(t, s.URL)
 	c := newClients(s, p, 1)
 
@@ -815,8 +815,8 @@ func TestAfterForward(t *testing.T) {
 // reached moto, and that OnRequest runs at the point a test picks.
 func TestChanging(t *testing.T) {
 	t.Parallel()
-	s := moto.StartT(t)
-	w := seed(t, s, "orders")
+	s := moto.Shared(t)
+	w := seed(t, s, moto.Unique("orders"))
 	p := faultproxy.NewT(t, s.URL)
 	c := newClients(s, p, 1)
 	ctx := t.Context()

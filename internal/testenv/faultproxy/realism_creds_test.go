@@ -34,8 +34,8 @@ func staticCreds(key string) aws.CredentialsProviderFunc {
 // shape of each protocol, and that other keys go on.
 func TestRealismExpiredKey(t *testing.T) {
 	t.Parallel()
-	s := moto.StartT(t)
-	w := seed(t, s, "creds")
+	s := moto.Shared(t)
+	w := seed(t, s, moto.Unique("creds"))
 	p := faultproxy.NewT(t, s.URL)
 	ctx := t.Context()
 
@@ -117,8 +117,8 @@ func (f tokenFrom) GetIdentityToken() ([]byte, error) {
 // audience is refused.
 func TestRealismWebIdentity(t *testing.T) {
 	t.Parallel()
-	s := moto.StartT(t)
-	w := seed(t, s, "oidc")
+	s := moto.Shared(t)
+	w := seed(t, s, moto.Unique("oidc"))
 	p := faultproxy.NewT(t, s.URL)
 	const ttl = 1500 * time.Millisecond
 	p.SetRealism(faultproxy.Realism{SessionTTL: ttl, WebIdentityAudience: "sts.amazonaws.com"})

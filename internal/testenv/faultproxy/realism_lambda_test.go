@@ -38,8 +38,8 @@ func demo(t *testing.T, s *moto.Server, fn string) moto.World {
 // that an alias giving it traffic is a violation.
 func TestRealismPendingVersion(t *testing.T) {
 	t.Parallel()
-	s := moto.StartT(t)
-	w := demo(t, s, "pend")
+	s := moto.Shared(t)
+	w := demo(t, s, moto.Unique("pend"))
 	fn := aws.String(w.Function)
 	p := faultproxy.NewT(t, s.URL)
 	p.SetRealism(faultproxy.Realism{PendingReads: 2})
@@ -167,8 +167,8 @@ func TestRealismPendingVersion(t *testing.T) {
 // TestRealismPendingFor checks the time limit of Pending, and GetFunction.
 func TestRealismPendingFor(t *testing.T) {
 	t.Parallel()
-	s := moto.StartT(t)
-	w := demo(t, s, "slow")
+	s := moto.Shared(t)
+	w := demo(t, s, moto.Unique("slow"))
 	fn := aws.String(w.Function)
 	p := faultproxy.NewT(t, s.URL)
 	const pending = 800 * time.Millisecond
@@ -206,8 +206,8 @@ func TestRealismPendingFor(t *testing.T) {
 // on; and ConflictNext.
 func TestRealismUpdateInProgress(t *testing.T) {
 	t.Parallel()
-	s := moto.StartT(t)
-	w := demo(t, s, "busy")
+	s := moto.Shared(t)
+	w := demo(t, s, moto.Unique("busy"))
 	fn := aws.String(w.Function)
 	ctx := t.Context()
 
@@ -321,8 +321,8 @@ func TestRealismUpdateInProgress(t *testing.T) {
 // requests a second, GetFunction on its own quota, Invoke outside.
 func TestRealismQuota(t *testing.T) {
 	t.Parallel()
-	s := moto.StartT(t)
-	w := seed(t, s, "quota")
+	s := moto.Shared(t)
+	w := seed(t, s, moto.Unique("quota"))
 	fn := aws.String(w.Function)
 	p := faultproxy.NewT(t, s.URL)
 	p.SetRealism(faultproxy.DefaultRealism())

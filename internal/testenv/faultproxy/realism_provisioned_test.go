@@ -14,8 +14,8 @@ import (
 // ProvisionedConcurrencyConfigNotFoundException, which moto cannot say.
 func TestRealismNoProvisionedConcurrency(t *testing.T) {
 	t.Parallel()
-	s := moto.StartT(t)
-	w, err := s.Demo(t.Context(), "provisioned")
+	s := moto.Shared(t)
+	w, err := s.Demo(t.Context(), moto.Unique("provisioned"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,9 +16,9 @@ import (
 // moto directly, and a stale RevisionId is refused as Lambda refuses it.
 func TestRealismRevisions(t *testing.T) {
 	t.Parallel()
-	s := moto.StartT(t)
+	s := moto.Shared(t)
 	ctx := t.Context()
-	w, err := s.Demo(ctx, "revisions")
+	w, err := s.Demo(ctx, moto.Unique("revisions"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,11 +77,11 @@ func TestRealismRevisions(t *testing.T) {
 // at the same time.
 func TestInjectFor(t *testing.T) {
 	t.Parallel()
-	s := moto.StartT(t)
+	s := moto.Shared(t)
 	ctx := t.Context()
 	var fns []string
 	for _, name := range []string{"inject-a", "inject-b"} {
-		w, err := s.Demo(ctx, name)
+		w, err := s.Demo(ctx, moto.Unique(name))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -74,19 +74,20 @@ func sumMetric(t *testing.T, s *moto.Server, name string, dims ...string) (sum f
 // timestamp.
 func TestRealismMetricDelay(t *testing.T) {
 	t.Parallel()
-	s := moto.StartT(t)
+	s := moto.Shared(t)
 	p := faultproxy.NewT(t, s.URL)
 	const delay = 1500 * time.Millisecond
 	p.SetRealism(faultproxy.Realism{MetricDelay: delay})
 	cw := gate.NewCloudWatch(p.AWSConfig(s.AWSConfig()))
-	dims := []string{"FunctionName", "late"}
+	late := moto.Unique("late")
+	dims := []string{"FunctionName", late}
 
 	start := time.Now()
 	if _, err := cw.PutMetricData(t.Context(), &cloudwatch.PutMetricDataInput{
 		Namespace: aws.String("AWS/Lambda"),
 		MetricData: []cwtypes.MetricDatum{{
 			MetricName: aws.String("Errors"), Value: aws.Float64(7), Unit: cwtypes.StandardUnitCount, Timestamp: aws.Time(start.Add(-time.Second)),
-			Dimensions: []cwtypes.Dimension{{Name: aws.String("FunctionName"), Value: aws.String("late")}},
+			Dimensions: []cwtypes.Dimension{{Name: aws.String("FunctionName"), Value: aws.String(late)}},
 		}},
 	}); err != nil {
 		t.Fatal(err)
@@ -120,20 +121,21 @@ func TestRealismMetricDelay(t *testing.T) {
 	}
 
 	// The AWS CLI speaks CloudWatch's query protocol: the held answer is XML.
+	cliFn := moto.Unique("cli")
 	if _, err := exec.LookPath("aws"); err != nil {
 		t.Log("no aws CLI: the query protocol answer is not checked")
 		return
 	}
 	cli := exec.CommandContext(t.Context(), "aws", "cloudwatch", "put-metric-data", "--endpoint-url", p.URL,
-		"--namespace", "AWS/Lambda", "--metric-name", "Errors", "--value", "3", "--dimensions", "FunctionName=cli")
+		"--namespace", "AWS/Lambda", "--metric-name", "Errors", "--value", "3", "--dimensions", "FunctionName="+cliFn)
 	cli.Env = append(s.Env(), "PATH="+os.Getenv("PATH"), "HOME="+t.TempDir())
 	if out, err := cli.CombinedOutput(); err != nil {
 		t.Fatalf("aws cloudwatch put-metric-data through the proxy: %v\n%s", err, out)
 	}
-	if _, found := sumMetric(t, s, "Errors", "FunctionName", "cli"); found {
+	if _, found := sumMetric(t, s, "Errors", "FunctionName", cliFn); found {
 		t.Error("the CLI's datapoint is visible at once")
 	}
-	waitFor(t, func() bool { _, found := sumMetric(t, s, "Errors", "FunctionName", "cli"); return found })
+	waitFor(t, func() bool { _, found := sumMetric(t, s, "Errors", "FunctionName", cliFn); return found })
 }
 
 // TestTraffic checks the traffic helper: its datapoints carry the three
@@ -141,8 +143,8 @@ func TestRealismMetricDelay(t *testing.T) {
 // exactly, and through a delaying proxy they arrive late.
 func TestTraffic(t *testing.T) {
 	t.Parallel()
-	s := moto.StartT(t)
-	w := seed(t, s, "busy")
+	s := moto.Shared(t)
+	w := seed(t, s, moto.Unique("busy"))
 	p := faultproxy.NewT(t, s.URL)
 	p.SetRealism(faultproxy.Realism{MetricDelay: time.Second})
 	fn, res := w.Function, w.Function+":prod"

@@ -271,15 +271,7 @@ func (s *Server) Env() []string {
 func StartT(t testing.TB) *Server {
 	t.Helper()
 	s, err := Start(context.Background())
-	if errors.Is(err, ErrNoMoto) {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("moto is required in CI: %v", err)
-		}
-		t.Skipf("skipping: %v", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	required(t, err)
 	t.Cleanup(func() {
 		if err := s.Stop(); err != nil {
 			t.Errorf("stop moto: %v", err)
@@ -344,4 +336,19 @@ func lastLine(s string) string {
 		return s[i+1:]
 	}
 	return s
+}
+
+// required ends the test when the server could not start: a skip when moto
+// is not installed, a failure when CI=true, where it must be.
+func required(t testing.TB, err error) {
+	t.Helper()
+	if errors.Is(err, ErrNoMoto) {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("moto is required in CI: %v", err)
+		}
+		t.Skipf("skipping: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -1,0 +1,44 @@
+package moto
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// One server for all the tests of a test binary that seed resources under
+// names of their own (see Unique): starting moto for each test costs more
+// CPU than most tests use.
+var (
+	sharedOnce sync.Once
+	shared     *Server
+	sharedErr  error
+	seq        atomic.Int64
+)
+
+// Shared returns the test binary's shared server, started on first use.
+// When moto is not installed the test is skipped, or fails when CI=true.
+// The package's TestMain stops it with StopShared.
+func Shared(t testing.TB) *Server {
+	t.Helper()
+	sharedOnce.Do(func() { shared, sharedErr = Start(context.Background()) })
+	required(t, sharedErr)
+	return shared
+}
+
+// StopShared stops the shared server, if one was started.
+func StopShared() error {
+	if shared == nil {
+		return nil
+	}
+	return shared.Stop()
+}
+
+// Unique is name with a number no other call in this test binary gets, so
+// that each test (and each run of it under go test -count=N) seeds
+// resources of its own in the shared server.
+func Unique(name string) string {
+	return fmt.Sprintf("%s-%d", name, seq.Add(1))
+}
