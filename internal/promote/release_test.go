@@ -218,3 +218,38 @@ func TestReleaseHeldCanary(t *testing.T) {
 		t.Fatalf("rollback: status %s, aliases %s (%s)", res.Status, a.routes(), res.Error)
 	}
 }
+
+// A release in which one function is deployed for the first time: its
+// alias is created on the new version (there is nothing to shift from).
+// When another function then fails, the others go back to their stable
+// versions; the new alias has no stable version and stays, and the result
+// says so.
+func TestReleaseFailureWithAFirstDeploy(t *testing.T) {
+	t.Parallel()
+	a, cfg := releaseOf(3)
+	delete(a.fns["fn2"].aliases, "prod")
+	cfg.Steps = []percent.Percent{10, 50, 100}
+	a.fns["fn3"].fail = func(op string, n int) error {
+		if op == "UpdateAlias" && n == 2 {
+			return errors.New("InternalError: try again")
+		}
+		return nil
+	}
+	res := Process(context.Background(), cfg, a.deps())
+	if res.Status != outcome.RolledBack || a.routes() != "1 2 1" || res.Succeeded() {
+		t.Fatalf("status %s, aliases %s; want rolled-back, fn2 on its only version 2 (error: %s)", res.Status, a.routes(), res.Error)
+	}
+	// The error is fn3's own; fn1 says in its row that it followed.
+	if want := "fn3: move alias prod to 1 with 50% on 2: InternalError: try again"; res.Error != want {
+		t.Errorf("error %q, want %q", res.Error, want)
+	}
+	if got := res.Functions[0].Error; !strings.HasPrefix(got, "rolled back with the release: ") {
+		t.Errorf("fn1's error %q", got)
+	}
+	if fr := res.Functions[1]; !fr.AliasCreated || fr.Version != "2" || fr.AliasState != "prod serves 2 with no weights" {
+		t.Errorf("fn2 = %+v; want its new alias on 2, said so", fr)
+	}
+	if !strings.Contains(res.AliasState, "fn2: prod serves 2 with no weights") {
+		t.Errorf("alias now %q does not say where fn2's new alias is", res.AliasState)
+	}
+}

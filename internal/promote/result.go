@@ -89,12 +89,20 @@ func result(cfg config.Config, fs []facts, rd releaseDecision, endings []ending,
 	// A release: one status, the failures first.
 	res.Status = releaseStatus(res.Functions)
 	res.Requested = res.Status == outcome.RolledBack
+	// The release's error names the failures themselves; a function
+	// rolled back only because of another's says so in its own row.
 	var errs []string
+	own := slices.ContainsFunc(endings, func(e ending) bool {
+		var w *withRelease
+		return e.cause != nil && !errors.As(e.cause, &w)
+	})
 	for i, fr := range res.Functions {
 		e := endings[i]
 		res.Requested = res.Requested && e.how == done
 		res.TrafficWeight = max(res.TrafficWeight, fr.TrafficWeight)
-		if fr.Error != "" && (i == 0 || !strings.Contains(strings.Join(errs, "\n"), fr.Error)) {
+		var w *withRelease
+		followed := own && errors.As(e.cause, &w)
+		if fr.Error != "" && !followed && (len(errs) == 0 || !strings.Contains(strings.Join(errs, "\n"), fr.Error)) {
 			errs = append(errs, fr.FunctionName+": "+fr.Error)
 		}
 		if res.Next == "" && (says[i].code != "" || !fr.Status.OK()) {

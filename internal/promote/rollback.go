@@ -36,6 +36,13 @@ func cancelled(cause error) error {
 	return errors.Join(keep...)
 }
 
+// withRelease is the cause of a function's rollback when the failure was
+// another function's: the release goes back together.
+type withRelease struct{ cause error }
+
+func (e *withRelease) Error() string { return "rolled back with the release: " + e.cause.Error() }
+func (e *withRelease) Unwrap() error { return e.cause }
+
 // rollbackPause is the wait between two attempts to put an alias back.
 const rollbackPause = 250 * time.Millisecond
 
@@ -57,7 +64,7 @@ func (r *release) restore(ctx context.Context, units []*execution, cause error) 
 		if why == nil {
 			why = cause
 			if len(r.units) > 1 && cause != errCancelled {
-				why = fmt.Errorf("rolled back with the release: %w", cause)
+				why = &withRelease{cause: cause}
 			}
 		}
 		x.finish(x.restore(ctx, why, mine != nil))
