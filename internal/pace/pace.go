@@ -132,6 +132,12 @@ func (p *Pacer) wait(ctx context.Context) error {
 		}
 	}
 	for {
+		// A select with both cases ready picks one at random: a call that
+		// became the head, or whose wait ended, as its context ended must
+		// still take no turn.
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		d := p.take()
 		if d == 0 {
 			return nil

@@ -212,13 +212,37 @@ func TestTurnsInOrder(t *testing.T) {
 		inLine(t, p, i+1)
 	}
 	// Each old turn that leaves the window lets exactly one call go: the
-	// one that came first.
-	ft.Advance(time.Second + slack - 3*time.Millisecond)
+	// one that came first. The clock moves only once the head of the line
+	// waits on it: a head that has read the time but not yet asked to wait
+	// would otherwise wait from a later time than it measured from.
+	start := ft.Now().Add(-3 * time.Millisecond)
 	for want := range 3 {
-		if g := <-got; g != want {
+		headWaits(t, ft)
+		ft.AdvanceToNext()
+		var g int
+		select {
+		case g = <-got:
+		case <-time.After(10 * time.Second): // a guard against a hung test only
+			t.Fatalf("call %d never took the turn its wait led to", want)
+		}
+		if g != want {
 			t.Fatalf("call %d took the turn, want call %d", g, want)
 		}
-		ft.Advance(time.Millisecond)
+		// The turn came when the burst's turn number want left the window.
+		if at, due := ft.Now(), start.Add(time.Duration(want)*time.Millisecond+time.Second+slack); !at.Equal(due) {
+			t.Errorf("call %d went at %v after the burst, want %v", want, at.Sub(start), due.Sub(start))
+		}
+	}
+}
+
+// headWaits waits until the head of the pacer's line waits on the fake
+// clock. The bound only keeps a broken pacer from hanging the test run.
+func headWaits(t *testing.T, ft *fakeTime) {
+	t.Helper()
+	select {
+	case <-ft.Blocked(1):
+	case <-time.After(10 * time.Second): // a guard against a hung test only
+		t.Fatal("the head of the line never waited on the clock")
 	}
 }
 
