@@ -2,7 +2,6 @@ package main
 
 import (
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -15,22 +14,6 @@ func TestBeyond(t *testing.T) {
 	want := []string{"lambda.GetAlias", "apigateway.GetRestApi", "lambda.PublishVersion"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("beyond (-want +got):\n%s", diff)
-	}
-}
-
-func TestMedian(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		in   []time.Duration
-		want time.Duration
-	}{
-		{nil, 0},
-		{[]time.Duration{3, 1, 2}, 2},
-		{[]time.Duration{4, 1, 2, 3}, 2},
-	} {
-		if got := median(tc.in); got != tc.want {
-			t.Errorf("median(%v) = %v, want %v", tc.in, got, tc.want)
-		}
 	}
 }
 

@@ -90,12 +90,9 @@ func realMain(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	bin, err := filepath.Abs(o.bin)
+	bin, err := figures.ActionBinary(o.bin)
 	if err != nil {
 		return err
-	}
-	if _, err := os.Stat(bin); err != nil {
-		return fmt.Errorf("the action binary: %w (run make build)", err)
 	}
 	tmp, err := os.MkdirTemp("", "lambda-promote-bench-")
 	if err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"fmt"
-	"runtime"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -46,10 +45,7 @@ var contract = []minOp{
 
 // results are the figures of one `make bench`, as written to results.json.
 type results struct {
-	Date       string `json:"date"`
-	GoVersion  string `json:"go_version"`
-	Cores      int    `json:"cores"`
-	CPU        string `json:"cpu,omitempty"`
+	figures.Machine
 	AWSCLI     string `json:"aws_cli,omitempty"`
 	Runs       int    `json:"runs"`
 	WarmupRuns int    `json:"warmup_runs"`
@@ -105,14 +101,11 @@ type target struct {
 
 func summarize(ways []*way, o options, size int64, sizeNote string, floorSize int64, now time.Time) results {
 	r := results{
-		Date:            now.UTC().Format("2006-01-02"),
-		GoVersion:       figures.GoVersion(),
-		Cores:           runtime.NumCPU(),
-		CPU:             figures.CPUModel(),
+		Machine:         figures.ThisMachine(now),
 		AWSCLI:          figures.AWSCLIVersion(),
 		Runs:            o.n,
 		WarmupRuns:      o.warmup,
-		LatencyMS:       ms(o.latency),
+		LatencyMS:       figures.MS(o.latency),
 		Minimum:         minimum,
 		ContractReads:   contract,
 		BinaryBytes:     size,
@@ -127,17 +120,17 @@ func summarize(ways []*way, o options, size int64, sizeNote string, floorSize in
 		for _, s := range w.samples {
 			walls = append(walls, s.Wall)
 			firsts = append(firsts, s.FirstReq)
-			wr.WallMS = append(wr.WallMS, ms(s.Wall))
+			wr.WallMS = append(wr.WallMS, figures.MS(s.Wall))
 			wr.MaxRSSKiB = max(wr.MaxRSSKiB, s.MaxRSS)
 			wr.Requests = max(wr.Requests, len(s.Ops))
 		}
-		wr.MedianMS = ms(median(walls))
-		wr.MinMS = ms(slices.Min(walls))
-		wr.MaxMS = ms(slices.Max(walls))
-		wr.FirstReqMS = ms(median(firsts))
+		wr.MedianMS = figures.MS(figures.Median(walls))
+		wr.MinMS = figures.MS(slices.Min(walls))
+		wr.MaxMS = figures.MS(slices.Max(walls))
+		wr.FirstReqMS = figures.MS(figures.Median(firsts))
 		wr.RequestsOrder = w.samples[0].Ops
 		mid := medianSample(w.samples)
-		wr.Timeline, wr.MedianRunMS = mid.Timeline, ms(mid.Wall)
+		wr.Timeline, wr.MedianRunMS = mid.Timeline, figures.MS(mid.Wall)
 		r.Ways = append(r.Ways, wr)
 		byKey[w.key] = wr
 		if w.key == wayAction {
@@ -145,8 +138,8 @@ func summarize(ways []*way, o options, size int64, sizeNote string, floorSize in
 		}
 	}
 	a, c, f := byKey[wayAction], byKey[wayCLI], byKey[wayFloor]
-	r.ActionVsCLI = round3(a.MedianMS / c.MedianMS)
-	r.ActionVsFloor = round3(a.MedianMS / f.MedianMS)
+	r.ActionVsCLI = figures.Round3(a.MedianMS / c.MedianMS)
+	r.ActionVsFloor = figures.Round3(a.MedianMS / f.MedianMS)
 	r.ActionRequests = a.RequestsOrder
 	r.RequestsVaryTo = a.Requests
 	r.BeyondMinimum = beyond(a.RequestsOrder, minimum)
@@ -204,29 +197,12 @@ func listOrNone(s []string) string {
 	return strings.Join(s, ", ")
 }
 
-func median(d []time.Duration) time.Duration {
-	s := slices.Clone(d)
-	slices.Sort(s)
-	n := len(s)
-	if n == 0 {
-		return 0
-	}
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
-}
-
 // medianSample is the run whose wall time is the median (the lower middle
 // one when the count is even).
 func medianSample(s []sample) sample {
 	sorted := slices.SortedFunc(slices.Values(s), func(x, y sample) int { return cmp.Compare(x.Wall, y.Wall) })
 	return sorted[(len(sorted)-1)/2]
 }
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
 
 // text is the table printed on the terminal.
 func (r results) text() string {

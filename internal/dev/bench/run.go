@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/lambda-promote/lambda-promote/internal/config"
+	"github.com/lambda-promote/lambda-promote/internal/dev/figures"
 	"github.com/lambda-promote/lambda-promote/internal/testenv/faultproxy"
 	"github.com/lambda-promote/lambda-promote/internal/testenv/moto"
 	"github.com/lambda-promote/lambda-promote/internal/testenv/runner"
@@ -272,7 +273,7 @@ func (a *arrivals) since(start time.Time) []Arrival {
 	l := slices.SortedFunc(slices.Values(a.list), func(x, y arrival) int { return x.at.Compare(y.at) })
 	out := make([]Arrival, len(l))
 	for i, x := range l {
-		out[i] = Arrival{Op: x.op, AtMS: ms(x.at.Sub(start))}
+		out[i] = Arrival{Op: x.op, AtMS: figures.MS(x.at.Sub(start))}
 	}
 	return out
 }
@@ -356,7 +357,7 @@ func (b *bench) traceStartup(ctx context.Context, w *way) (startup, error) {
 		return startup{}, err
 	}
 	st := parseInitTrace(out)
-	st.FirstReqMS = ms(s.FirstReq)
+	st.FirstReqMS = figures.MS(s.FirstReq)
 	return st, nil
 }
 
@@ -380,7 +381,7 @@ func parseInitTrace(out string) startup {
 	}
 	slices.SortStableFunc(st.Top, func(x, y initPkg) int { return cmp.Compare(y.ClockMS, x.ClockMS) })
 	st.Top = st.Top[:min(len(st.Top), 5)]
-	st.InitMS = round3(st.InitMS)
-	st.InitEndMS = round3(st.InitEndMS)
+	st.InitMS = figures.Round3(st.InitMS)
+	st.InitEndMS = figures.Round3(st.InitEndMS)
 	return st
 }

@@ -13,8 +13,63 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
+	"time"
 )
+
+// Machine is what every bench's results say of the machine and the day it
+// ran on.
+type Machine struct {
+	Date      string `json:"date"`
+	GoVersion string `json:"go_version"`
+	Cores     int    `json:"cores"`
+	CPU       string `json:"cpu,omitempty"`
+}
+
+// ThisMachine is this machine on now's date (UTC).
+func ThisMachine(now time.Time) Machine {
+	return Machine{
+		Date:      now.UTC().Format("2006-01-02"),
+		GoVersion: GoVersion(),
+		Cores:     runtime.NumCPU(),
+		CPU:       CPUModel(),
+	}
+}
+
+// ActionBinary is the absolute path of the built action binary at path, or
+// an error that says how to build it.
+func ActionBinary(path string) (string, error) {
+	bin, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	if _, err := os.Stat(bin); err != nil {
+		return "", fmt.Errorf("the action binary: %w (run make build)", err)
+	}
+	return bin, nil
+}
+
+// Median is the middle of v, or the mean of the two middle values; 0 for
+// none.
+func Median[T ~int64 | ~float64](v []T) T {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	n := len(s)
+	switch {
+	case n == 0:
+		return 0
+	case n%2 == 1:
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// MS is d in milliseconds, to the microsecond.
+func MS(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// Round3 rounds f to three decimals, for results.json.
+func Round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
 
 // Met is the last column of a target table.
 func Met(ok bool) string {

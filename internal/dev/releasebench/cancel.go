@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/lambda-promote/lambda-promote/internal/dev/figures"
+	"github.com/lambda-promote/lambda-promote/internal/rollout"
 	"github.com/lambda-promote/lambda-promote/internal/testenv/faultproxy"
 	"github.com/lambda-promote/lambda-promote/internal/testenv/moto"
 )
@@ -127,7 +129,7 @@ func (b *bench) cancel(ctx context.Context, svc moto.Service, p plan) (cancelRes
 	c := cancelResult{
 		Functions: n, Schedule: p.name,
 		Trigger:    "the first GetAlias after every alias's first move (the drift check of the next gate reading)",
-		SignalAtMS: ms(sigAt.Sub(r.start)), ExitMS: ms(r.exit.Sub(sigAt)),
+		SignalAtMS: figures.MS(sigAt.Sub(r.start)), ExitMS: figures.MS(r.exit.Sub(sigAt)),
 		AfterSignal: map[string]int{},
 		SIGTERM:     r.exit.Sub(sigAt) > sigtermAfter, Killed: r.exit.Sub(sigAt) > killAfter,
 		ExitCode: r.exitCode, Status: r.outputs["status"],
@@ -155,13 +157,13 @@ func (b *bench) cancel(ctx context.Context, svc moto.Service, p plan) (cancelRes
 		}
 		c.RollbackMoves++
 		if c.RollbackMoves == 1 {
-			c.FirstMoveMS = ms(rec.Arrived.Sub(sigAt))
+			c.FirstMoveMS = figures.MS(rec.Arrived.Sub(sigAt))
 		}
 		if rec.Answered.IsZero() {
 			errs = append(errs, fmt.Errorf("an UpdateAlias after the signal was never answered"))
 			continue
 		}
-		c.LastMoveMS = max(c.LastMoveMS, ms(rec.Answered.Sub(sigAt)))
+		c.LastMoveMS = max(c.LastMoveMS, figures.MS(rec.Answered.Sub(sigAt)))
 	}
 	for _, s := range r.stats.Seconds {
 		if s.Start.Unix() >= sigAt.Unix() {
@@ -193,13 +195,16 @@ func (b *bench) cancel(ctx context.Context, svc moto.Service, p plan) (cancelRes
 }
 
 // firstStepWeight is the first weight of a steps input as Lambda stores
-// it, a fraction: "10,50,100" is 0.1.
+// it, a fraction: "10,50,100" is 0.1. The cancel needs a step to cancel at.
 func firstStepWeight(steps string) (float64, error) {
-	var pct float64
-	if _, err := fmt.Sscanf(steps, "%g", &pct); err != nil || pct <= 0 || pct >= 100 {
+	weights, err := rollout.ParseSteps(steps)
+	if err != nil {
+		return 0, fmt.Errorf("steps %q: %w", steps, err)
+	}
+	if len(weights) < 2 {
 		return 0, fmt.Errorf("steps %q: the first step must be a weight between 0 and 100", steps)
 	}
-	return pct / 100, nil
+	return weights[0].Fraction(), nil
 }
 
 // newWeight is the weight an UpdateAlias body gives its one additional

@@ -34,22 +34,6 @@ func TestBeyond(t *testing.T) {
 	}
 }
 
-func TestMedian(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		in   []float64
-		want float64
-	}{
-		{nil, 0},
-		{[]float64{3, 1, 2}, 2},
-		{[]float64{4, 1, 2, 3}, 2.5},
-	} {
-		if got := median(tc.in); got != tc.want {
-			t.Errorf("median(%v) = %v, want %v", tc.in, got, tc.want)
-		}
-	}
-}
-
 func TestParseFunctions(t *testing.T) {
 	t.Parallel()
 	got, err := parseFunctions(`[{"function":"a","alias-arn":"arn:a:prod","version":"3","previous-version":"2","status":"promoted","traffic-weight":"100"},` +

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"maps"
-	"runtime"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -32,11 +31,8 @@ type caseRuns struct {
 // results are the figures of one run of the bench, as written to
 // results.json.
 type results struct {
-	Date      string `json:"date"`
-	GoVersion string `json:"go_version"`
-	Cores     int    `json:"cores"`
-	CPU       string `json:"cpu,omitempty"`
-	Runs      int    `json:"runs"`
+	figures.Machine
+	Runs int `json:"runs"`
 	// Budget is the pacer's pace (the max-requests-per-second default);
 	// Quota the control-plane requests per second the proxy answers
 	// before it answers 429.
@@ -84,14 +80,11 @@ type goal struct {
 
 func summarize(cases []*caseRuns, cancels []cancelResult, budget float64, o options, now time.Time) results {
 	r := results{
-		Date:      now.UTC().Format("2006-01-02"),
-		GoVersion: figures.GoVersion(),
-		Cores:     runtime.NumCPU(),
-		CPU:       figures.CPUModel(),
-		Runs:      o.n,
-		Budget:    budget,
-		Quota:     faultproxy.DefaultRealism().ControlPlaneRate,
-		Cancels:   cancels,
+		Machine: figures.ThisMachine(now),
+		Runs:    o.n,
+		Budget:  budget,
+		Quota:   faultproxy.DefaultRealism().ControlPlaneRate,
+		Cancels: cancels,
 	}
 	single := map[string]caseResult{}
 	for _, c := range cases {
@@ -106,12 +99,12 @@ func summarize(cases []*caseRuns, cancels []cancelResult, budget float64, o opti
 			cr.BusiestLambda = max(cr.BusiestLambda, run.BusiestLambda)
 			cr.Throttled = max(cr.Throttled, run.Throttled)
 		}
-		cr.MedianWallMS = median(walls)
-		cr.LambdaPerFunction = round3(float64(cr.Lambda) / float64(c.functions))
+		cr.MedianWallMS = figures.Median(walls)
+		cr.LambdaPerFunction = figures.Round3(float64(cr.Lambda) / float64(c.functions))
 		if c.functions == 1 {
 			single[cr.Schedule] = cr
 		} else if one, ok := single[cr.Schedule]; ok {
-			cr.BoundMS = round3(timeSlack*float64(cr.Lambda)/budget*1000 + one.MedianWallMS)
+			cr.BoundMS = figures.Round3(timeSlack*float64(cr.Lambda)/budget*1000 + one.MedianWallMS)
 			cr.Beyond = beyond(cr.ByOp, one.ByOp, c.functions)
 		}
 		r.Cases = append(r.Cases, cr)
@@ -158,7 +151,7 @@ func goals(cases []caseResult, single map[string]caseResult, cancels []cancelRes
 		out = append(out,
 			goal{fmt.Sprintf("cancelled release of %d: SIGINT → last alias moved back", n), fmt.Sprintf("≤ %g s", cancelGoal.Seconds()),
 				fmt.Sprintf("%.2f s, the slowest of %d (%s)", worst.LastMoveMS/1000, len(cancels), cancelTimes(cancels)),
-				worst.LastMoveMS <= ms(cancelGoal) && moved},
+				worst.LastMoveMS <= figures.MS(cancelGoal) && moved},
 			goal{fmt.Sprintf("cancelled release of %d: aliases back on stable", n), fmt.Sprintf("all %d, no weights, in each run", n),
 				fmt.Sprintf("%d of %d (status %s)", back, total, strings.Join(slices.Compact(statuses), ", ")), back == total},
 		)
@@ -194,21 +187,6 @@ func plural(n int, word string) string {
 	}
 	return word + "s"
 }
-
-func median(v []float64) float64 {
-	s := slices.Clone(v)
-	slices.Sort(s)
-	n := len(s)
-	switch {
-	case n == 0:
-		return 0
-	case n%2 == 1:
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
-}
-
-func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
 
 // text is the table printed on the terminal.
 func (r results) text() string {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lambda-promote/lambda-promote/internal/config"
+	"github.com/lambda-promote/lambda-promote/internal/dev/figures"
 	"github.com/lambda-promote/lambda-promote/internal/testenv/faultproxy"
 	"github.com/lambda-promote/lambda-promote/internal/testenv/moto"
 	"github.com/lambda-promote/lambda-promote/internal/testenv/runner"
@@ -239,7 +240,7 @@ type runResult struct {
 
 // measure reads a run's records and the realism layer's counts.
 func measure(r run) runResult {
-	res := runResult{WallMS: ms(r.wall()), ByOp: map[string]int{}}
+	res := runResult{WallMS: figures.MS(r.wall()), ByOp: map[string]int{}}
 	for _, rec := range r.records {
 		res.Requests++
 		res.ByOp[rec.Op.String()]++
@@ -253,7 +254,7 @@ func measure(r run) runResult {
 	}
 	res.BusiestControlPlane = r.stats.BusiestSecond.ControlPlane
 	if !r.stats.BusiestSecond.Start.IsZero() {
-		res.BusiestAtMS = ms(r.stats.BusiestSecond.Start.Sub(r.start))
+		res.BusiestAtMS = figures.MS(r.stats.BusiestSecond.Start.Sub(r.start))
 	}
 	for _, s := range r.stats.Seconds {
 		res.BusiestLambda = max(res.BusiestLambda, s.ControlPlane+s.GetFunction+s.GetPolicy)
@@ -286,5 +287,3 @@ func opsLine(byOp map[string]int) string {
 	}
 	return strings.Join(parts, ", ")
 }
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

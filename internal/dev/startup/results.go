@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"runtime"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -20,11 +18,8 @@ const (
 
 // results are the figures of one run, as written to results.json.
 type results struct {
-	Date      string `json:"date"`
-	GoVersion string `json:"go_version"`
-	Podman    string `json:"podman"`
-	Cores     int    `json:"cores"`
-	CPU       string `json:"cpu,omitempty"`
+	figures.Machine
+	Podman string `json:"podman"`
 
 	PullRounds int `json:"pull_rounds"`
 	FloorRuns  int `json:"floor_runs"`
@@ -93,10 +88,7 @@ func imageFacts(m manifest, ref string) image {
 
 // summarize fills in the medians, ratios, targets and the machine.
 func (r *results) summarize(now time.Time) {
-	r.Date = now.UTC().Format("2006-01-02")
-	r.GoVersion = figures.GoVersion()
-	r.Cores = runtime.NumCPU()
-	r.CPU = figures.CPUModel()
+	r.Machine = figures.ThisMachine(now)
 
 	var totals, pulls, runs []float64
 	for _, p := range r.Released {
@@ -104,8 +96,8 @@ func (r *results) summarize(now time.Time) {
 		pulls = append(pulls, p.PullS)
 		runs = append(runs, p.RunS)
 	}
-	r.ReleasedS, r.ReleasedPullS, r.ReleasedRunS = median(totals), median(pulls), median(runs)
-	r.FloorS = median(r.Floor)
+	r.ReleasedS, r.ReleasedPullS, r.ReleasedRunS = figures.Median(totals), figures.Median(pulls), figures.Median(runs)
+	r.FloorS = figures.Median(r.Floor)
 	r.TodayVsReleased = ratio(r.Today.TotalS, r.ReleasedS)
 	r.ReleasedVsFloor = ratio(r.ReleasedS, r.FloorS)
 	r.TodayVsFloor = ratio(r.Today.TotalS, r.FloorS)
@@ -122,20 +114,6 @@ func ratio(a, b float64) float64 {
 		return 0
 	}
 	return float64(int64(a/b*10+0.5)) / 10
-}
-
-func median(v []float64) float64 {
-	s := slices.Clone(v)
-	slices.Sort(s)
-	n := len(s)
-	switch {
-	case n == 0:
-		return 0
-	case n%2 == 1:
-		return s[n/2]
-	default:
-		return round2((s[n/2-1] + s[n/2]) / 2)
-	}
 }
 
 func mb(b int64) string { return fmt.Sprintf("%.1f MB", float64(b)/1e6) }
