@@ -123,9 +123,6 @@ func (n *Notifier) Begin(ctx context.Context, environment string) error {
 		}
 		id = ev.Deployment.ID
 	} else {
-		if n.env.SHA == "" {
-			return &Error{What: what, Reason: "GITHUB_SHA is not set"}
-		}
 		var err error
 		if id, err = n.create(ctx, what, environment, "lambda-promote to "+environment, nil); err != nil {
 			return err
@@ -160,6 +157,9 @@ func (n *Notifier) End(ctx context.Context, r outcome.Result) error {
 // create makes a deployment of the run's commit to environment, with an
 // optional payload, and returns its id.
 func (n *Notifier) create(ctx context.Context, what, environment, desc string, payload any) (int64, error) {
+	if n.env.SHA == "" {
+		return 0, &Error{What: what, Reason: "GITHUB_SHA is not set"}
+	}
 	d, _, err := n.gh.Repositories.CreateDeployment(ctx, n.owner, n.repo, &github.DeploymentRequest{
 		Ref:                  github.String(n.env.SHA),
 		Task:                 github.String("deploy"),

@@ -34,9 +34,6 @@ func (n *Notifier) Rollout(ctx context.Context, environment string, r outcome.Re
 		return n.fail(what+" (looking for it)", deploymentsRead, err)
 	}
 	if id == 0 {
-		if n.env.SHA == "" {
-			return &Error{What: what, Reason: "GITHUB_SHA is not set"}
-		}
 		payload := map[string]rolloutPayload{payloadKey: {Rollout: r.Rollout}}
 		if id, err = n.create(ctx, what, environment, "lambda-promote rollout to "+environment, payload); err != nil {
 			return err

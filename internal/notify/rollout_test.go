@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
+	"github.com/lambda-promote/lambda-promote/internal/percent"
 )
 
 // deploymentStore is the deployments of the fake repository, listed newest
@@ -57,11 +59,10 @@ func TestRolloutDeployment(t *testing.T) {
 	// Another rollout's deployment in the same environment.
 	store.list = append(store.list, map[string]any{"id": 7, "environment": "prod", "payload": map[string]any{payloadKey: map[string]any{"rollout": "prod@2026-11-29T00:00:00Z#aaaaaaaaaaaa"}}})
 	const rollout = "prod@2026-11-30T12:00:00Z#0123456789ab"
-	run := func(s outcome.Status, w float64) {
+	run := func(s outcome.Status, w percent.Percent) {
 		t.Helper()
 		n := f.notifier("schedule", "")
-		r := outcome.Result{FunctionName: "orders-api", Alias: "prod", NewVersion: "7", Version: "7", Status: s, Rollout: rollout}
-		r.TrafficWeight = 10
+		r := outcome.Result{FunctionName: "orders-api", Alias: "prod", NewVersion: "7", Version: "7", Status: s, Rollout: rollout, TrafficWeight: w}
 		if err := n.Rollout(context.Background(), "prod", r); err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +87,7 @@ func TestRolloutDeployment(t *testing.T) {
 	if creates != 1 {
 		t.Errorf("%d deployments made, want 1 for the rollout", creates)
 	}
-	if got, want := states, []string{"in_progress", "in_progress", "success"}; len(got) != 3 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+	if got, want := states, []string{"in_progress", "in_progress", "success"}; !slices.Equal(got, want) {
 		t.Errorf("statuses %v, want %v", got, want)
 	}
 }

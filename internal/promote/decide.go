@@ -216,7 +216,8 @@ func (d *decision) decideDetach(cfg config.Config, f facts) error {
 		return fmt.Errorf("input \"detach\": the alias's record names a schedule %q this release cannot read: %w; roll back with rollback: true", rec.Plan, err)
 	}
 	if rec.Step >= len(plan.Steps)-1 || !split || f.alias.Version != rec.Stable || extra != rec.New || w.Number() != plan.Steps[rec.Step].Weight.Number() {
-		return fmt.Errorf("input \"detach\": alias %s serves %s, but its record says step %d of %s (%s on %s, %s on %s): it was changed by hand; roll back with rollback: true, or put the alias where you want it and clear its description (aws lambda update-alias --description '')", cfg.Alias, f.alias, rec.Step+1, plan.Name, plan.Steps[min(rec.Step, len(plan.Steps)-1)].Weight, rec.New, 100-plan.Steps[min(rec.Step, len(plan.Steps)-1)].Weight, rec.Stable)
+		at := plan.Steps[min(rec.Step, len(plan.Steps)-1)].Weight
+		return fmt.Errorf("input \"detach\": alias %s serves %s, but its record says step %d of %s (%s on %s, %s on %s): it was changed by hand; roll back with rollback: true, or put the alias where you want it and clear its description (aws lambda update-alias --description '')", cfg.Alias, f.alias, rec.Step+1, plan.Name, at, rec.New, 100-at, rec.Stable)
 	}
 	// A version other than the rollout's is refused: the canary check
 	// above says so. Carrying the rollout on publishes nothing.

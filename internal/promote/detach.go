@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -86,7 +87,7 @@ func (r *release) takeStep(ctx context.Context, units []*execution, i int, now t
 	err := r.each(units, func(x *execution) error {
 		x.step, x.stepAt = i, now
 		err := x.move(ctx, s.Weight)
-		if err != nil && errors.Is(err, alias.ErrMoved) && x.sameRolloutAhead(ctx, i) {
+		if errors.Is(err, alias.ErrMoved) && x.sameRolloutAhead(ctx, i) {
 			mu.Lock()
 			raced = append(raced, x)
 			mu.Unlock()
@@ -101,19 +102,17 @@ func (r *release) takeStep(ctx context.Context, units []*execution, i int, now t
 	if len(raced) < len(units) {
 		r.event(s.Weight, r.shiftNote(units, s.Weight), gates)
 	}
+	status := outcome.Canary
+	if s.Weight >= 100 {
+		status = outcome.Promoted
+	}
 	for _, x := range units {
-		status := outcome.Canary
-		if s.Weight >= 100 {
-			status = outcome.Promoted
-		}
 		e := x.end(status, done, nil)
 		if status == outcome.Canary {
 			e.nextStep = x.stepAt.Add(s.Bake)
 		}
-		for _, rx := range raced {
-			if rx == x {
-				e.note = "another run took this step at the same time; this run left the alias as it found it"
-			}
+		if slices.Contains(raced, x) {
+			e.note = "another run took this step at the same time; this run left the alias as it found it"
 		}
 		x.finish(e)
 	}

@@ -133,15 +133,12 @@ func (r *release) run(ctx context.Context) {
 		x.weight = weightOn(x.f.alias, x.target.Version)
 		x.since = x.dec.since
 	}
-	carryOn := r.dec.detach != nil && r.dec.detach.step >= 0 // the smoke test ran when the rollout began
-	if err := r.each(r.open(), func(x *execution) error {
-		if carryOn {
-			return nil
+	// A detached rollout that goes on had its smoke test when it began.
+	if carryOn := r.dec.detach != nil && r.dec.detach.step >= 0; !carryOn {
+		if err := r.each(r.open(), func(x *execution) error { return x.smoke(ctx) }); err != nil {
+			r.stopAll(err)
+			return
 		}
-		return x.smoke(ctx)
-	}); err != nil {
-		r.stopAll(err)
-		return
 	}
 	r.each(r.open(), func(x *execution) error {
 		if x.dec.create {

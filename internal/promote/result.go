@@ -93,16 +93,14 @@ func result(cfg config.Config, fs []facts, rd releaseDecision, endings []ending,
 	// rolled back only because of another's says so in its own row.
 	var errs []string
 	own := slices.ContainsFunc(endings, func(e ending) bool {
-		var w *withRelease
-		return e.cause != nil && !errors.As(e.cause, &w)
+		return e.cause != nil && !followedRelease(e.cause)
 	})
 	for i, fr := range res.Functions {
 		e := endings[i]
 		res.Requested = res.Requested && e.how == done
 		res.TrafficWeight = max(res.TrafficWeight, fr.TrafficWeight)
-		var w *withRelease
-		followed := own && errors.As(e.cause, &w)
-		if fr.Error != "" && !followed && (len(errs) == 0 || !strings.Contains(strings.Join(errs, "\n"), fr.Error)) {
+		followed := own && followedRelease(e.cause)
+		if fr.Error != "" && !followed && !strings.Contains(strings.Join(errs, "\n"), fr.Error) {
 			errs = append(errs, fr.FunctionName+": "+fr.Error)
 		}
 		if res.Next == "" && (says[i].code != "" || !fr.Status.OK()) {
@@ -120,6 +118,13 @@ func result(cfg config.Config, fs []facts, rd releaseDecision, endings []ending,
 	}
 	res.AliasState = releaseState(cfg, res.Functions)
 	return res
+}
+
+// followedRelease reports whether a function was rolled back only because
+// another function of the release failed.
+func followedRelease(cause error) bool {
+	var w *withRelease
+	return errors.As(cause, &w)
 }
 
 // rolloutID names a detached rollout the same way in every run that
@@ -278,9 +283,6 @@ func (s sentences) write(e ending, dec decision) (state, next, code string) {
 		next = "nothing: the rollback is done; promote again once the new version is fixed"
 	case e.how == done && e.status == outcome.Canary && !e.nextStep.IsZero():
 		state = s.describe(e.alias)
-		if e.note != "" {
-			state += "; " + e.note
-		}
 		next, code = detachedNext(e), "rollback: true"
 	case e.how == done && e.status == outcome.Canary:
 		state = s.describe(e.alias)
@@ -288,9 +290,6 @@ func (s sentences) write(e ending, dec decision) (state, next, code string) {
 		code = fmt.Sprintf("# finish: all traffic on %s\nversion: %q\ntraffic-weight: 100\n# or undo: all traffic back on %s\nrollback: true", newV, newV, dec.stable)
 	case e.how == done:
 		state = s.describe(e.alias)
-		if e.note != "" {
-			state += "; " + e.note
-		}
 	case e.how == rolledBack:
 		state = s.describe(e.alias) + " (rolled back)"
 		var gate *gateError
@@ -335,6 +334,9 @@ func (s sentences) write(e ending, dec decision) (state, next, code string) {
 		default:
 			state = fmt.Sprintf("%s does not exist; nothing was changed", alias)
 		}
+	}
+	if e.note != "" { // only endings as planned carry one
+		state += "; " + e.note
 	}
 	if next == "" && !e.status.OK() && e.status != outcome.RolledBack {
 		next = "fix what the error says and run the promotion again"

@@ -81,11 +81,7 @@ func TestInjectFor(t *testing.T) {
 	ctx := t.Context()
 	var fns []string
 	for _, name := range []string{"inject-a", "inject-b"} {
-		w, err := s.Demo(ctx, moto.Unique(name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		fns = append(fns, w.Function)
+		fns = append(fns, demo(t, s, moto.Unique(name)).Function)
 	}
 	p := faultproxy.NewT(t, s.URL)
 	p.InjectFor(fns[1], "GetAlias", 2, faultproxy.ServerError)
