@@ -120,6 +120,9 @@ func (g *github) end(ctx context.Context, cfg config.Config, res outcome.Result)
 		switch {
 		case res.Rollout != "":
 			err = g.n.Rollout(ctx, cfg.Environment, res)
+		case cfg.Detach && res.Status == outcome.Unchanged:
+			// A scheduled run with no rollout in progress did nothing: a
+			// deployment of it every 5 minutes would bury the real ones.
 		case cfg.Detach:
 			// No rollout came of it (a check failed, say): a deployment of
 			// this run alone says so.

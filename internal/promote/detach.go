@@ -24,6 +24,9 @@ func (r *release) detached(ctx context.Context, units []*execution) {
 	now := r.d.Clock.Now()
 	for _, x := range units {
 		x.detach, x.step, x.stepAt = d, d.step, d.stepAt
+		if own := x.dec.detach; own != nil {
+			x.stepAt = own.stepAt // each alias's own record: the release waits for the latest
+		}
 	}
 	if d.step < 0 {
 		r.startDetached(ctx, units, now)

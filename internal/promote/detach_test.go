@@ -212,3 +212,36 @@ func TestFiringAlarmRollsBackALiveCanary(t *testing.T) {
 		t.Fatalf("status %s (%s), alias %s; want rolled back, exit non-zero", res.Status, res.Error, f.route("prod"))
 	}
 }
+
+// A detached release goes on only when every alias's step is due: an alias
+// whose step was taken later (its own record says when) holds the release
+// back until its bake is over too.
+func TestDetachedReleaseWaitsForEveryAlias(t *testing.T) {
+	t.Parallel()
+	a, cfg := releaseOf(2)
+	cfg.Steps, cfg.Interval, cfg.Detach = []percent.Percent{10, 50, 100}, 10*time.Minute, true
+	runAt := func(at time.Time) outcome.Result {
+		return Process(context.Background(), cfg, Deps{Lambda: a, Clock: &autoClock{now: at}})
+	}
+	if res := runAt(t0); res.Status != outcome.Canary || a.routes() != "1+2@0.1 1+2@0.1" {
+		t.Fatalf("start: status %s, aliases %s (%s)", res.Status, a.routes(), res.Error)
+	}
+	// fn2's first step was taken two minutes after fn1's.
+	f := a.fns["fn2"]
+	rec := record(t, f)
+	rec.StepAt = t0.Add(2 * time.Minute)
+	f.mu.Lock()
+	f.aliases["prod"].desc = rec.MustEncode()
+	f.mu.Unlock()
+
+	res := runAt(t0.Add(11 * time.Minute))
+	if res.Status != outcome.Canary || a.routes() != "1+2@0.1 1+2@0.1" || !res.NextStepAt.Equal(t0.Add(12*time.Minute)) {
+		t.Fatalf("fn1 due, fn2 not: status %s, aliases %s, next step %v (%s); want both held until %v", res.Status, a.routes(), res.NextStepAt, res.Error, t0.Add(12*time.Minute))
+	}
+	if res := runAt(t0.Add(13 * time.Minute)); res.Status != outcome.Canary || a.routes() != "1+2@0.5 1+2@0.5" {
+		t.Fatalf("both due: status %s, aliases %s (%s)", res.Status, a.routes(), res.Error)
+	}
+	if res := runAt(t0.Add(24 * time.Minute)); res.Status != outcome.Promoted || a.routes() != "2 2" {
+		t.Fatalf("after the last bake: status %s, aliases %s (%s)", res.Status, a.routes(), res.Error)
+	}
+}

@@ -30,14 +30,15 @@ func (p *Proxy) Answered(ctx context.Context, name string, attempt int) (Record,
 	}
 }
 
-// answered finds the call and reports whether it has ended: answered, or
-// given up on with an error.
+// answered finds the call and reports whether the proxy is done with it:
+// answered, hung up on (a Reset records neither a status nor an error) or
+// given up on.
 func (p *Proxy) answered(name string, attempt int) (Record, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, r := range p.records {
 		if matches(name, r.Op) && r.Attempt == attempt {
-			return r.clone(), r.Status != 0 || r.Err != ""
+			return r.clone(), !r.Answered.IsZero()
 		}
 	}
 	return Record{}, false

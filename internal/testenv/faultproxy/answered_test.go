@@ -59,9 +59,12 @@ func TestAnswered(t *testing.T) {
 
 	// A call the proxy hangs up on ends without an answer.
 	_, _ = lc.GetAlias(context.Background(), &lambda.GetAliasInput{FunctionName: aws.String("fn"), Name: aws.String("prod")})
-	ctx, cancel = context.WithTimeout(context.Background(), time.Second)
+	ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if rec, ok := p.Answered(ctx, "GetAlias", 2); ok {
 		t.Errorf("Answered = %d for a call the proxy hung up on, want none", rec.Status)
+	}
+	if ctx.Err() != nil {
+		t.Error("Answered waited out its context for a call the proxy had hung up on")
 	}
 }

@@ -89,7 +89,10 @@ type Realism struct {
 	// Lambda does for an alias or version without provisioned concurrency:
 	// 404 ProvisionedConcurrencyConfigNotFoundException
 	// (https://docs.aws.amazon.com/lambda/latest/api/API_GetProvisionedConcurrencyConfig.html).
-	// moto does not implement the operation and answers an HTML 404.
+	// moto does not implement the operation and answers an HTML 404. Only
+	// a function and qualifier moto knows are answered so: for any other,
+	// Lambda answers ResourceNotFoundException, and moto's 404 is an error
+	// too.
 	NoProvisionedConcurrency bool
 }
 
@@ -309,7 +312,7 @@ type realAnswer struct {
 // before decides, as a request arrives, whether AWS would refuse it: expired
 // credentials, a quota, an update in progress, a Pending version. It
 // returns nil to let the request go on.
-func (p *Proxy) realismBefore(r *http.Request, op Op, body []byte, now time.Time) *realAnswer {
+func (p *Proxy) realismBefore(r *http.Request, op Op, body []byte, pre checked, now time.Time) *realAnswer {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	rl := p.real
@@ -327,7 +330,7 @@ func (p *Proxy) realismBefore(r *http.Request, op Op, body []byte, now time.Time
 	if a := rl.quota(r, op, now); a != nil {
 		return a
 	}
-	if op.Name == "GetProvisionedConcurrencyConfig" && rl.cfg.NoProvisionedConcurrency {
+	if op.Name == "GetProvisionedConcurrencyConfig" && rl.cfg.NoProvisionedConcurrency && pre.qualifierKnown {
 		return &realAnswer{name: "NoProvisionedConcurrency", err: apiError{status: http.StatusNotFound, code: "ProvisionedConcurrencyConfigNotFoundException", message: "No Provisioned Concurrency Config found for this function"}}
 	}
 	if a := rl.updateConflict(r, op, now); a != nil {

@@ -202,6 +202,37 @@ func (p *Proxy) realismPrepare(r *http.Request, op Op) prepared {
 	return prepared{latest: latest, ok: true}
 }
 
+// checked is what the proxy asked moto before the realism layer decides
+// whether to answer a request itself.
+type checked struct {
+	// qualifierKnown is true when the request is a
+	// GetProvisionedConcurrencyConfig whose function and qualifier moto
+	// has: Lambda answers ProvisionedConcurrencyConfigNotFoundException
+	// only for those, ResourceNotFoundException for any other.
+	qualifierKnown bool
+}
+
+// realismCheck asks moto, without the proxy's lock, what realismBefore
+// needs to know.
+func (p *Proxy) realismCheck(r *http.Request, op Op) checked {
+	if op.Service != "lambda" || op.Name != "GetProvisionedConcurrencyConfig" || !p.noProvisionedOn() {
+		return checked{}
+	}
+	fn, q := lambdaTarget(r)
+	if fn == "" || q == "" {
+		return checked{}
+	}
+	_, err := p.motoGet(r, "/2015-03-31/functions/"+url.PathEscape(fn)+"/configuration", "Qualifier="+url.QueryEscape(q))
+	return checked{qualifierKnown: err == nil}
+}
+
+// noProvisionedOn reports whether NoProvisionedConcurrency is on.
+func (p *Proxy) noProvisionedOn() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.real.cfg.NoProvisionedConcurrency
+}
+
 // latestVersion lists the versions of fn on moto, with the headers of r
 // (moto picks the account by the access key), and returns the highest.
 func (p *Proxy) latestVersion(r *http.Request, fn string) (int, error) {

@@ -15,10 +15,7 @@ import (
 func TestRealismNoProvisionedConcurrency(t *testing.T) {
 	t.Parallel()
 	s := moto.Shared(t)
-	w, err := s.Demo(t.Context(), moto.Unique("provisioned"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := demo(t, s, moto.Unique("provisioned"))
 	p := faultproxy.NewT(t, s.URL)
 	lc := lambda.NewFromConfig(p.AWSConfig(s.AWSConfig()))
 	if _, err := alias.ReadProvisioned(t.Context(), lc, w.Function, "prod"); err == nil {
@@ -28,5 +25,12 @@ func TestRealismNoProvisionedConcurrency(t *testing.T) {
 	got, err := alias.ReadProvisioned(t.Context(), lc, w.Function, "prod")
 	if err != nil || got != nil {
 		t.Errorf("ReadProvisioned() = %+v, %v; want none", got, err)
+	}
+	// Lambda answers ResourceNotFoundException for an alias or a function
+	// that does not exist, not "none configured".
+	for _, target := range [][2]string{{w.Function, "missing"}, {w.Function + "-missing", "prod"}} {
+		if got, err := alias.ReadProvisioned(t.Context(), lc, target[0], target[1]); err == nil {
+			t.Errorf("ReadProvisioned(%s:%s) = %+v, nil; want an error, as it does not exist", target[0], target[1], got)
+		}
 	}
 }
