@@ -32,9 +32,14 @@ func ReadProvisioned(ctx context.Context, c ProvisionedAPI, function, aliasName 
 		Qualifier:    aws.String(aliasName),
 	})
 	var none *types.ProvisionedConcurrencyConfigNotFoundException
+	var missing *types.ResourceNotFoundException
 	switch {
 	case errors.As(err, &none):
 		return nil, nil
+	case errors.As(err, &missing):
+		// The function or the alias does not exist (yet)
+		// (https://docs.aws.amazon.com/lambda/latest/api/API_GetProvisionedConcurrencyConfig.html#API_GetProvisionedConcurrencyConfig_Errors).
+		return nil, fmt.Errorf("read the provisioned concurrency of %s:%s: %w", function, aliasName, ErrNotFound)
 	case err != nil:
 		return nil, fmt.Errorf("read the provisioned concurrency of %s:%s: %w", function, aliasName, err)
 	}

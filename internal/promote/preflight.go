@@ -157,7 +157,12 @@ func readFunction(cfg config.Config, d Deps, r *reads, f *facts) {
 	if d.Provisioned != nil && !cfg.Rollback && (gradual(cfg.Plan()) || cfg.Version == config.VersionLatest) {
 		r.do(name, func(ctx context.Context) error {
 			p, err := d.Provisioned(ctx, name, cfg.Alias)
-			if err != nil {
+			switch {
+			case errors.Is(err, alias.ErrNotFound):
+				// An alias a first deploy creates has none; a missing
+				// function fails its own read beside this one.
+				return nil
+			case err != nil:
 				return err
 			}
 			f.provisioned = p

@@ -90,9 +90,9 @@ type Realism struct {
 	// 404 ProvisionedConcurrencyConfigNotFoundException
 	// (https://docs.aws.amazon.com/lambda/latest/api/API_GetProvisionedConcurrencyConfig.html).
 	// moto does not implement the operation and answers an HTML 404. Only
-	// a function and qualifier moto knows are answered so: for any other,
-	// Lambda answers ResourceNotFoundException, and moto's 404 is an error
-	// too.
+	// a function and qualifier moto knows are answered so: for any other
+	// (an alias not created yet), Lambda answers 404
+	// ResourceNotFoundException, and so does the proxy.
 	NoProvisionedConcurrency bool
 }
 
@@ -330,7 +330,10 @@ func (p *Proxy) realismBefore(r *http.Request, op Op, body []byte, pre checked, 
 	if a := rl.quota(r, op, now); a != nil {
 		return a
 	}
-	if op.Name == "GetProvisionedConcurrencyConfig" && rl.cfg.NoProvisionedConcurrency && pre.qualifierKnown {
+	if op.Name == "GetProvisionedConcurrencyConfig" && rl.cfg.NoProvisionedConcurrency {
+		if !pre.qualifierKnown {
+			return &realAnswer{name: "NoProvisionedConcurrency", err: apiError{status: http.StatusNotFound, code: "ResourceNotFoundException", message: "Function not found"}}
+		}
 		return &realAnswer{name: "NoProvisionedConcurrency", err: apiError{status: http.StatusNotFound, code: "ProvisionedConcurrencyConfigNotFoundException", message: "No Provisioned Concurrency Config found for this function"}}
 	}
 	if a := rl.updateConflict(r, op, now); a != nil {
