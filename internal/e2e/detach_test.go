@@ -65,8 +65,8 @@ func TestDetachedRolloutByRepeatedRuns(t *testing.T) {
 
 	untilDue(t, early)
 	second := runAction(t, srv, in, Options{})
-	if second.Code != 0 || second.Outputs["status"] != "canary" || aliasRoute(t, srv, w.Function, "prod") != "1+2@0.5" {
-		t.Fatalf("second step: exit %d, status %q, alias %s", second.Code, second.Outputs["status"], aliasRoute(t, srv, w.Function, "prod"))
+	if route := aliasRoute(t, srv, w.Function, "prod"); second.Code != 0 || second.Outputs["status"] != "canary" || route != "1+2@0.5" {
+		t.Fatalf("second step: exit %d, status %q, alias %s", second.Code, second.Outputs["status"], route)
 	}
 	if n := second.Proxy.Count("PublishVersion"); n != 0 {
 		t.Errorf("a run that carries the rollout on published %d times", n)
@@ -96,12 +96,7 @@ func TestDetachedRolloutGateFailsBetweenRuns(t *testing.T) {
 	}
 	must(t, srv.SetAlarmState(ctx, alarm, "ALARM"))
 	r := runAction(t, srv, in, Options{})
-	if r.Code != 1 || r.Outputs["status"] != "rolled-back" {
-		t.Fatalf("exit %d, status %q; want 1, rolled-back", r.Code, r.Outputs["status"])
-	}
-	if got := aliasRoute(t, srv, w.Function, "prod"); got != "1" {
-		t.Errorf("alias routes %s, want 1", got)
-	}
+	wantRolledBack(t, srv, w, r, alarm)
 }
 
 // Two runs at once (a schedule overlapping a manual run): one takes the

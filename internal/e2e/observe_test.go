@@ -80,7 +80,9 @@ func moves(t *testing.T, p *faultproxy.Proxy) []string {
 // afterMove calls fn once, on the request's goroutine before it reaches
 // moto, at the run's first call of op made after its first move of the
 // alias (UpdateAlias) was made: what that call reads shows fn's doing.
-// It returns a function that reports whether fn ran.
+// It returns a function that reports whether fn ran. fn runs on the
+// proxy's goroutine: it reports with t.Errorf, never t.Fatal. afterMove
+// takes p's OnRequest hook, of which a proxy has one.
 func afterMove(p *faultproxy.Proxy, op string, fn func()) (ran func() bool) {
 	var (
 		mu          sync.Mutex

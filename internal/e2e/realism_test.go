@@ -2,12 +2,12 @@ package e2e
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -98,9 +98,7 @@ func TestUpdateInProgressIsWaitedOut(t *testing.T) {
 			p := realProxy(t, srv.URL)
 			tc.setup(p, w.Function)
 			in := map[string]string{"function-name": w.Function, "alias": "prod"}
-			for k, v := range tc.in {
-				in[k] = v
-			}
+			maps.Copy(in, tc.in)
 			r := runAction(t, srv, in, Options{Proxy: p})
 			if r.Code != 0 {
 				t.Fatalf("exit %d, want 0: an update in progress is waited out", r.Code)
@@ -264,15 +262,9 @@ func TestRoleToAssumeOutlivesSessionCredentials(t *testing.T) {
 // credentials that cannot be renewed is refused: see the promote tests.)
 func TestExpiringCredentialsAreRenewed(t *testing.T) {
 	t.Parallel()
-	if testing.Short() {
-		t.Skip("a rollout of 25 s on 10-second credentials")
-	}
+	skipLong(t, "a rollout of 25 s on 10-second credentials")
 	srv, w := world(t, "renewed")
-	var (
-		issued atomic.Int64
-		mu     sync.Mutex
-		keys   = map[string]bool{}
-	)
+	var issued atomic.Int64
 	p := realProxy(t, srv.URL)
 	endpoint := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) {
 		key := strings.ToUpper(strings.ReplaceAll(unique("ASIARENEWED"), "-", "")) + "N" + strconv.FormatInt(issued.Add(1), 10)
@@ -298,10 +290,9 @@ func TestExpiringCredentialsAreRenewed(t *testing.T) {
 		t.Fatalf("exit %d, want 0: the SDK renews the container's credentials", r.Code)
 	}
 	wantOutputs(t, r, map[string]string{"status": "promoted", "version": "2"})
+	keys := map[string]bool{}
 	for _, rec := range r.Proxy.Requests() {
-		mu.Lock()
 		keys[signedBy(rec)] = true
-		mu.Unlock()
 	}
 	if len(keys) < 2 {
 		t.Errorf("requests signed with %d keys, want the run to renew its credentials at least once", len(keys))

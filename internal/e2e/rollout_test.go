@@ -4,7 +4,6 @@ import (
 	"context"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -82,33 +81,20 @@ func TestCancelledJobRollsBack(t *testing.T) {
 	t.Parallel()
 	srv, w := world(t, "cancelled")
 	p := realProxy(t, srv.URL)
-	var (
-		mu        sync.Mutex
-		signalled time.Time
-	)
-	// The runner cancels a job with SIGINT, then SIGTERM 7.5 s later; here
-	// the second signal comes sooner, while the rollback runs. Both come
-	// once Lambda has answered the move to 10%, as the step bakes.
+	// The job is cancelled once Lambda has answered the move to 10%, as the
+	// step bakes. signalled is written by Wait, which runAction waits for.
+	var signalled time.Time
 	cancelAtTen := func(ctx context.Context, cmd *exec.Cmd) {
-		if _, ok := p.Answered(ctx, "UpdateAlias", 1); !ok {
-			return
+		if _, ok := p.Answered(ctx, "UpdateAlias", 1); ok {
+			signalled = cancelJob(cmd)
 		}
-		mu.Lock()
-		signalled = time.Now()
-		mu.Unlock()
-		_ = cmd.Process.Signal(syscall.SIGINT)
-		time.Sleep(20 * time.Millisecond)
-		_ = cmd.Process.Signal(syscall.SIGTERM)
 	}
 	r := runAction(t, srv, map[string]string{"function-name": w.Function, "alias": "prod", "steps": "10,100", "interval": "5m"},
 		Options{Proxy: p, Wait: cancelAtTen})
-	mu.Lock()
-	at := signalled
-	mu.Unlock()
-	if at.IsZero() {
+	if signalled.IsZero() {
 		t.Fatal("the rollout never reached 10%")
 	}
-	if took := time.Since(at); took > time.Minute {
+	if took := time.Since(signalled); took > time.Minute {
 		t.Errorf("the run took %s after the signal", took)
 	}
 	wantRolledBack(t, srv, w, r, "cancelled")
@@ -191,6 +177,17 @@ func wantRolledBack(t *testing.T, srv *moto.Server, w moto.World, r Run, why str
 	if !strings.Contains(r.Summary, why) || !strings.Contains(r.Summary, "rolled back") {
 		t.Errorf("summary does not say it rolled back because of %q:\n%s", why, r.Summary)
 	}
+}
+
+// cancelJob cancels the job as the runner does, with SIGINT and then
+// SIGTERM, and returns when the first signal was sent. The runner sends
+// SIGTERM 7.5 s after SIGINT; here it comes sooner, while the rollback runs.
+func cancelJob(cmd *exec.Cmd) time.Time {
+	at := time.Now()
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	time.Sleep(20 * time.Millisecond)
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	return at
 }
 
 // skipLong skips a test under -short, saying why it is long.
