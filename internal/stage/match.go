@@ -16,7 +16,7 @@ const (
 )
 
 // wildcard stands, in a source ARN pattern, for any text: the method of an
-// ANY route and the value of a path parameter. It is shown as "*".
+// ANY route. It is shown as "*".
 const wildcard = '\x00'
 
 // Binding is one integration or Lambda authorizer of the stage that calls
@@ -51,9 +51,9 @@ type Binding struct {
 	// "$default".
 	Routes []string
 	// SourceARNs are the execute-api ARNs API Gateway invokes the function
-	// with, one per route (arn:…:APIID/STAGE/METHOD/PATH, with "*" for an
-	// ANY method and for path parameters) or, for an authorizer,
-	// arn:…:APIID/authorizers/ID.
+	// with, one per route (arn:…:APIID/STAGE/METHOD/PATH, PATH the route's
+	// template with its {parameters}, "*" for an ANY method) or, for an
+	// authorizer, arn:…:APIID/authorizers/ID.
 	SourceARNs []string
 
 	patterns []string // SourceARNs with wildcard for "*"
@@ -198,11 +198,24 @@ func sameFunction(a, fn lambdaarn.Function) bool { return a == fn }
 
 // routeSource is the source ARN pattern API Gateway invokes an integration
 // with for route r of the stage: arn:…:APIID/STAGE/METHOD/PATH, or
-// arn:…:APIID/STAGE/$default for an HTTP API's $default route. The ARN
-// carries the request's method and path, so an ANY method and each path
-// parameter ({id}, {proxy+}) stand for any value.
-// See https://docs.aws.amazon.com/apigateway/latest/developerguide/arn-format-reference.html
-// and https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-control-access-using-iam-policies-to-invoke-api.html
+// arn:…:APIID/STAGE/$default for an HTTP API's $default route.
+//
+// PATH is the route's path template as the API defines it, its parameters
+// written as they are ({id}, {proxy+}), not the path of the request: the ARN
+// format reference names that part the resource path, and the grants that
+// are known to work follow it. Terraform's aws_lambda_permission example
+// builds the source ARN from the resource's path attribute (/{proxy+},
+// /orders/{id}); grants of EXECUTION_ARN/*/*/{proxy+} for an ANY /{proxy+}
+// route are common in public infrastructure code; and a grant of
+// APIID/*/*/{proxy+} does not let an HTTP API's $default route in, whose
+// ARN ends in /$default (the HTTP API console asks for APIID/*/$default:
+// aws/serverless-application-model#1860). METHOD is the request's method,
+// so an ANY route stands for every method and needs a * there: a statement
+// with ANY in that place lets nothing in
+// (aws/serverless-application-model#296).
+// See https://docs.aws.amazon.com/apigateway/latest/developerguide/arn-format-reference.html#apigateway-execute-api-arns,
+// https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-control-access-using-iam-policies-to-invoke-api.html
+// and https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/lambda_permission
 func (st Stage) routeSource(fn lambdaarn.Function, r Route) string {
 	if r.Method == "" {
 		return fn.SourceARN(st.APIID, st.Name+"/"+r.Path)
@@ -211,27 +224,7 @@ func (st Stage) routeSource(fn lambdaarn.Function, r Route) string {
 	if method == "ANY" {
 		method = string(wildcard)
 	}
-	return fn.SourceARN(st.APIID, st.Name+"/"+method+"/"+strings.TrimPrefix(pathPattern(r.Path), "/"))
-}
-
-// pathPattern puts the wildcard in place of every path parameter.
-func pathPattern(path string) string {
-	var b strings.Builder
-	for {
-		i := strings.IndexByte(path, '{')
-		if i < 0 {
-			b.WriteString(path)
-			return b.String()
-		}
-		j := strings.IndexByte(path[i:], '}')
-		if j < 0 {
-			b.WriteString(path)
-			return b.String()
-		}
-		b.WriteString(path[:i])
-		b.WriteByte(wildcard)
-		path = path[i+j+1:]
-	}
+	return fn.SourceARN(st.APIID, st.Name+"/"+method+"/"+strings.TrimPrefix(r.Path, "/"))
 }
 
 func showPattern(p string) string { return strings.ReplaceAll(p, string(wildcard), "*") }

@@ -35,7 +35,7 @@ func TestMatch(t *testing.T) {
 					Routes: []string{"GET /orders"}, SourceARNs: []string{exec + "abc123/prod/GET/orders"}},
 				// ANY and path parameters stand for any method and value.
 				{Where: "ANY /orders/{id}", Resolved: ordersARN + ":prod", Qualifier: "prod", QualifierVariable: "lambdaAlias",
-					Routes: []string{"ANY /orders/{id}"}, SourceARNs: []string{exec + "abc123/prod/*/orders/*"}},
+					Routes: []string{"ANY /orders/{id}"}, SourceARNs: []string{exec + "abc123/prod/*/orders/{id}"}},
 				// The root resource: STAGE/METHOD/ with nothing after.
 				{Where: "POST /", Resolved: ordersARN + ":prod", Qualifier: "prod", QualifierVariable: "lambdaAlias",
 					Routes: []string{"POST /"}, SourceARNs: []string{exec + "abc123/prod/POST/"}},
@@ -45,7 +45,7 @@ func TestMatch(t *testing.T) {
 			name: "SAM AutoPublishAlias names the alias", st: shapeSAMAutoPublish(), fn: fnOrders,
 			url: "https://abc123.execute-api.us-east-1.amazonaws.com/prod",
 			bindings: []binding{
-				{Where: "ANY /{proxy+}", Resolved: ordersARN + ":live", Qualifier: "live", Routes: []string{"ANY /{proxy+}"}, SourceARNs: []string{exec + "abc123/prod/*/*"}},
+				{Where: "ANY /{proxy+}", Resolved: ordersARN + ":live", Qualifier: "live", Routes: []string{"ANY /{proxy+}"}, SourceARNs: []string{exec + "abc123/prod/*/{proxy+}"}},
 				{Where: "ANY /", Resolved: ordersARN + ":live", Qualifier: "live", Routes: []string{"ANY /"}, SourceARNs: []string{exec + "abc123/prod/*/"}},
 			},
 		},
@@ -54,7 +54,7 @@ func TestMatch(t *testing.T) {
 			url: "https://abc123.execute-api.us-east-1.amazonaws.com/prod",
 			bindings: []binding{
 				{Where: "ANY /{proxy+}", Resolved: ordersARN + ":prod", Qualifier: "prod", QualifierVariable: "fn", NameVariable: "fn",
-					Routes: []string{"ANY /{proxy+}"}, SourceARNs: []string{exec + "abc123/prod/*/*"}},
+					Routes: []string{"ANY /{proxy+}"}, SourceARNs: []string{exec + "abc123/prod/*/{proxy+}"}},
 			},
 		},
 		{
@@ -109,7 +109,7 @@ func TestMatch(t *testing.T) {
 			url: "https://abc123.execute-api.us-east-1.amazonaws.com/prod",
 			bindings: []binding{
 				{Where: "GET /orders", Resolved: ordersARN + ":prod", Qualifier: "prod", QualifierVariable: "lambdaAlias", Routes: []string{"GET /orders"}, SourceARNs: []string{exec + "abc123/prod/GET/orders"}},
-				{Where: "ANY /orders/{id}", Resolved: ordersARN + ":prod", Qualifier: "prod", QualifierVariable: "lambdaAlias", Routes: []string{"ANY /orders/{id}"}, SourceARNs: []string{exec + "abc123/prod/*/orders/*"}},
+				{Where: "ANY /orders/{id}", Resolved: ordersARN + ":prod", Qualifier: "prod", QualifierVariable: "lambdaAlias", Routes: []string{"ANY /orders/{id}"}, SourceARNs: []string{exec + "abc123/prod/*/orders/{id}"}},
 				{Where: "POST /", Resolved: ordersARN + ":prod", Qualifier: "prod", QualifierVariable: "lambdaAlias", Credentials: "arn:aws:iam::123456789012:role/apigw-invoke",
 					Routes: []string{"POST /"}, SourceARNs: []string{exec + "abc123/prod/POST/"}},
 			},

@@ -116,7 +116,7 @@ func TestMoto(t *testing.T) {
 		_, checks := judge(t, api, "prod")
 		want(t, checks, []bool{true, true, false},
 			"GET /orders ("+s.ExecuteAPIARN(api, "prod/GET/orders")+")",
-			"ANY /orders/{id} ("+s.ExecuteAPIARN(api, "prod/*/orders/*")+")",
+			"ANY /orders/{id} ("+s.ExecuteAPIARN(api, "prod/*/orders/{id}")+")",
 			"--source-arn '"+s.ExecuteAPIARN(api, "prod/*/*")+"'")
 
 		if err := s.AllowSource(ctx, "orders", "prod", "scoped-prod", s.ExecuteAPIARN(api, "prod/*/*")); err != nil {
@@ -225,6 +225,88 @@ func TestMoto(t *testing.T) {
 		}
 		_, checks = judge(t, api, "$default")
 		want(t, checks, []bool{true, true, true})
+	})
+
+	// API Gateway puts the route's path template in the source ARN, {id}
+	// and {proxy+} as written, and the request's method: the grants that
+	// public infrastructure code writes are judged as AWS judges them, and
+	// the fix the check prints, run with the AWS CLI as the person on call
+	// would, makes the check pass. See routeSource in match.go for the
+	// sources.
+	t.Run("path templates, and the printed fix run", func(t *testing.T) {
+		t.Parallel()
+		moto.RequireCLI(t)
+		api, _, err := s.RESTAPI(ctx, moto.RESTSpec{
+			Name: "templates", Stage: "prod", Variables: map[string]string{"lambdaAlias": "prod"},
+			Methods: []moto.RESTMethod{
+				{Path: "/{proxy+}", Method: "ANY", URI: restURI(viaVariable)},
+				{Path: "/orders/{id}", Method: "GET", URI: restURI(viaVariable)},
+				{Path: "/", Method: "ANY", URI: restURI(viaVariable)},
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Terraform's EXECUTION_ARN/*/*/{proxy+}, and serverless-aws-alias's
+		// per-route APIID/*/GET/orders/{id}: each covers its own route; the
+		// root resource ANY / is left out.
+		if err := s.AllowSource(ctx, "orders", "prod", "tpl-proxy", s.ExecuteAPIARN(api, "*/*/{proxy+}")); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AllowSource(ctx, "orders", "prod", "tpl-get", s.ExecuteAPIARN(api, "*/GET/orders/{id}")); err != nil {
+			t.Fatal(err)
+		}
+		_, checks := judge(t, api, "prod")
+		want(t, checks, []bool{true, true, false},
+			"from ANY / ("+s.ExecuteAPIARN(api, "prod/*/")+") of stage prod",
+			"statement tpl-proxy covers ANY /{proxy+}, statement tpl-get covers GET /orders/{id}")
+		fix := checks[2].Fix
+		if !strings.Contains(fix, "--source-arn '"+s.ExecuteAPIARN(api, "prod/*/")+"'") {
+			t.Fatalf("fix = %q, want the source ARN of ANY /", fix)
+		}
+		if out, err := s.RunCLI(ctx, fix); err != nil {
+			t.Fatalf("the printed fix failed: %v", err)
+		} else {
+			t.Logf("ran %s\n%s", fix, out)
+		}
+		_, checks = judge(t, api, "prod")
+		want(t, checks, []bool{true, true, true}, "statement apigateway-"+api+"-prod-prod covers ANY /")
+	})
+
+	// An HTTP API: EXECUTION_ARN/*/*/{proxy+} covers ANY /{proxy+} but not
+	// the $default route, whose source ARN ends in /$default; the printed
+	// fix covers both.
+	t.Run("HTTP API path templates and $default, and the printed fix run", func(t *testing.T) {
+		t.Parallel()
+		moto.RequireCLI(t)
+		api, _, _, err := s.HTTPAPI(ctx, moto.HTTPSpec{
+			Name: "templates", Stage: "prod", Variables: map[string]string{"lambdaAlias": "prod"},
+			Integrations: []moto.HTTPIntegration{{URI: fn.Qualified(viaVariable)}},
+			Routes: []moto.HTTPRoute{
+				{Key: "ANY /{proxy+}", Integration: 0},
+				{Key: "GET /orders/{id}", Integration: 0},
+				{Key: "$default", Integration: 0},
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AllowSource(ctx, "orders", "prod", "http-proxy", s.ExecuteAPIARN(api, "*/*/{proxy+}")); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AllowSource(ctx, "orders", "prod", "http-get", s.ExecuteAPIARN(api, "*/*/orders/{id}")); err != nil {
+			t.Fatal(err)
+		}
+		_, checks := judge(t, api, "prod")
+		want(t, checks, []bool{true, true, false},
+			"from $default ("+s.ExecuteAPIARN(api, "prod/$default")+") of stage prod",
+			"statement http-proxy covers ANY /{proxy+}, statement http-get covers GET /orders/{id}")
+		fix := checks[2].Fix
+		if _, err := s.RunCLI(ctx, fix); err != nil {
+			t.Fatalf("the printed fix failed: %v", err)
+		}
+		_, checks = judge(t, api, "prod")
+		want(t, checks, []bool{true, true, true}, "covers $default")
 	})
 
 	// An integration with a credentials role is invoked as that role: no

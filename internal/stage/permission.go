@@ -109,7 +109,8 @@ func Permission(policyJSON string, f Finding, alias string) outcome.Check {
 	}
 
 	var (
-		allowedBy []string // statements that allow some call
+		allowedBy []string                // statements that allow some call, in policy order
+		covers    = map[string][]string{} // what each of them allows
 		uncovered []call
 		denied    []string // what the denying statements deny
 		denySids  []string
@@ -150,6 +151,9 @@ func Permission(policyJSON string, f Finding, alias string) outcome.Check {
 				if !slices.Contains(allowedBy, sid) {
 					allowedBy = append(allowedBy, sid)
 				}
+				if !slices.Contains(covers[sid], cl.what) {
+					covers[sid] = append(covers[sid], cl.what)
+				}
 			case allow:
 				note(fmt.Sprintf("statement %s allows only when %s", sid, why))
 			case v == always:
@@ -176,6 +180,9 @@ func Permission(policyJSON string, f Finding, alias string) outcome.Check {
 			word = "statements %s let"
 		}
 		c.Detail = fmt.Sprintf(word+" API Gateway invoke %s from %s of %s", strings.Join(allowedBy, ", "), target, callList(calls), stage)
+		if len(allowedBy) > 1 {
+			c.Detail += ": " + coverage(allowedBy, covers)
+		}
 		if len(roles) > 0 {
 			c.Detail += "; " + strings.Join(roles, "; ")
 		}
@@ -199,6 +206,9 @@ func Permission(policyJSON string, f Finding, alias string) outcome.Check {
 		if len(notes) > 0 {
 			what += " (" + list(notes) + ")"
 		}
+		if len(allowedBy) > 0 {
+			what += "; " + coverage(allowedBy, covers)
+		}
 		parts = append(parts, what)
 	}
 	if len(roles) > 0 {
@@ -207,6 +217,17 @@ func Permission(policyJSON string, f Finding, alias string) outcome.Check {
 	c.Detail = strings.Join(parts, "; ")
 	c.Fix = f.fixCalls(alias, uncovered, denySids, stmts)
 	return c
+}
+
+// coverage says which calls each allowing statement covers, in policy
+// order: "statement get covers GET /orders, statement any covers ANY
+// /orders/{id}".
+func coverage(sids []string, covers map[string][]string) string {
+	parts := make([]string, len(sids))
+	for i, sid := range sids {
+		parts[i] = fmt.Sprintf("statement %s covers %s", sid, list(covers[sid]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // roleNote says that API Gateway invokes a binding with its credentials.

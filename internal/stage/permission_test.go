@@ -67,7 +67,7 @@ func TestPermission(t *testing.T) {
 		// let prod in.
 		{name: "statement for another stage", st: shapeREST("prod"), policy: policyOf(stmt("s1", prod, arnLikeSource(execAPI+"abc123/dev/*/*"))),
 			detail: []string{
-				"no statement of the resource policy lets API Gateway invoke orders:prod from GET /orders (" + execAPI + "abc123/prod/GET/orders), ANY /orders/{id} (" + execAPI + "abc123/prod/*/orders/*), POST / (" + execAPI + "abc123/prod/POST/) of stage prod of REST API abc123",
+				"no statement of the resource policy lets API Gateway invoke orders:prod from GET /orders (" + execAPI + "abc123/prod/GET/orders), ANY /orders/{id} (" + execAPI + "abc123/prod/*/orders/{id}), POST / (" + execAPI + "abc123/prod/POST/) of stage prod of REST API abc123",
 				"statement s1 allows only when ArnLike AWS:SourceArn " + execAPI + "abc123/dev/*/*",
 			},
 			fix: []string{"aws lambda add-permission --function-name orders --qualifier prod --statement-id apigateway-abc123-prod-prod --action lambda:InvokeFunction --principal apigateway.amazonaws.com --source-arn '" + execAPI + "abc123/prod/*/*'"}},
@@ -76,7 +76,7 @@ func TestPermission(t *testing.T) {
 		// the other routes stay out.
 		// https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-property-function-api.html
 		{name: "statement for one route", st: shapeREST("prod"), policy: policyOf(stmt("s1", prod, arnLikeSource(execAPI+"abc123/prod/GET/orders"))),
-			detail: []string{"from ANY /orders/{id} (" + execAPI + "abc123/prod/*/orders/*), POST / (" + execAPI + "abc123/prod/POST/) of stage prod"},
+			detail: []string{"from ANY /orders/{id} (" + execAPI + "abc123/prod/*/orders/{id}), POST / (" + execAPI + "abc123/prod/POST/) of stage prod"},
 			fix:    []string{"--source-arn '" + execAPI + "abc123/prod/*/*'"}},
 		{name: "one statement per route", st: shapeREST("prod"), ok: true,
 			policy: policyOf(
@@ -88,7 +88,7 @@ func TestPermission(t *testing.T) {
 		// request's method, never "ANY".
 		{name: "ANY written in the statement", st: shapeREST("prod"),
 			policy: policyOf(stmt("s1", prod, arnLikeSource(execAPI+"abc123/prod/ANY/*")), stmt("s2", prod, arnLikeSource(execAPI+"abc123/prod/GET/*")), stmt("s3", prod, arnLikeSource(execAPI+"abc123/prod/POST/*"))),
-			detail: []string{"from ANY /orders/{id}"}, fix: []string{"--source-arn '" + execAPI + "abc123/prod/*/orders/*'"}},
+			detail: []string{"from ANY /orders/{id}"}, fix: []string{"--source-arn '" + execAPI + "abc123/prod/*/orders/{id}'"}},
 		// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_String:
 		// StringEquals matches exactly; a * in it is a star.
 		{name: "StringEquals with a star", st: shapeREST("prod"),
@@ -240,6 +240,145 @@ func TestPermission(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPermissionPathTemplates judges grants by the source ARN API Gateway
+// sends: the route's path template with its parameters as written, and the
+// request's method (see routeSource). Each case names where its shape comes
+// from.
+func TestPermissionPathTemplates(t *testing.T) {
+	t.Parallel()
+	prod := ordersARN + ":prod"
+	rest := func(keys ...string) Stage {
+		return restStage(map[string]string{"lambdaAlias": "prod"}, restURI(ordersARN+":"+varRef), keys...)
+	}
+	http := func(keys ...string) Stage {
+		st := Stage{Kind: KindHTTP, APIID: "xyz789", Name: "prod", AutoDeploy: true,
+			Variables:    map[string]string{"lambdaAlias": "prod"},
+			Integrations: []Integration{{ID: "i1", URI: ordersARN + ":" + varRef}}}
+		for _, k := range keys {
+			r := parseRouteKey(k)
+			r.IntegrationID = "i1"
+			st.Routes = append(st.Routes, r)
+		}
+		return st
+	}
+	grant := func(sid, src string) string { return stmt(sid, prod, arnLikeSource(execAPI+src)) }
+	tests := []struct {
+		name   string
+		st     Stage
+		grants []string // the alias's policy
+		ok     bool
+		detail []string // each in the detail
+	}{
+		// Terraform's aws_lambda_permission example builds the source ARN
+		// from the resource's path (/{proxy+}), and ${execution_arn}/*/*/{proxy+}
+		// is the grant public code writes for ANY /{proxy+}.
+		// https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/lambda_permission
+		{name: "REST ANY greedy, */*/{proxy+}", st: rest("ANY /{proxy+}"), ok: true,
+			grants: []string{grant("tf", "abc123/*/*/{proxy+}")},
+			detail: []string{"statement tf lets API Gateway invoke orders:prod from ANY /{proxy+}"}},
+		// serverless-aws-alias grants per route: APIID/*/METHOD/PATH with
+		// the path's parameters as written.
+		// https://github.com/serverless-heaven/serverless-aws-alias
+		{name: "REST method with a parameter, per-route grant", st: rest("GET /orders/{id}"), ok: true,
+			grants: []string{grant("alias", "abc123/*/GET/orders/{id}")}},
+		// A * covers the parameter's place as it covers any text (IAM's
+		// ArnLike).
+		// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN
+		{name: "REST method with a parameter, a star for it", st: rest("GET /orders/{id}"), ok: true,
+			grants: []string{grant("star", "abc123/*/GET/orders/*")}},
+		{name: "REST greedy parameter under a path", st: rest("ANY /files/{path+}"), ok: true,
+			grants: []string{grant("files", "abc123/prod/*/files/{path+}")}},
+		// The ARN carries the template, not the request's path: a grant for
+		// one request path lets the route in for no request.
+		// https://docs.aws.amazon.com/apigateway/latest/developerguide/arn-format-reference.html#apigateway-execute-api-arns
+		{name: "REST grant for a request path", st: rest("GET /orders/{id}"),
+			grants: []string{grant("one", "abc123/prod/GET/orders/42")},
+			detail: []string{"from GET /orders/{id} (" + execAPI + "abc123/prod/GET/orders/{id})", "statement one allows only when ArnLike AWS:SourceArn " + execAPI + "abc123/prod/GET/orders/42"}},
+		// The method is the request's: ANY in the grant lets nothing in
+		// (aws/serverless-application-model#296), and one method leaves
+		// the others out.
+		{name: "REST ANY route, ANY in the grant", st: rest("ANY /{proxy+}"),
+			grants: []string{grant("any", "abc123/*/ANY/{proxy+}")},
+			detail: []string{"from ANY /{proxy+} (" + execAPI + "abc123/prod/*/{proxy+})"}},
+		{name: "REST ANY route, one method granted", st: rest("ANY /{proxy+}"),
+			grants: []string{grant("get", "abc123/*/GET/{proxy+}")},
+			detail: []string{"statement get allows only when ArnLike AWS:SourceArn " + execAPI + "abc123/*/GET/{proxy+}"}},
+		// A greedy resource does not cover the root resource: ANY / has its
+		// own ARN, APIID/STAGE/METHOD/ (SAM's AutoPublishAlias API has both).
+		{name: "REST greedy grant, root resource left out", st: rest("ANY /{proxy+}", "ANY /"),
+			grants: []string{grant("tf", "abc123/*/*/{proxy+}")},
+			detail: []string{"from ANY / (" + execAPI + "abc123/prod/*/) of stage prod", "statement tf covers ANY /{proxy+}"}},
+		// HTTP APIs send their route's template the same way.
+		// https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
+		{name: "HTTP ANY greedy, */*/{proxy+}", st: http("ANY /{proxy+}"), ok: true,
+			grants: []string{grant("tf", "xyz789/*/*/{proxy+}")}},
+		{name: "HTTP method with a parameter, per-route grant", st: http("GET /orders/{id}"), ok: true,
+			grants: []string{grant("route", "xyz789/*/*/orders/{id}")}},
+		// $default's ARN is APIID/STAGE/$default; */*/{proxy+} does not
+		// cover it (aws/serverless-application-model#1860), */$default does.
+		{name: "HTTP $default, */*/{proxy+}", st: http("$default"),
+			grants: []string{grant("tf", "xyz789/*/*/{proxy+}")},
+			detail: []string{"from $default (" + execAPI + "xyz789/prod/$default)"}},
+		{name: "HTTP $default, */$default", st: http("$default"), ok: true,
+			grants: []string{grant("sam", "xyz789/*/$default")}},
+		// Several statements: the result says which covers which route.
+		{name: "HTTP greedy and $default, one statement each", st: http("ANY /{proxy+}", "$default"), ok: true,
+			grants: []string{grant("tf", "xyz789/*/*/{proxy+}"), grant("sam", "xyz789/*/$default")},
+			detail: []string{"statements tf, sam let API Gateway invoke orders:prod from ANY /{proxy+}, $default of stage prod of HTTP API xyz789: statement tf covers ANY /{proxy+}, statement sam covers $default"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := tt.st.Match("lambdaAlias", fnOrders)
+			c := Permission(policyOf(tt.grants...), f, "prod")
+			if c.OK != tt.ok {
+				t.Errorf("Permission() OK = %v, want %v:\n%s\n%s", c.OK, tt.ok, c.Detail, c.Fix)
+			}
+			for _, d := range tt.detail {
+				if !strings.Contains(c.Detail, d) {
+					t.Errorf("detail does not say %q:\n%s", d, c.Detail)
+				}
+			}
+			if c.OK {
+				return
+			}
+			// The printed fix, as add-permission writes it
+			// (https://docs.aws.amazon.com/lambda/latest/api/API_AddPermission.html:
+			// the source ARN as an ArnLike condition on the qualified ARN),
+			// makes the check pass.
+			fixed := addedBy(t, c.Fix, prod)
+			if c := Permission(policyOf(append(tt.grants, fixed...)...), f, "prod"); !c.OK {
+				t.Errorf("after the fix the check still fails:\n%s", c.Detail)
+			}
+		})
+	}
+}
+
+// addedBy is the statements a fix's add-permission commands add to the
+// alias's policy, and fails the test on any other command.
+func addedBy(t *testing.T, fix, resource string) []string {
+	t.Helper()
+	var out []string
+	for cmd := range strings.SplitSeq(fix, " && ") {
+		args := strings.Fields(cmd)
+		if len(args) < 3 || args[0] != "aws" || args[1] != "lambda" || args[2] != "add-permission" {
+			t.Fatalf("fix %q: not an add-permission", cmd)
+		}
+		var sid, src string
+		for i := 3; i+1 < len(args); i += 2 {
+			v := strings.Trim(args[i+1], "'")
+			switch args[i] {
+			case "--statement-id":
+				sid = v
+			case "--source-arn":
+				src = v
+			}
+		}
+		out = append(out, stmt(sid, resource, arnLikeSource(src)))
+	}
+	return out
 }
 
 // TestPermissionExact pins one failed check whole: what the on-call engineer

@@ -121,23 +121,6 @@ func TestResolve(t *testing.T) {
 	}
 }
 
-func TestPathPattern(t *testing.T) {
-	t.Parallel()
-	for path, want := range map[string]string{
-		"/":                       "/",
-		"/orders":                 "/orders",
-		"/orders/{id}":            "/orders/*",
-		"/{proxy+}":               "/*",
-		"/a/{b}/c/{d+}":           "/a/*/c/*",
-		"/unclosed/{x":            "/unclosed/{x",
-		"/users/{id}/items/{sku}": "/users/*/items/*",
-	} {
-		if got := showPattern(pathPattern(path)); got != want {
-			t.Errorf("pathPattern(%q) = %q, want %q", path, got, want)
-		}
-	}
-}
-
 // FuzzResolve checks substitution and parsing on any URI and variables: the
 // origins follow the text byte for byte, written bytes are the URI's own,
 // variable bytes are the value's, and a function found parses back.

@@ -1,0 +1,38 @@
+package moto
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// RunCLI runs command, a POSIX shell command line such as a fix the action
+// prints (`aws lambda add-permission …`), with sh -c and the environment
+// that points the AWS CLI at this server, and returns what it printed. A
+// command that exits non-zero is an error that carries its output.
+func (s *Server) RunCLI(ctx context.Context, command string) (string, error) {
+	cmd := exec.CommandContext(ctx, "sh", "-c", command)
+	cmd.Env = append(os.Environ(), s.Env()...)
+	cmd.Env = append(cmd.Env, "AWS_PAGER=", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return out.String(), fmt.Errorf("%s: %w\n%s", command, err, out.String())
+	}
+	return out.String(), nil
+}
+
+// RequireCLI skips the test when the AWS CLI is not installed, or fails it
+// under CI=true, as a missing moto does.
+func RequireCLI(t testing.TB) {
+	t.Helper()
+	if _, err := exec.LookPath("aws"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("the AWS CLI (aws) is required in CI: %v", err)
+		}
+		t.Skipf("skipping: the AWS CLI (aws) is not installed: %v", err)
+	}
+}
