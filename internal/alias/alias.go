@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
+	"github.com/lambda-promote/lambda-promote/internal/fix"
 	"github.com/lambda-promote/lambda-promote/internal/lambdaarn"
 	"github.com/lambda-promote/lambda-promote/internal/percent"
 )
@@ -60,9 +61,13 @@ func (f Function) Busy() bool {
 func (f Function) Broken() error {
 	switch {
 	case f.State == string(types.StateFailed):
-		return fmt.Errorf("function %s version %s is in state Failed: %s; see it with: aws lambda get-function-configuration --function-name %s --query '[State,StateReason]', fix the cause and deploy the code again", f.Name, f.Version, f.StateReason, f.Name)
+		see := fix.AWS("lambda", "get-function-configuration", "--function-name", f.Name, "--qualifier", f.Version, "--query", "[State,StateReason,StateReasonCode]")
+		return fix.Errorf("fix the cause and deploy the code again; see why with:", see,
+			"function %s version %s is in state Failed: %s; see it with: %s, fix the cause and deploy the code again", f.Name, f.Version, f.StateReason, see)
 	case f.Update == string(types.LastUpdateStatusFailed):
-		return fmt.Errorf("the last update of function %s failed: %s; fix it and deploy the code again (aws lambda update-function-code --function-name %s ...)", f.Name, f.UpdateWhy, f.Name)
+		see := fix.AWS("lambda", "get-function-configuration", "--function-name", f.Name, "--query", "[LastUpdateStatus,LastUpdateStatusReason,LastUpdateStatusReasonCode]")
+		return fix.Errorf("fix the cause and deploy the code again (aws lambda update-function-code, or your deploy step); see why with:", see,
+			"the last update of function %s failed: %s; fix it and deploy the code again; see it with: %s", f.Name, f.UpdateWhy, see)
 	}
 	return nil
 }
@@ -135,7 +140,9 @@ func WaitReady(ctx context.Context, c API, f Function, max time.Duration) (Funct
 	}
 	out, err := waitUpdated(ctx, c, f.ARN, max)
 	if err != nil {
-		return f, fmt.Errorf("wait for the update of function %s to finish (nothing was changed; see it with: aws lambda get-function-configuration --function-name %s --query LastUpdateStatus, and run again once it is Successful): %w", f.Name, f.Name, err)
+		see := fix.AWS("lambda", "get-function-configuration", "--function-name", f.Name, "--query", "[LastUpdateStatus,LastUpdateStatusReason]")
+		return f, fix.Errorf("run again once its LastUpdateStatus is Successful; see it with:", see,
+			"wait for the update of function %s to finish (nothing was changed; see it with: %s, and run again once it is Successful): %w", f.Name, see, err)
 	}
 	ready := functionFrom(out)
 	return ready, ready.Broken()

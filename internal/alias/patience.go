@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/lambda-promote/lambda-promote/internal/fix"
 )
 
 // Patience is how long calls wait for Lambda to finish an update in
@@ -104,7 +106,9 @@ func WaitActive(ctx context.Context, c API, v Function, p Patience) (Function, e
 	})
 	out, err := w.WaitForOutput(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(v.ARN), Qualifier: aws.String(v.Version)}, p.Max)
 	if err != nil {
-		return v, fmt.Errorf("wait for version %s of %s to become Active (Lambda does not invoke a Pending version; see it with: aws lambda get-function-configuration --function-name %s --qualifier %s --query '[State,StateReason]'): %w", v.Version, v.Name, v.Name, v.Version, err)
+		see := fix.AWS("lambda", "get-function-configuration", "--function-name", v.Name, "--qualifier", v.Version, "--query", "[State,StateReason]")
+		return v, fix.Errorf("run again once the version is Active; see it with:", see,
+			"wait for version %s of %s to become Active (Lambda does not invoke a Pending version; see it with: %s): %w", v.Version, v.Name, see, err)
 	}
 	active := functionFrom(out)
 	return active, nil

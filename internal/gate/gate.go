@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
+	"github.com/lambda-promote/lambda-promote/internal/fix"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
 )
 
@@ -42,9 +43,16 @@ type MissingAlarmsError struct {
 }
 
 func (e *MissingAlarmsError) Error() string {
-	return fmt.Sprintf("alarms not found: %s; list the alarms with: aws cloudwatch describe-alarms --alarm-types MetricAlarm CompositeAlarm --query '[MetricAlarms[].AlarmName, CompositeAlarms[].AlarmName]'",
-		strings.Join(e.Names, ", "))
+	return fmt.Sprintf("alarms not found: %s; list the alarms with: %s", strings.Join(e.Names, ", "), listAlarms)
 }
+
+// Hint is what to do about the missing alarms.
+func (e *MissingAlarmsError) Hint() (next, code string) {
+	return "check the alarms input against the alarms of this account and region:", listAlarms
+}
+
+var listAlarms = fix.AWS("cloudwatch", "describe-alarms", "--alarm-types", "MetricAlarm", "CompositeAlarm",
+	"--query", "[MetricAlarms[].AlarmName, CompositeAlarms[].AlarmName]")
 
 // CheckAlarms reads the state of the named metric and composite alarms, one
 // gate per distinct name in the order given. An alarm in ALARM fails its gate;

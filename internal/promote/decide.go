@@ -8,6 +8,7 @@ import (
 
 	"github.com/lambda-promote/lambda-promote/internal/alias"
 	"github.com/lambda-promote/lambda-promote/internal/config"
+	"github.com/lambda-promote/lambda-promote/internal/fix"
 	"github.com/lambda-promote/lambda-promote/internal/lambdaarn"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
 	"github.com/lambda-promote/lambda-promote/internal/percent"
@@ -76,13 +77,15 @@ func decide(cfg config.Config, f facts) (decision, error) {
 		if extra, w, ok := f.alias.Split(); ok {
 			switch {
 			case !d.publish && d.target.Version != extra:
-				errs = append(errs, fmt.Errorf("alias %s has a canary of version %s in progress at %s; finalize it (traffic-weight: 100) or undo it (rollback: true) before promoting version %s", cfg.Alias, extra, w, d.target.Version))
+				errs = append(errs, fix.Errorf("finish the canary or undo it first: start the workflow with one of these inputs, then promote again:", finishOrUndoInputs(extra, d.stable),
+					"alias %s has a canary of version %s in progress at %s; finalize it (traffic-weight: 100) or undo it (rollback: true) before promoting version %s", cfg.Alias, extra, w, d.target.Version))
 			case d.publish && f.canary != nil && f.canary.Config != f.fn.Config:
 				// Publishing would make a version other than the canary's:
 				// $LATEST holds other code or other configuration
 				// (https://docs.aws.amazon.com/lambda/latest/api/API_PublishVersion.html).
 				// Refuse before publishing anything.
-				errs = append(errs, fmt.Errorf("alias %s has a canary of version %s in progress at %s, and $LATEST holds other code or configuration, so publishing would make a new version; finalize the canary (version: %s, traffic-weight: 100) or undo it (rollback: true) first", cfg.Alias, extra, w, extra))
+				errs = append(errs, fix.Errorf("finish the canary or undo it first: start the workflow with one of these inputs, then promote again:", finishOrUndoInputs(extra, d.stable),
+					"alias %s has a canary of version %s in progress at %s, and $LATEST holds other code or configuration, so publishing would make a new version; finalize the canary (version: %s, traffic-weight: 100) or undo it (rollback: true) first", cfg.Alias, extra, w, extra))
 			}
 			if len(d.plan.Steps) > 1 {
 				// A canary is in progress: continue from where it holds.
@@ -92,7 +95,8 @@ func decide(cfg config.Config, f facts) (decision, error) {
 			// its record on the alias says.
 			switch rec, ok, err := alias.ParseRecord(f.alias.Description); {
 			case err != nil:
-				errs = append(errs, fmt.Errorf("alias %s has a canary of version %s in progress, and its description, which should record when the canary began, cannot be read: %w; finalize or undo the canary by hand (aws lambda update-alias)", cfg.Alias, extra, err))
+				errs = append(errs, fix.Errorf("finish or undo the canary by hand (either command clears the description):", finishOrUndo(f.name(), cfg.Alias, extra, f.alias.Version),
+					"alias %s has a canary of version %s in progress, and its description, which should record when the canary began, cannot be read: %w; finalize or undo the canary by hand (aws lambda update-alias)", cfg.Alias, extra, err))
 			case ok && rec.State == alias.Shifting && rec.New == extra:
 				d.since = rec.Since
 			}
@@ -183,7 +187,12 @@ type detachment struct {
 func (d *decision) decideDetach(cfg config.Config, f facts) error {
 	rec, ok, err := alias.ParseRecord(f.alias.Description)
 	if err != nil {
-		return fmt.Errorf("input \"detach\": %w; roll back with rollback: true, or put the alias where you want it by hand (aws lambda update-alias)", err)
+		extra, _, split := f.alias.Split()
+		next, code := "clear the description that cannot be read, then run again:", fix.AWS("lambda", "update-alias", "--function-name", f.name(), "--name", cfg.Alias, "--description", "")
+		if split {
+			next, code = "finish or undo the rollout by hand (either command clears the description):", finishOrUndo(f.name(), cfg.Alias, extra, f.alias.Version)
+		}
+		return fix.Errorf(next, code, "input \"detach\": %w; put the alias where you want it by hand (aws lambda update-alias)", err)
 	}
 	extra, w, split := f.alias.Split()
 	if !ok || rec.Plan == "" || rec.State != alias.Shifting {
@@ -217,7 +226,9 @@ func (d *decision) decideDetach(cfg config.Config, f facts) error {
 	}
 	if rec.Step >= len(plan.Steps)-1 || !split || f.alias.Version != rec.Stable || extra != rec.New || w.Number() != plan.Steps[rec.Step].Weight.Number() {
 		at := plan.Steps[min(rec.Step, len(plan.Steps)-1)].Weight
-		return fmt.Errorf("input \"detach\": alias %s serves %s, but its record says step %d of %s (%s on %s, %s on %s): it was changed by hand; roll back with rollback: true, or put the alias where you want it and clear its description (aws lambda update-alias --description '')", cfg.Alias, f.alias, rec.Step+1, plan.Name, at, rec.New, 100-at, rec.Stable)
+		next := "roll back with rollback: true, or put the alias where you want it by hand; either command below clears the record:"
+		code := finishOrUndo(f.name(), cfg.Alias, rec.New, rec.Stable)
+		return fix.Errorf(next, code, "input \"detach\": alias %s serves %s, but its record says step %d of %s (%s on %s, %s on %s): it was changed by hand; roll back with rollback: true, or put the alias where you want it and clear its description (aws lambda update-alias --description '')", cfg.Alias, f.alias, rec.Step+1, plan.Name, at, rec.New, 100-at, rec.Stable)
 	}
 	// A version other than the rollout's is refused: the canary check
 	// above says so. Carrying the rollout on publishes nothing.
@@ -250,20 +261,20 @@ func (d *decision) decideRollback(cfg config.Config, f facts) error {
 	d.target.Version = f.alias.Version
 	rec, ok, err := alias.ParseRecord(f.alias.Description)
 	if err != nil {
-		return &failure{
-			err:      fmt.Errorf("input \"rollback\": the description of alias %s cannot be read as lambda-promote's record, so the version to go back to is unknown: %w", cfg.Alias, err),
-			next:     "put the alias on the version you want by hand:",
-			nextCode: cmdMove(f.name(), cfg.Alias, "N"),
+		return &fix.Error{
+			Err:  fmt.Errorf("input \"rollback\": the description of alias %s cannot be read as lambda-promote's record, so the version to go back to is unknown: %w", cfg.Alias, err),
+			Next: "put the alias by hand on the version you choose (N below), and clear the description:",
+			Code: versionsThenMove(f.name(), cfg.Alias, true),
 		}
 	}
 	if ok && rec.State == alias.Shifting {
 		d.stable = rec.Stable
 	}
 	if d.stable == "" {
-		return &failure{
-			err:      fmt.Errorf("input \"rollback\": alias %s serves %s and records no earlier promotion by lambda-promote (its description is %q), so the version to go back to is unknown", cfg.Alias, f.alias.Version, f.alias.Description),
-			next:     "promote the version you want with version: N, or by hand:",
-			nextCode: cmdMove(f.name(), cfg.Alias, "N"),
+		return &fix.Error{
+			Err:  fmt.Errorf("input \"rollback\": alias %s serves %s and records no earlier promotion by lambda-promote (its description is %q), so the version to go back to is unknown", cfg.Alias, f.alias.Version, f.alias.Description),
+			Next: "promote the version you choose with version: N, or put the alias on it by hand (N below):",
+			Code: versionsThenMove(f.name(), cfg.Alias, false),
 		}
 	}
 	d.steps = []string{fmt.Sprintf("move alias %s from %s back to %s, the version it served before the last promotion", cfg.Alias, f.alias.Version, d.stable)}
@@ -285,14 +296,23 @@ func judgeProvisioned(cfg config.Config, f facts, d decision) (*outcome.Check, e
 		return nil, nil
 	}
 	if d.latest {
-		return nil, fmt.Errorf("alias %s has %d provisioned concurrency, and Lambda does not provision concurrency for $LATEST; promote a published version (version: publish), or remove it first: aws lambda delete-provisioned-concurrency-config --function-name %s --qualifier %s", cfg.Alias, p.Requested, f.name(), cfg.Alias)
+		remove := fix.AWS("lambda", "delete-provisioned-concurrency-config", "--function-name", f.name(), "--qualifier", cfg.Alias)
+		return nil, fix.Errorf("promote a published version (version: publish), or remove the provisioned concurrency first:", remove,
+			"alias %s has %d provisioned concurrency, and Lambda does not provision concurrency for $LATEST; promote a published version (version: publish), or remove it first: %s", cfg.Alias, p.Requested, remove)
 	}
 	c := outcome.Check{Name: "provisioned concurrency", OK: true}
 	switch p.Status {
 	case "FAILED":
 		c.OK = false
 		c.Detail = fmt.Sprintf("alias %s asks for %d provisioned concurrency and its allocation failed: %s", cfg.Alias, p.Requested, p.Reason)
-		c.Fix = fmt.Sprintf("aws lambda get-provisioned-concurrency-config --function-name %s --qualifier %s", f.name(), cfg.Alias)
+		c.Fix = strings.Join([]string{
+			"# see why (the account's unreserved concurrency is often too low for it)",
+			fix.AWS("lambda", "get-provisioned-concurrency-config", "--function-name", f.name(), "--qualifier", cfg.Alias),
+			"# either: remove it",
+			fix.AWS("lambda", "delete-provisioned-concurrency-config", "--function-name", f.name(), "--qualifier", cfg.Alias),
+			"# or: ask for less, N of your choice",
+			fix.AWS("lambda", "put-provisioned-concurrency-config", "--function-name", f.name(), "--qualifier", cfg.Alias, "--provisioned-concurrent-executions", "N"),
+		}, "\n")
 		return &c, nil
 	case "IN_PROGRESS":
 		c.Detail = fmt.Sprintf("alias %s is allocating %d provisioned concurrency (%d allocated so far); moves of the alias wait for Lambda to finish", cfg.Alias, p.Requested, p.Allocated)
@@ -531,4 +551,37 @@ func aliasAt(f facts) string {
 		return "no alias"
 	}
 	return f.alias.String()
+}
+
+// finishOrUndoInputs are the workflow inputs that finish a canary of extra or
+// undo it, back onto stable.
+func finishOrUndoInputs(extra, stable string) string {
+	return fmt.Sprintf("# finish: all traffic on %s\nversion: %q\ntraffic-weight: 100\n# or undo: all traffic back on %s\nrollback: true", extra, extra, stable)
+}
+
+// finishOrUndo is what to run to end a split by hand, either way, clearing
+// the alias's description (the record of lambda-promote in it is out of
+// date or cannot be read).
+func finishOrUndo(function, aliasName, extra, stable string) string {
+	return strings.Join([]string{
+		"# either finish: all traffic on " + extra,
+		cmdMoveClear(function, aliasName, extra),
+		"# or undo: all traffic back on " + stable,
+		cmdMoveClear(function, aliasName, stable),
+	}, "\n")
+}
+
+// versionsThenMove lists the function's versions, then puts the alias on the
+// one the reader chooses (N), clearing its description when asked.
+func versionsThenMove(function, aliasName string, clear bool) string {
+	move := cmdMove(function, aliasName, "N")
+	if clear {
+		move = cmdMoveClear(function, aliasName, "N")
+	}
+	return strings.Join([]string{
+		"# the versions to choose from",
+		fix.AWS("lambda", "list-versions-by-function", "--function-name", function, "--query", "Versions[].[Version,Description]"),
+		"# then, N the version you choose",
+		move,
+	}, "\n")
 }

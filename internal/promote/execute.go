@@ -12,6 +12,7 @@ import (
 
 	"github.com/lambda-promote/lambda-promote/internal/alias"
 	"github.com/lambda-promote/lambda-promote/internal/config"
+	"github.com/lambda-promote/lambda-promote/internal/fix"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
 	"github.com/lambda-promote/lambda-promote/internal/percent"
 	"github.com/lambda-promote/lambda-promote/internal/rollout"
@@ -270,11 +271,24 @@ func (x *execution) smoke(ctx context.Context) error {
 	if g.OK {
 		return nil
 	}
-	return &failure{
-		err:      fmt.Errorf("smoke test of version %s failed before any traffic moved: %s", x.target.Version, g.Detail),
-		next:     "fix the function and deploy again; reproduce the failure with:",
-		nextCode: fmt.Sprintf("aws lambda invoke --function-name %s --qualifier %s --payload file://payload.json out.json", x.name(), x.target.Version),
+	return &fix.Error{
+		Err:  fmt.Errorf("smoke test of version %s failed before any traffic moved: %s", x.target.Version, g.Detail),
+		Next: "fix the function and deploy again; reproduce the failure with:",
+		Code: cmdInvoke(x.name(), x.target.Version, x.cfg.SmokePayload),
 	}
+}
+
+// cmdInvoke invokes a version with the smoke test's payload, written to a
+// file first, and shows the answer. fileb:// sends the file as it is with the
+// AWS CLI v1 and v2 alike (v2 reads file:// as base64 unless told otherwise).
+// A payload too long to print in full is left to the reader to put in
+// payload.json.
+func cmdInvoke(function, version string, payload []byte) string {
+	invoke := fix.AWS("lambda", "invoke", "--function-name", function, "--qualifier", version, "--payload", "fileb://payload.json", "out.json")
+	if len(payload) > 1000 {
+		return fix.And(invoke, "cat out.json") + "  # payload.json: the smoke-test-payload input"
+	}
+	return fix.And("printf '%s' "+fix.Quote(string(payload))+" > payload.json", invoke, "cat out.json")
 }
 
 // smokeMargin is added to the version's timeout for the smoke test's call.
@@ -645,13 +659,3 @@ func weightOn(s *alias.State, version string) percent.Percent {
 	}
 	return s.Weights[version]
 }
-
-// failure is an error that ends a run, with what to do next.
-type failure struct {
-	err      error
-	next     string // what to do next
-	nextCode string // the command that does it
-}
-
-func (f *failure) Error() string { return f.err.Error() }
-func (f *failure) Unwrap() error { return f.err }

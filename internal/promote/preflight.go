@@ -11,6 +11,7 @@ import (
 
 	"github.com/lambda-promote/lambda-promote/internal/alias"
 	"github.com/lambda-promote/lambda-promote/internal/config"
+	"github.com/lambda-promote/lambda-promote/internal/fix"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
 	"github.com/lambda-promote/lambda-promote/internal/stage"
 )
@@ -113,7 +114,8 @@ func readFunction(cfg config.Config, d Deps, r *reads, f *facts) {
 	r.do(name, func(ctx context.Context) error {
 		fn, err := alias.GetFunction(ctx, d.Lambda, name, alias.Latest)
 		if err != nil {
-			return notFoundHint(err, "check the function-name input and the region; list functions with: aws lambda list-functions --query 'Functions[].FunctionName'")
+			return notFoundHint(err, "check the function-name input and the region; list functions with:",
+				fix.AWS("lambda", "list-functions", "--query", "Functions[].FunctionName"))
 		}
 		f.fn = fn
 		return nil
@@ -136,7 +138,9 @@ func readFunction(cfg config.Config, d Deps, r *reads, f *facts) {
 			case err != nil:
 				return err
 			case !ok:
-				return fmt.Errorf("input \"source-alias\": alias %s of function %s does not exist; list aliases with: aws lambda list-aliases --function-name %s", cfg.SourceAlias, name, name)
+				list := fix.AWS("lambda", "list-aliases", "--function-name", name, "--query", "Aliases[].[Name,FunctionVersion]")
+				return fix.Errorf("check the source-alias input; list the function's aliases with:", list,
+					"input \"source-alias\": alias %s of function %s does not exist; list aliases with: %s", cfg.SourceAlias, name, list)
 			}
 			f.source = &src
 			return nil
@@ -146,7 +150,8 @@ func readFunction(cfg config.Config, d Deps, r *reads, f *facts) {
 		r.do(name, func(ctx context.Context) error {
 			v, err := alias.GetFunction(ctx, d.Lambda, name, cfg.Version)
 			if err != nil {
-				return notFoundHint(fmt.Errorf("input \"version\": %w", err), fmt.Sprintf("list published versions with: aws lambda list-versions-by-function --function-name %s --query 'Versions[].Version'", name))
+				return notFoundHint(fmt.Errorf("input \"version\": %w", err), "check the version input; list published versions with:",
+					fix.AWS("lambda", "list-versions-by-function", "--function-name", name, "--query", "Versions[].Version"))
 			}
 			f.version = &v
 			return nil
@@ -241,9 +246,9 @@ func (r *reads) wait() error {
 	return errors.Join(r.errs...)
 }
 
-func notFoundHint(err error, hint string) error {
+func notFoundHint(err error, next, command string) error {
 	if errors.Is(err, alias.ErrNotFound) {
-		return fmt.Errorf("%w; %s", err, hint)
+		return fix.Errorf(next, command, "%w; %s %s", err, next, command)
 	}
 	return err
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/lambda-promote/lambda-promote/internal/alias"
 	"github.com/lambda-promote/lambda-promote/internal/config"
+	"github.com/lambda-promote/lambda-promote/internal/fix"
 	"github.com/lambda-promote/lambda-promote/internal/lambdaarn"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
 )
@@ -271,9 +272,8 @@ type sentences struct {
 func (s sentences) write(e ending, dec decision) (state, next, code string) {
 	alias := s.cfg.Alias
 	newV := s.newV
-	var f *failure
-	if errors.As(e.cause, &f) {
-		next, code = f.next, f.nextCode
+	if n, c, ok := fix.HintOf(e.cause); ok {
+		next, code = n, c
 	}
 	switch {
 	case e.status == outcome.DryRun:
@@ -371,10 +371,20 @@ func (s sentences) existing(a *alias.State) string {
 
 // cmdAlias is the aws CLI command that shows the alias.
 func (s sentences) cmdAlias() string {
-	return fmt.Sprintf("aws lambda get-alias --function-name %s --name %s", s.name, s.cfg.Alias)
+	return fix.AWS("lambda", "get-alias", "--function-name", s.name, "--name", s.cfg.Alias)
 }
 
-// cmdMove is what to run to put an alias on a version by hand.
+// cmdMove is what to run to put an alias on a version by hand, with no
+// weights. The routing is given as JSON, which the AWS CLI v1 and v2 both
+// read (the shorthand's {} is not an empty map to both).
 func cmdMove(function, aliasName, version string) string {
-	return fmt.Sprintf("aws lambda update-alias --function-name %s --name %s --function-version %s --routing-config AdditionalVersionWeights={}", function, aliasName, version)
+	return fix.AWS("lambda", "update-alias", "--function-name", function, "--name", aliasName, "--function-version", version,
+		"--routing-config", `{"AdditionalVersionWeights":{}}`)
+}
+
+// cmdMoveClear is cmdMove that also clears the alias's description, where
+// lambda-promote's record in it is out of date or cannot be read.
+func cmdMoveClear(function, aliasName, version string) string {
+	return fix.AWS("lambda", "update-alias", "--function-name", function, "--name", aliasName, "--function-version", version,
+		"--routing-config", `{"AdditionalVersionWeights":{}}`, "--description", "")
 }

@@ -255,7 +255,7 @@ func codeLang(code string) string {
 			continue
 		}
 		lines++
-		for _, cmd := range []string{"aws ", "gh ", "lambda-promote ", "curl "} {
+		for _, cmd := range []string{"aws ", "gh ", "lambda-promote ", "curl ", "printf "} {
 			if lines == 1 && strings.HasPrefix(line, cmd) {
 				return "sh"
 			}

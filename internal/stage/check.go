@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/lambda-promote/lambda-promote/internal/fix"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
 )
 
@@ -135,10 +136,10 @@ func (f Finding) fixVariables(set map[string]string) string {
 	if f.Kind == KindREST {
 		var cmds []string
 		for _, v := range slices.Sorted(maps.Keys(set)) {
-			cmds = append(cmds, fmt.Sprintf("aws apigateway update-stage --rest-api-id %s --stage-name %s --patch-operations %s",
-				shellQuote(f.APIID), shellQuote(f.Stage), shellQuote("op=replace,path=/variables/"+v+",value="+set[v])))
+			cmds = append(cmds, fix.AWS("apigateway", "update-stage", "--rest-api-id", f.APIID, "--stage-name", f.Stage,
+				"--patch-operations", "op=replace,path=/variables/"+v+",value="+set[v]))
 		}
-		return strings.Join(cmds, " && ")
+		return fix.And(cmds...)
 	}
 	// The HTTP API takes the variables as one map; keep the others as they are.
 	vars := maps.Clone(f.StageVariables)
@@ -150,8 +151,7 @@ func (f Finding) fixVariables(set map[string]string) string {
 	for _, k := range slices.Sorted(maps.Keys(vars)) {
 		pairs = append(pairs, k+"="+vars[k])
 	}
-	return fmt.Sprintf("aws apigatewayv2 update-stage --api-id %s --stage-name %s --stage-variables %s",
-		shellQuote(f.APIID), shellQuote(f.Stage), shellQuote(strings.Join(pairs, ",")))
+	return fix.AWS("apigatewayv2", "update-stage", "--api-id", f.APIID, "--stage-name", f.Stage, "--stage-variables", strings.Join(pairs, ","))
 }
 
 func (f Finding) checkIntegration(alias string) outcome.Check {
@@ -170,15 +170,9 @@ func (f Finding) checkIntegration(alias string) outcome.Check {
 		if len(found) > 0 {
 			what = "found: " + list(found)
 		}
-		c.Detail = fmt.Sprintf("no integration of %s calls function %s (%s)", f.what(), f.Function.Name, what)
-		if f.Kind == KindREST {
-			uri := "arn:" + f.Function.Partition + ":apigateway:" + f.Function.Region + ":lambda:path/2015-03-31/functions/" + f.Function.Qualified(ref) + "/invocations"
-			c.Fix = fmt.Sprintf("aws apigateway put-integration --rest-api-id %s --resource-id RESOURCE_ID --http-method ANY --type AWS_PROXY --integration-http-method POST --uri %s && %s",
-				shellQuote(f.APIID), shellQuote(uri), f.redeploy())
-		} else {
-			c.Fix = fmt.Sprintf("aws apigatewayv2 create-integration --api-id %s --integration-type AWS_PROXY --payload-format-version 2.0 --integration-uri %s",
-				shellQuote(f.APIID), shellQuote(f.Function.Qualified(ref)))
-		}
+		c.Detail = fmt.Sprintf("no integration of %s calls function %s (%s); if %s %s does not serve %s, fix the api-id input instead",
+			f.what(), f.Function.Name, what, f.Kind, f.APIID, f.Function.Name)
+		c.Fix = f.fixRoute()
 		return c
 	}
 
@@ -210,8 +204,90 @@ func (f Finding) checkIntegration(alias string) outcome.Check {
 	if f.Kind == KindREST || !f.AutoDeploy {
 		fixes = append(fixes, f.redeploy())
 	}
-	c.Fix = strings.Join(fixes, " && ")
+	c.Fix = fix.And(fixes...)
 	return c
+}
+
+// fixRoute is what makes a route of the stage call the function through the
+// stage variable, when none does: which route is the user's choice, so it
+// gives the commands for each, one choice a line under a comment line. An
+// HTTP API integration that calls the function but that no route uses needs
+// only a route (aws apigatewayv2 create-route); otherwise the integration is
+// made first. A REST API gets a method on a new /{proxy+} resource or on the
+// root resource, whichever it does not have yet. Either way a stage that
+// does not deploy changes by itself is deployed last.
+// See https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-routes.html
+// and https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-set-up-simple-proxy.html
+func (f Finding) fixRoute() string {
+	ref := variableRef(f.Variable)
+	var choices []string
+	if f.Kind == KindHTTP {
+		target, create := "", ""
+		if len(f.unusedIntegrations) > 0 {
+			target = "integrations/" + f.unusedIntegrations[0]
+		} else {
+			create = fix.Capture("integration", fix.AWS("apigatewayv2", "create-integration", "--api-id", f.APIID,
+				"--integration-type", "AWS_PROXY", "--payload-format-version", "2.0", "--integration-uri", f.Function.Qualified(ref),
+				"--query", "IntegrationId", "--output", "text"))
+			target = fix.Expand("integrations/$integration")
+		}
+		for _, c := range []struct{ comment, key string }{
+			{"# either: every request that no other route takes ($default)", DefaultStage},
+			{"# or: a route of your own, for example every path", "ANY /{proxy+}"},
+		} {
+			if f.hasRoute(c.key) {
+				continue
+			}
+			cmds := []string{fix.AWS("apigatewayv2", "create-route", "--api-id", f.APIID, "--route-key", c.key, "--target", target)}
+			if create != "" {
+				cmds = append([]string{create}, cmds...)
+			}
+			if !f.AutoDeploy {
+				cmds = append(cmds, f.redeploy())
+			}
+			choices = append(choices, c.comment+"\n"+fix.And(cmds...))
+		}
+		return f.oneChoice(choices)
+	}
+	uri := "arn:" + f.Function.Partition + ":apigateway:" + f.Function.Region + ":lambda:path/2015-03-31/functions/" + f.Function.Qualified(ref) + "/invocations"
+	method := func(resource string) []string {
+		return []string{
+			fix.AWS("apigateway", "put-method", "--rest-api-id", f.APIID, "--resource-id", resource, "--http-method", "ANY", "--authorization-type", "NONE"),
+			fix.AWS("apigateway", "put-integration", "--rest-api-id", f.APIID, "--resource-id", resource, "--http-method", "ANY",
+				"--type", "AWS_PROXY", "--integration-http-method", "POST", "--uri", uri),
+			f.redeploy(),
+		}
+	}
+	if !f.hasRoute("ANY /{proxy+}") && f.rootResource != "" {
+		create := fix.Capture("resource", fix.AWS("apigateway", "create-resource", "--rest-api-id", f.APIID, "--parent-id", f.rootResource,
+			"--path-part", "{proxy+}", "--query", "id", "--output", "text"))
+		choices = append(choices, "# either: a new resource /{proxy+} for every path\n"+fix.And(append([]string{create}, method(fix.Expand("$resource"))...)...))
+	}
+	if !f.hasRoute("ANY /") && f.rootResource != "" {
+		choices = append(choices, "# or: the root resource /\n"+fix.And(method(f.rootResource)...))
+	}
+	return f.oneChoice(choices)
+}
+
+// oneChoice drops the comment of a choice that is the only one. With none
+// (the API has both routes already, calling something else), it is the
+// command that lists the API's routes and what they call, to choose from.
+func (f Finding) oneChoice(choices []string) string {
+	switch {
+	case len(choices) == 0 && f.Kind == KindHTTP:
+		return fix.AWS("apigatewayv2", "get-routes", "--api-id", f.APIID, "--query", "Items[].[RouteKey,Target]")
+	case len(choices) == 0:
+		return fix.AWS("apigateway", "get-resources", "--rest-api-id", f.APIID, "--embed", "methods", "--query", "items[].[path,id]")
+	case len(choices) == 1:
+		_, cmd, _ := strings.Cut(choices[0], "\n")
+		return cmd
+	}
+	return strings.Join(choices, "\n")
+}
+
+// hasRoute reports whether the stage's API has the route key.
+func (f Finding) hasRoute(key string) bool {
+	return slices.Contains(f.routeKeys, key)
 }
 
 // fixBinding is the command that makes b call the function through the
@@ -224,23 +300,19 @@ func (f Finding) fixBinding(b Binding) string {
 	switch {
 	case b.Kind == BindingAuthorizer && f.Kind == KindREST:
 		op, _ := json.Marshal([]map[string]string{{"op": "replace", "path": "/authorizerUri", "value": uri}})
-		return fmt.Sprintf("aws apigateway update-authorizer --rest-api-id %s --authorizer-id %s --patch-operations %s",
-			shellQuote(f.APIID), shellQuote(b.ID), shellQuote(string(op)))
+		return fix.AWS("apigateway", "update-authorizer", "--rest-api-id", f.APIID, "--authorizer-id", b.ID, "--patch-operations", string(op))
 	case b.Kind == BindingAuthorizer:
-		return fmt.Sprintf("aws apigatewayv2 update-authorizer --api-id %s --authorizer-id %s --authorizer-uri %s",
-			shellQuote(f.APIID), shellQuote(b.ID), shellQuote(uri))
+		return fix.AWS("apigatewayv2", "update-authorizer", "--api-id", f.APIID, "--authorizer-id", b.ID, "--authorizer-uri", uri)
 	case f.Kind == KindREST:
 		op, _ := json.Marshal([]map[string]string{{"op": "replace", "path": "/uri", "value": uri}})
-		return fmt.Sprintf("aws apigateway update-integration --rest-api-id %s --resource-id %s --http-method %s --patch-operations %s",
-			shellQuote(f.APIID), shellQuote(b.ResourceID), shellQuote(b.HTTPMethod), shellQuote(string(op)))
+		return fix.AWS("apigateway", "update-integration", "--rest-api-id", f.APIID, "--resource-id", b.ResourceID, "--http-method", b.HTTPMethod, "--patch-operations", string(op))
 	}
-	return fmt.Sprintf("aws apigatewayv2 update-integration --api-id %s --integration-id %s --integration-uri %s",
-		shellQuote(f.APIID), shellQuote(b.ID), shellQuote(uri))
+	return fix.AWS("apigatewayv2", "update-integration", "--api-id", f.APIID, "--integration-id", b.ID, "--integration-uri", uri)
 }
 
 func (f Finding) redeploy() string {
 	if f.Kind == KindREST {
-		return fmt.Sprintf("aws apigateway create-deployment --rest-api-id %s --stage-name %s", shellQuote(f.APIID), shellQuote(f.Stage))
+		return fix.AWS("apigateway", "create-deployment", "--rest-api-id", f.APIID, "--stage-name", f.Stage)
 	}
-	return fmt.Sprintf("aws apigatewayv2 create-deployment --api-id %s --stage-name %s", shellQuote(f.APIID), shellQuote(f.Stage))
+	return fix.AWS("apigatewayv2", "create-deployment", "--api-id", f.APIID, "--stage-name", f.Stage)
 }

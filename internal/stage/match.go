@@ -82,6 +82,13 @@ type Finding struct {
 	// Unused are HTTP API integrations and authorizers that call the
 	// function but that no route uses: API Gateway never invokes them.
 	Unused []string
+	// unusedIntegrations are the ids of the HTTP API integrations in
+	// Unused; routeKeys are the keys of every route of the API; rootResource
+	// is a REST API's root resource id. The fix for a stage where no route
+	// calls the function uses them.
+	unusedIntegrations []string
+	routeKeys          []string
+	rootResource       string
 	// Unresolved are integrations and authorizers whose URI names a
 	// stage variable the stage does not set, so the function they call is
 	// unknown.
@@ -105,6 +112,8 @@ func (st Stage) Match(variable string, fn lambdaarn.Function) Finding {
 		URL:            fn.InvokeURL(st.APIID, st.Name, st.Kind == KindHTTP && st.Name == DefaultStage),
 	}
 	f.VariableValue, f.VariableSet = st.Variables[variable]
+	f.routeKeys = routeKeys(st.Routes)
+	f.rootResource = st.RootResourceID
 
 	routesOf := func(match func(Route) bool) []Route {
 		var rs []Route
@@ -174,6 +183,15 @@ func (f *Finding) add(b Binding, vars map[string]string, used bool) {
 		return
 	case !used:
 		f.Unused = append(f.Unused, b.Where)
+		switch {
+		case b.Kind != BindingIntegration:
+		case r.qualifierVar == f.Variable:
+			// Routing one that selects the alias through the variable is
+			// the fix; put those first.
+			f.unusedIntegrations = slices.Insert(f.unusedIntegrations, 0, b.ID)
+		default:
+			f.unusedIntegrations = append(f.unusedIntegrations, b.ID)
+		}
 		return
 	}
 	b.Resolved = r.ref.fn.Qualified(r.ref.qualifier)
@@ -264,13 +282,4 @@ func list(items []string) string {
 		return strings.Join(items, ", ")
 	}
 	return fmt.Sprintf("%s and %d more", strings.Join(items[:most], ", "), len(items)-most)
-}
-
-// shellQuote quotes s for a POSIX shell when it holds anything but plainly
-// safe characters.
-func shellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.,:/=@+%") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

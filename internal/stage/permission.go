@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
+	"github.com/lambda-promote/lambda-promote/internal/fix"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
 )
 
@@ -276,8 +277,7 @@ func (f Finding) fixCalls(alias string, calls []call, denySids []string, stmts [
 	}
 	var cmds []string
 	for _, s := range denySids {
-		cmds = append(cmds, fmt.Sprintf("aws lambda remove-permission --function-name %s --qualifier %s --statement-id %s",
-			shellQuote(f.Function.Name), shellQuote(alias), shellQuote(s)))
+		cmds = append(cmds, fix.AWS("lambda", "remove-permission", "--function-name", f.Function.Name, "--qualifier", alias, "--statement-id", s))
 	}
 	var routes []call
 	for _, c := range calls {
@@ -304,12 +304,12 @@ func (f Finding) fixCalls(alias string, calls []call, denySids []string, stmts [
 			cmds = append(cmds, f.addPermission(alias, sid("apigateway-"+f.APIID+"-authorizer-"+sidPart(c.id)+"-"+alias), showPattern(c.pattern)))
 		}
 	}
-	return strings.Join(cmds, " && ")
+	return fix.And(cmds...)
 }
 
 func (f Finding) addPermission(alias, sid, sourceARN string) string {
-	return fmt.Sprintf("aws lambda add-permission --function-name %s --qualifier %s --statement-id %s --action lambda:InvokeFunction --principal %s --source-arn %s",
-		shellQuote(f.Function.Name), shellQuote(alias), shellQuote(sid), apiGatewayService, shellQuote(sourceARN))
+	return fix.AWS("lambda", "add-permission", "--function-name", f.Function.Name, "--qualifier", alias, "--statement-id", sid,
+		"--action", "lambda:InvokeFunction", "--principal", apiGatewayService, "--source-arn", sourceARN)
 }
 
 // sidPart keeps the characters a statement id may hold: letters, digits,

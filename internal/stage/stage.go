@@ -23,6 +23,8 @@ import (
 	agtypes "github.com/aws/aws-sdk-go-v2/service/apigateway/types"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
 	agv2types "github.com/aws/aws-sdk-go-v2/service/apigatewayv2/types"
+
+	"github.com/lambda-promote/lambda-promote/internal/fix"
 )
 
 // The kinds of API Read tells apart.
@@ -79,6 +81,9 @@ type Stage struct {
 	Name       string
 	Variables  map[string]string
 	AutoDeploy bool // an HTTP API stage that deploys every change at once
+	// RootResourceID is a REST API's root resource (path /); "" for an
+	// HTTP API.
+	RootResourceID string
 
 	// Routes are what a client can call: a REST API's methods, an HTTP
 	// API's routes.
@@ -143,6 +148,7 @@ func Read(ctx context.Context, c Clients, apiID, stageName string) (Stage, error
 	var (
 		wg                      sync.WaitGroup
 		stageErr, resErr, auErr error
+		root                    string
 		stageOut                *apigateway.GetStageOutput
 		restNF, restResNF       *agtypes.NotFoundException
 		routes                  []Route
@@ -152,7 +158,7 @@ func Read(ctx context.Context, c Clients, apiID, stageName string) (Stage, error
 	wg.Go(func() {
 		stageOut, stageErr = c.REST.GetStage(ctx, &apigateway.GetStageInput{RestApiId: aws.String(apiID), StageName: aws.String(stageName)})
 	})
-	wg.Go(func() { routes, integs, resErr = readRESTResources(ctx, c.REST, apiID) })
+	wg.Go(func() { routes, integs, root, resErr = readRESTResources(ctx, c.REST, apiID) })
 	wg.Go(func() { authorizers, auErr = readRESTAuthorizers(ctx, c.REST, apiID) })
 	wg.Wait()
 	switch {
@@ -160,8 +166,9 @@ func Read(ctx context.Context, c Clients, apiID, stageName string) (Stage, error
 		// REST does not know the API: it may be an HTTP API.
 		return readHTTP(ctx, c.HTTP, apiID, stageName)
 	case errors.As(stageErr, &restNF):
-		return Stage{}, fmt.Errorf("stage %s of REST API %s does not exist; list its stages with: aws apigateway get-stages --rest-api-id %s --query 'item[].stageName': %w",
-			stageName, apiID, apiID, ErrNotFound)
+		list := fix.AWS("apigateway", "get-stages", "--rest-api-id", apiID, "--query", "item[].stageName")
+		return Stage{}, fix.Errorf("check the stage input; list the API's stages with:", list,
+			"stage %s of REST API %s does not exist; list its stages with: %s: %w", stageName, apiID, list, ErrNotFound)
 	case stageErr != nil:
 		return Stage{}, fmt.Errorf("get stage %s of REST API %s: %w", stageName, apiID, stageErr)
 	case resErr != nil:
@@ -170,24 +177,23 @@ func Read(ctx context.Context, c Clients, apiID, stageName string) (Stage, error
 		return Stage{}, fmt.Errorf("get authorizers of REST API %s: %w", apiID, auErr)
 	}
 	st.Variables = maps.Clone(stageOut.Variables)
-	st.Routes, st.Integrations, st.Authorizers = routes, integs, authorizers
+	st.Routes, st.Integrations, st.Authorizers, st.RootResourceID = routes, integs, authorizers, root
 	return st, nil
 }
 
 // readRESTResources reads every method of a REST API and its integration. A
 // missing API is returned as the SDK's NotFoundException.
-func readRESTResources(ctx context.Context, c RESTAPI, apiID string) ([]Route, []Integration, error) {
-	var (
-		routes []Route
-		integs []Integration
-	)
+func readRESTResources(ctx context.Context, c RESTAPI, apiID string) (routes []Route, integs []Integration, root string, err error) {
 	in := &apigateway.GetResourcesInput{RestApiId: aws.String(apiID), Embed: []string{"methods"}, Limit: aws.Int32(500)}
 	for {
 		out, err := c.GetResources(ctx, in)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, "", err
 		}
 		for _, r := range out.Items {
+			if aws.ToString(r.Path) == "/" {
+				root = aws.ToString(r.Id)
+			}
 			for _, method := range slices.Sorted(maps.Keys(r.ResourceMethods)) {
 				m := r.ResourceMethods[method]
 				route := Route{Method: method, Path: aws.ToString(r.Path)}
@@ -205,7 +211,7 @@ func readRESTResources(ctx context.Context, c RESTAPI, apiID string) ([]Route, [
 			}
 		}
 		if aws.ToString(out.Position) == "" {
-			return routes, integs, nil
+			return routes, integs, root, nil
 		}
 		in.Position = out.Position
 	}
@@ -259,16 +265,18 @@ func readHTTP(ctx context.Context, c HTTPAPI, apiID, stageName string) (Stage, e
 	wg.Wait()
 	switch {
 	case errors.As(apiErr, &apiNF):
-		return Stage{}, fmt.Errorf("api %s is neither a REST API nor an HTTP API in this region; list them with: "+
-			"aws apigateway get-rest-apis --query 'items[].[id,name]' && "+
-			"aws apigatewayv2 get-apis --query 'Items[].[ApiId,Name,ProtocolType]': %w", apiID, ErrNotFound)
+		list := fix.And(fix.AWS("apigateway", "get-rest-apis", "--query", "items[].[id,name]"),
+			fix.AWS("apigatewayv2", "get-apis", "--query", "Items[].[ApiId,Name,ProtocolType]"))
+		return Stage{}, fix.Errorf("check the api-id input and the region; list the APIs with:", list,
+			"api %s is neither a REST API nor an HTTP API in this region; list them with: %s: %w", apiID, list, ErrNotFound)
 	case apiErr != nil:
 		return Stage{}, fmt.Errorf("get http api %s: %w", apiID, apiErr)
 	case api.ProtocolType == agv2types.ProtocolTypeWebsocket:
 		return Stage{}, fmt.Errorf("api %s is a WebSocket API; only REST APIs and HTTP APIs can be checked", apiID)
 	case errors.As(stageErr, &stageNF):
-		return Stage{}, fmt.Errorf("stage %s of HTTP API %s does not exist; list its stages with: aws apigatewayv2 get-stages --api-id %s --query 'Items[].StageName': %w",
-			stageName, apiID, apiID, ErrNotFound)
+		list := fix.AWS("apigatewayv2", "get-stages", "--api-id", apiID, "--query", "Items[].StageName")
+		return Stage{}, fix.Errorf("check the stage input; list the API's stages with:", list,
+			"stage %s of HTTP API %s does not exist; list its stages with: %s: %w", stageName, apiID, list, ErrNotFound)
 	case stageErr != nil:
 		return Stage{}, fmt.Errorf("get stage %s of HTTP API %s: %w", stageName, apiID, stageErr)
 	case intErr != nil:
