@@ -269,6 +269,12 @@ func TestJudgeCatchesMismatches(t *testing.T) {
 			want: []string{"issues/list-comments", "response 200", `body: field 0.node_id: property "node_id" is missing`, `body: field 0.user: property "user" is missing`},
 		},
 		{
+			name: "an empty list answered null where GitHub answers []", method: "GET", path: comments,
+			good: func(w http.ResponseWriter) { githubapi.WriteJSON(w, http.StatusOK, []any{}) },
+			bad:  func(w http.ResponseWriter) { githubapi.WriteJSON(w, http.StatusOK, []any(nil)) },
+			want: []string{"issues/list-comments", "response 200", "body: Value is not nullable"},
+		},
+		{
 			name: "created comment whose id is a string", method: "POST", path: comments, raw: `{"body":"hi"}`,
 			good: with(http.StatusCreated, nil, comment), bad: with(http.StatusCreated, set("id", "5"), comment),
 			want: []string{"issues/create-comment", "response 201", "body: field id: value must be an integer"},
