@@ -322,7 +322,7 @@ func TestJudgeCatchesMismatches(t *testing.T) {
 		mu.Lock()
 		answer = tc.good
 		mu.Unlock()
-		send(t, s, tc.method, tc.path, tc.raw, true)
+		send(t, s, tc.method, tc.path, tc.raw)
 		if got := rep.take(); len(got) != 0 {
 			t.Errorf("%s: the right exchange was refused: %q", tc.name, got)
 		}
@@ -331,11 +331,11 @@ func TestJudgeCatchesMismatches(t *testing.T) {
 			mu.Lock()
 			answer = tc.bad
 			mu.Unlock()
-			send(t, s, tc.method, tc.path, tc.raw, true)
+			send(t, s, tc.method, tc.path, tc.raw)
 		case tc.badReq != "":
-			send(t, s, tc.method, tc.path, tc.badReq, true)
+			send(t, s, tc.method, tc.path, tc.badReq)
 		default:
-			send(t, s, tc.method, tc.badPath, tc.raw, true)
+			send(t, s, tc.method, tc.badPath, tc.raw)
 		}
 		got := rep.take()
 		if len(got) != 1 {
@@ -356,20 +356,21 @@ func TestJudgeCatchesMismatches(t *testing.T) {
 	mu.Unlock()
 	for _, tc := range []struct {
 		path, raw string
-		auth      bool
+		drop      string // a header left out
 		code      int
 		want      string
 	}{
-		{statuses, `{"state":"bogus"}`, true, http.StatusUnprocessableEntity, "body: field state"},
-		{"/repos/o/r/nothing", "", true, http.StatusNotFound, "no operation"},
-		{statuses, goodStatus, false, http.StatusUnauthorized, "carries no Authorization header"},
-		{"/../repos/o/r/deployments/9/statuses", goodStatus, true, http.StatusNotFound, "is outside /api/v3/"},
+		{statuses, `{"state":"bogus"}`, "", http.StatusUnprocessableEntity, "body: field state"},
+		{"/repos/o/r/nothing", "", "", http.StatusNotFound, "no operation"},
+		{statuses, goodStatus, "Authorization", http.StatusUnauthorized, "carries no Authorization header"},
+		{statuses, goodStatus, "User-Agent", http.StatusForbidden, "carries no User-Agent header"},
+		{"/../repos/o/r/deployments/9/statuses", goodStatus, "", http.StatusNotFound, "is outside /api/v3/"},
 	} {
 		method := "POST"
 		if tc.raw == "" {
 			method = "GET"
 		}
-		if code := send(t, s, method, tc.path, tc.raw, tc.auth); code != tc.code {
+		if code := send(t, s, method, tc.path, tc.raw, tc.drop); code != tc.code {
 			t.Errorf("%s %s: answered %d, want %d", method, tc.path, code, tc.code)
 		}
 		if got := rep.take(); len(got) != 1 || !strings.Contains(got[0], tc.want) {
@@ -378,8 +379,9 @@ func TestJudgeCatchesMismatches(t *testing.T) {
 	}
 }
 
-// send makes a request to the API path p of s and returns the status.
-func send(t *testing.T, s *githubapi.Server, method, p, raw string, auth bool) int {
+// send makes a request to the API path p of s, without the headers named in
+// drop, and returns the status.
+func send(t *testing.T, s *githubapi.Server, method, p, raw string, drop ...string) int {
 	t.Helper()
 	var rd io.Reader
 	if raw != "" {
@@ -397,8 +399,16 @@ func send(t *testing.T, s *githubapi.Server, method, p, raw string, auth bool) i
 	if raw != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if auth {
-		req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("User-Agent", "githubapi-test")
+	for _, h := range drop {
+		switch h {
+		case "":
+		case "User-Agent":
+			req.Header.Set(h, "") // set empty, Go's client sends none
+		default:
+			req.Header.Del(h)
+		}
 	}
 	resp, err := s.Client().Do(req)
 	if err != nil {

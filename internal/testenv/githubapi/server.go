@@ -57,7 +57,8 @@ func ReportTo(f func(msg string)) Option {
 // description refuses is answered as GitHub would (404 for an unknown path,
 // 422 for a bad body or parameter) without reaching h. A request without an
 // Authorization header is answered 401: lambda-promote always sends its
-// token, and GitHub refuses every write without one. The test is skipped,
+// token, and GitHub refuses every write without one. One without a
+// User-Agent is answered 403, as GitHub does. The test is skipped,
 // or fails under CI=true, when the description is not installed.
 func New(tb testing.TB, h http.Handler, opts ...Option) *Server {
 	tb.Helper()
@@ -101,6 +102,13 @@ func (s *Server) serve(h http.Handler) http.HandlerFunc {
 		if r.Header.Get("Authorization") == "" {
 			s.report(fmt.Sprintf("GitHub request %s %s carries no Authorization header", r.Method, api.URL.Path))
 			s.answerError(w, http.StatusUnauthorized, "Requires authentication")
+			return
+		}
+		// "Requests with no User-Agent header will be rejected" (403):
+		// https://docs.github.com/en/rest/using-the-rest-api/getting-started-with-the-rest-api#user-agent
+		if r.Header.Get("User-Agent") == "" {
+			s.report(fmt.Sprintf("GitHub request %s %s carries no User-Agent header, which GitHub refuses", r.Method, api.URL.Path))
+			s.answerError(w, http.StatusForbidden, "Request forbidden by administrative rules. Please make sure your request has a User-Agent header")
 			return
 		}
 		x, err := s.judge.Request(api, body)
