@@ -189,10 +189,7 @@ func (g *ghAPI) editComment(w http.ResponseWriter, r *http.Request) {
 }
 
 func (g *ghAPI) createDeployment(w http.ResponseWriter, r *http.Request) {
-	var in map[string]any
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		g.t.Errorf("create deployment: %v", err)
-	}
+	in := githubapi.Body(g.t, r)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	id := g.nextDep
@@ -204,10 +201,7 @@ func (g *ghAPI) createDeployment(w http.ResponseWriter, r *http.Request) {
 
 func (g *ghAPI) createStatus(w http.ResponseWriter, r *http.Request) {
 	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	var in map[string]any
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		g.t.Errorf("create deployment status: %v", err)
-	}
+	in := githubapi.Body(g.t, r)
 	g.mu.Lock()
 	env, ok := g.envs[id]
 	g.mu.Unlock()

@@ -304,22 +304,12 @@ func TestCommentWithoutMarkerIsRefused(t *testing.T) {
 // any status.
 func deploymentHandlers(t *testing.T, f *fakeGitHub) {
 	f.Mux.HandleFunc("POST /repos/o/r/deployments", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(t, w, http.StatusCreated, f.repo.Deployment(31337, testSHA, decode(t, r)))
+		writeJSON(t, w, http.StatusCreated, f.repo.Deployment(31337, testSHA, githubapi.Body(t, r)))
 	})
 	f.Mux.HandleFunc("POST /repos/o/r/deployments/{id}/statuses", func(w http.ResponseWriter, r *http.Request) {
 		id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
-		writeJSON(t, w, http.StatusCreated, f.repo.DeploymentStatus(id, "prod", 1, decode(t, r)))
+		writeJSON(t, w, http.StatusCreated, f.repo.DeploymentStatus(id, "prod", 1, githubapi.Body(t, r)))
 	})
-}
-
-// decode is the JSON object a request carries.
-func decode(t *testing.T, r *http.Request) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
-		t.Errorf("%s %s: %v", r.Method, r.URL.Path, err)
-	}
-	return m
 }
 
 func TestDeployment(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
 	"github.com/lambda-promote/lambda-promote/internal/percent"
+	"github.com/lambda-promote/lambda-promote/internal/testenv/githubapi"
 )
 
 // deploymentStore is the deployments of the fake repository, listed newest
@@ -33,7 +34,7 @@ func (s *deploymentStore) register(t *testing.T, f *fakeGitHub) {
 		writeJSON(t, w, http.StatusOK, out)
 	})
 	f.Mux.HandleFunc("POST /repos/o/r/deployments", func(w http.ResponseWriter, r *http.Request) {
-		req := decode(t, r)
+		req := githubapi.Body(t, r)
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.nextID++
@@ -43,7 +44,7 @@ func (s *deploymentStore) register(t *testing.T, f *fakeGitHub) {
 	})
 	f.Mux.HandleFunc("POST /repos/o/r/deployments/{id}/statuses", func(w http.ResponseWriter, r *http.Request) {
 		id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
-		writeJSON(t, w, http.StatusCreated, f.repo.DeploymentStatus(id, "prod", 1, decode(t, r)))
+		writeJSON(t, w, http.StatusCreated, f.repo.DeploymentStatus(id, "prod", 1, githubapi.Body(t, r)))
 	})
 }
 

@@ -2,7 +2,6 @@ package githubapi_test
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -53,16 +52,6 @@ func client(t *testing.T, s *githubapi.Server) *github.Client {
 	return gh
 }
 
-// body decodes a request body.
-func body(t *testing.T, r *http.Request) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
-		t.Errorf("%s %s: body: %v", r.Method, r.URL.Path, err)
-	}
-	return m
-}
-
 // Every call lambda-promote makes, answered with the builders' objects,
 // passes the judge (which fails the test on any mismatch): the builders
 // make what GitHub's description says GitHub answers.
@@ -81,22 +70,22 @@ func TestBuildersAnswerAsGitHubDescribes(t *testing.T) {
 		githubapi.WriteJSON(w, http.StatusOK, []any{repo().Comment(2, 42, "second")})
 	})
 	mux.HandleFunc("POST /repos/o/r/issues/42/comments", func(w http.ResponseWriter, r *http.Request) {
-		githubapi.WriteJSON(w, http.StatusCreated, repo().Comment(3, 42, body(t, r)["body"].(string)))
+		githubapi.WriteJSON(w, http.StatusCreated, repo().Comment(3, 42, githubapi.Body(t, r)["body"].(string)))
 	})
 	mux.HandleFunc("PATCH /repos/o/r/issues/comments/{id}", func(w http.ResponseWriter, r *http.Request) {
-		githubapi.WriteJSON(w, http.StatusOK, repo().Comment(2, 42, body(t, r)["body"].(string)))
+		githubapi.WriteJSON(w, http.StatusOK, repo().Comment(2, 42, githubapi.Body(t, r)["body"].(string)))
 	})
 	mux.HandleFunc("GET /repos/o/r/commits/{sha}/pulls", func(w http.ResponseWriter, r *http.Request) {
 		githubapi.WriteJSON(w, http.StatusOK, []any{repo().PullRequest(7, "open", "feature", sha), repo().PullRequest(8, "closed", "old", sha)})
 	})
 	mux.HandleFunc("POST /repos/o/r/deployments", func(w http.ResponseWriter, r *http.Request) {
-		githubapi.WriteJSON(w, http.StatusCreated, repo().Deployment(31337, sha, body(t, r)))
+		githubapi.WriteJSON(w, http.StatusCreated, repo().Deployment(31337, sha, githubapi.Body(t, r)))
 	})
 	mux.HandleFunc("GET /repos/o/r/deployments", func(w http.ResponseWriter, r *http.Request) {
 		githubapi.WriteJSON(w, http.StatusOK, []any{repo().Deployment(31337, sha, map[string]any{"ref": "main", "environment": "prod", "payload": map[string]any{"k": "v"}})})
 	})
 	mux.HandleFunc("POST /repos/o/r/deployments/{id}/statuses", func(w http.ResponseWriter, r *http.Request) {
-		githubapi.WriteJSON(w, http.StatusCreated, repo().DeploymentStatus(31337, "prod", 1, body(t, r)))
+		githubapi.WriteJSON(w, http.StatusCreated, repo().DeploymentStatus(31337, "prod", 1, githubapi.Body(t, r)))
 	})
 	mux.HandleFunc("GET /repos/o/r/deployments/{id}/statuses", func(w http.ResponseWriter, r *http.Request) {
 		githubapi.WriteJSON(w, http.StatusOK, []any{repo().DeploymentStatus(31337, "prod", 1, map[string]any{"state": "success", "log_url": "https://github.com/o/r/actions/runs/1"})})

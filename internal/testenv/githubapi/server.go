@@ -142,6 +142,17 @@ func (s *Server) answerError(w http.ResponseWriter, status int, msg string) {
 	WriteJSON(w, status, Error(status, msg))
 }
 
+// Body is the JSON object request r carries, for a handler to read; the
+// test fails when it is not one.
+func Body(tb testing.TB, r *http.Request) map[string]any {
+	tb.Helper()
+	var m map[string]any
+	if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
+		tb.Errorf("%s %s: body: %v", r.Method, r.URL.Path, err)
+	}
+	return m
+}
+
 // WriteJSON answers v as JSON with status, as GitHub does.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
