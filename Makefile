@@ -16,8 +16,14 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 IMAGE     ?= localhost/lambda-promote:dev
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_GET   := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
+# GitHub's REST API description (npm @octokit/openapi), which the tests' fake
+# GitHub answers to (internal/testenv/githubapi): installed once into the
+# cache, outside the repository; the tests find it through the variable.
+OCTOKIT_OPENAPI_VERSION := 23.0.2
+OCTOKIT_OPENAPI_DIR := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/lambda-promote/octokit-openapi-$(OCTOKIT_OPENAPI_VERSION)
+export LAMBDA_PROMOTE_GITHUB_OPENAPI ?= $(OCTOKIT_OPENAPI_DIR)/node_modules/@octokit/openapi/generated/api.github.com.json
 
-.PHONY: all build test unit lint demo bench check-moto check-podman image contract clean
+.PHONY: all build test unit lint demo bench check-moto check-podman github-openapi image contract clean
 
 all: build
 
@@ -43,13 +49,27 @@ check-podman:
 	      "(install it: apt-get install -y --no-install-recommends podman runc)" >&2; \
 	  fi; }
 
+# npm installs the description into a temporary folder, moved into place
+# whole, so an interrupted install is never taken for a complete one. Under
+# CI=true a missing npm is installed; the tests fail there without the
+# description, and elsewhere skip and say how to install it.
+github-openapi:
+	@[ -f "$(LAMBDA_PROMOTE_GITHUB_OPENAPI)" ] || { \
+	  command -v npm >/dev/null 2>&1 || { \
+	    if [ "$$CI" = true ]; then $(APT_GET) update && $(APT_GET) install -y --no-install-recommends npm; \
+	    else echo "npm is missing: it installs GitHub's OpenAPI description (apt-get install -y npm)" >&2; exit 1; fi; }; \
+	  mkdir -p "$(dir $(OCTOKIT_OPENAPI_DIR))" && tmp=$$(mktemp -d "$(OCTOKIT_OPENAPI_DIR).XXXXXX") && \
+	  npm install --prefix "$$tmp" --no-save --no-audit --no-fund --ignore-scripts --loglevel=error \
+	    "@octokit/openapi@$(OCTOKIT_OPENAPI_VERSION)" && \
+	  rm -rf "$(OCTOKIT_OPENAPI_DIR)" && mv "$$tmp" "$(OCTOKIT_OPENAPI_DIR)" || { rm -rf "$$tmp"; exit 1; }; }
+
 lint:
 	bash .ci/lint.sh
 
-unit:
+unit: github-openapi
 	$(GO) test -race -shuffle=on -count=1 ./...
 
-test: check-moto check-podman lint unit
+test: check-moto check-podman github-openapi lint unit
 
 # The real Dockerfile, unmodified, built with podman: its base images come
 # from local stand-ins (Debian bookworm by debootstrap plus this machine's Go;

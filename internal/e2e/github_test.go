@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -15,13 +14,11 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/lambda-promote/lambda-promote/internal/testenv/githubapi"
 	"github.com/lambda-promote/lambda-promote/internal/testenv/moto"
 )
 
 const (
-	// ghPrefix is where the fake API lives, as on GitHub Enterprise Server,
-	// so that a request built from an absolute path misses it.
-	ghPrefix = "/api/v3"
 	ghRepo   = "/repos/acme/orders" // GITHUB_REPOSITORY of the harness
 	ghSHA    = "0123456789abcdef0123456789abcdef01234567"
 	ghRunURL = "https://github.com/acme/orders/actions/runs/42/attempts/1"
@@ -34,7 +31,7 @@ const (
 // ghRequest is one request the fake GitHub received.
 type ghRequest struct {
 	Method string
-	Path   string // without ghPrefix
+	Path   string // without githubapi.Prefix
 	Query  string
 	Auth   string // the Authorization header
 	Header http.Header
@@ -44,18 +41,22 @@ type ghRequest struct {
 
 func (r ghRequest) String() string { return r.Method + " " + r.Path }
 
-// ghAPI is a fake GitHub REST API under ghPrefix: the endpoints lambda-promote
-// calls, with state (comments, deployments), recording every request.
+// ghAPI is a fake GitHub REST API under githubapi.Prefix, judged by GitHub's
+// OpenAPI description: the endpoints lambda-promote calls, with state
+// (comments, deployments), recording every request, answering in GitHub's
+// shapes (githubapi.Repo's objects).
 type ghAPI struct {
-	t   *testing.T
-	URL string // for GITHUB_API_URL: no trailing slash, as the runner sets it
+	t    *testing.T
+	URL  string // for GITHUB_API_URL: no trailing slash, as the runner sets it
+	repo githubapi.Repo
 
 	mu       sync.Mutex
 	reqs     []ghRequest
-	pulls    []map[string]any         // the answer to GET commits/SHA/pulls
-	comments map[int][]map[string]any // pull request → its comments
+	pulls    []ghPull                 // the pull requests of the commit
+	comments map[int][]map[string]any // pull request → its comments (repo.Comment)
 	nextID   int64                    // next comment id
 	nextDep  int64                    // next deployment id
+	envs     map[int64]string         // deployment → its environment
 
 	// fail, when non-zero, answers every request with that status and a
 	// GitHub-shaped error; echo puts the request's Authorization header in
@@ -64,9 +65,15 @@ type ghAPI struct {
 	echo bool
 }
 
+// ghPull is a pull request that contains the commit.
+type ghPull struct {
+	Number int
+	State  string // open or closed
+}
+
 func newGHAPI(t *testing.T) *ghAPI {
 	t.Helper()
-	g := &ghAPI{t: t, comments: map[int][]map[string]any{}, nextID: 5001, nextDep: 9001}
+	g := &ghAPI{t: t, comments: map[int][]map[string]any{}, nextID: 5001, nextDep: 9001, envs: map[int64]string{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+ghRepo+"/commits/{sha}/pulls", g.listPulls)
 	mux.HandleFunc("GET "+ghRepo+"/issues/{n}/comments", g.listComments)
@@ -76,17 +83,18 @@ func newGHAPI(t *testing.T) *ghAPI {
 	mux.HandleFunc("POST "+ghRepo+"/deployments/{id}/statuses", g.createStatus)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		t.Errorf("unexpected GitHub request %s %s", r.Method, r.URL.Path)
-		ghJSON(w, http.StatusNotFound, map[string]any{"message": "Not Found"})
+		githubapi.WriteJSON(w, http.StatusNotFound, githubapi.Error(http.StatusNotFound, "Not Found"))
 	})
-	api := http.StripPrefix(ghPrefix, mux)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// The server passes on only requests under its prefix that GitHub's
+	// description allows, with the prefix stripped.
+	srv := githubapi.New(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		raw, err := io.ReadAll(r.Body)
 		if err != nil {
 			t.Errorf("read request body: %v", err)
 		}
 		req := ghRequest{
 			Method: r.Method,
-			Path:   strings.TrimPrefix(r.URL.Path, ghPrefix),
+			Path:   r.URL.Path,
 			Query:  r.URL.RawQuery,
 			Auth:   r.Header.Get("Authorization"),
 			Header: r.Header.Clone(),
@@ -102,11 +110,6 @@ func newGHAPI(t *testing.T) *ghAPI {
 		fail, echo := g.fail, g.echo
 		g.mu.Unlock()
 
-		if !strings.HasPrefix(r.URL.Path, ghPrefix+"/") {
-			t.Errorf("%s %s: request outside %s/ (an absolute path ignores GITHUB_API_URL's path)", r.Method, r.URL.Path, ghPrefix)
-			http.NotFound(w, r)
-			return
-		}
 		if fail != 0 {
 			msg := "Resource not accessible by integration"
 			if fail != http.StatusForbidden {
@@ -115,21 +118,15 @@ func newGHAPI(t *testing.T) *ghAPI {
 			if echo {
 				msg += " (request had Authorization: " + req.Auth + ")"
 			}
-			ghJSON(w, fail, map[string]any{"message": msg, "documentation_url": "https://docs.github.com/rest"})
+			githubapi.WriteJSON(w, fail, githubapi.Error(fail, msg))
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(raw))
-		api.ServeHTTP(w, r)
+		mux.ServeHTTP(w, r)
 	}))
-	t.Cleanup(srv.Close)
-	g.URL = srv.URL + ghPrefix
+	g.URL = srv.URL
+	g.repo = srv.Repo("acme", "orders")
 	return g
-}
-
-func ghJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }
 
 func (g *ghAPI) listPulls(w http.ResponseWriter, r *http.Request) {
@@ -138,22 +135,18 @@ func (g *ghAPI) listPulls(w http.ResponseWriter, r *http.Request) {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	pulls := g.pulls
-	if pulls == nil {
-		pulls = []map[string]any{}
+	pulls := []map[string]any{}
+	for _, p := range g.pulls {
+		pulls = append(pulls, g.repo.PullRequest(p.Number, p.State, fmt.Sprintf("change-%d", p.Number), ghSHA))
 	}
-	ghJSON(w, http.StatusOK, pulls)
+	githubapi.WriteJSON(w, http.StatusOK, pulls)
 }
 
 func (g *ghAPI) listComments(w http.ResponseWriter, r *http.Request) {
 	n, _ := strconv.Atoi(r.PathValue("n"))
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	list := g.comments[n]
-	if list == nil {
-		list = []map[string]any{}
-	}
-	ghJSON(w, http.StatusOK, list)
+	githubapi.WriteJSON(w, http.StatusOK, append([]map[string]any{}, g.comments[n]...))
 }
 
 func (g *ghAPI) createComment(w http.ResponseWriter, r *http.Request) {
@@ -166,10 +159,10 @@ func (g *ghAPI) createComment(w http.ResponseWriter, r *http.Request) {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	c := map[string]any{"id": g.nextID, "body": in.Body, "user": map[string]any{"login": "github-actions[bot]", "type": "Bot"}}
+	c := g.repo.Comment(g.nextID, n, in.Body)
 	g.nextID++
 	g.comments[n] = append(g.comments[n], c)
-	ghJSON(w, http.StatusCreated, c)
+	githubapi.WriteJSON(w, http.StatusCreated, c)
 }
 
 func (g *ghAPI) editComment(w http.ResponseWriter, r *http.Request) {
@@ -186,26 +179,36 @@ func (g *ghAPI) editComment(w http.ResponseWriter, r *http.Request) {
 		for _, c := range list {
 			if c["id"] == id {
 				c["body"] = in.Body
-				ghJSON(w, http.StatusOK, c)
+				githubapi.WriteJSON(w, http.StatusOK, c)
 				return
 			}
 		}
 	}
 	g.t.Errorf("edit of comment %d, which does not exist", id)
-	ghJSON(w, http.StatusNotFound, map[string]any{"message": "Not Found"})
+	githubapi.WriteJSON(w, http.StatusNotFound, githubapi.Error(http.StatusNotFound, "Not Found"))
 }
 
 func (g *ghAPI) createDeployment(w http.ResponseWriter, r *http.Request) {
+	in := githubapi.Body(g.t, r)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	id := g.nextDep
 	g.nextDep++
-	ghJSON(w, http.StatusCreated, map[string]any{"id": id, "sha": ghSHA, "ref": ghSHA, "task": "deploy"})
+	d := g.repo.Deployment(id, ghSHA, in)
+	g.envs[id], _ = d["environment"].(string)
+	githubapi.WriteJSON(w, http.StatusCreated, d)
 }
 
 func (g *ghAPI) createStatus(w http.ResponseWriter, r *http.Request) {
 	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	ghJSON(w, http.StatusCreated, map[string]any{"id": id*10 + 1, "state": "whatever"})
+	in := githubapi.Body(g.t, r)
+	g.mu.Lock()
+	env, ok := g.envs[id]
+	g.mu.Unlock()
+	if !ok {
+		env = "prod" // the deployment of testdata/events/deployment.json
+	}
+	githubapi.WriteJSON(w, http.StatusCreated, g.repo.DeploymentStatus(id, env, id*10+1, in))
 }
 
 // requests returns the requests received so far.
@@ -355,14 +358,11 @@ func TestGitHubPushCommentAndDeployment(t *testing.T) {
 	t.Parallel()
 	srv, w := world(t, "ghpush")
 	gh := newGHAPI(t)
-	gh.pulls = []map[string]any{
-		{"number": 9, "state": "closed"},
-		{"number": ghPR, "state": "open"},
-	}
+	gh.pulls = []ghPull{{9, "closed"}, {ghPR, "open"}}
 	other := "<!-- lambda-promote:" + w.Function + ":prod-eu -->\n### ✅ " + w.Function + ": prod-eu → 4 promoted"
 	gh.comments[ghPR] = []map[string]any{
-		{"id": int64(4001), "body": "LGTM, ship it"},
-		{"id": int64(4002), "body": other},
+		gh.repo.Comment(4001, ghPR, "LGTM, ship it"),
+		gh.repo.Comment(4002, ghPR, other),
 	}
 	marker := "<!-- lambda-promote:" + w.Function + ":prod -->"
 	in := ghInputs(w, ghToken)
@@ -522,7 +522,7 @@ func TestGitHubFailedPromotion(t *testing.T) {
 	must(t, err)
 	must(t, srv.AllowAPIGateway(ctx, w.Function, "prod", api))
 	gh := newGHAPI(t)
-	gh.pulls = []map[string]any{{"number": ghPR, "state": "open"}}
+	gh.pulls = []ghPull{{ghPR, "open"}}
 	in := ghInputs(w, ghToken)
 	in["api-id"] = api
 
@@ -608,7 +608,7 @@ func TestGitHubInputsOff(t *testing.T) {
 			t.Parallel()
 			srv, w := world(t, "ghoff"+string(rune('a'+i)))
 			gh := newGHAPI(t)
-			gh.pulls = []map[string]any{{"number": ghPR, "state": "open"}}
+			gh.pulls = []ghPull{{ghPR, "open"}}
 			in := ghInputs(w, ghToken)
 			in["comment"], in["deployment"] = tc.comment, tc.deployment
 			r := runAction(t, srv, in, Options{Env: gh.env(t, "push")})

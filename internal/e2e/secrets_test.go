@@ -193,7 +193,7 @@ func TestSecretsNeverShown(t *testing.T) {
 			t.Parallel()
 			srv, w := world(t, "secrets"+string(rune('a'+i)))
 			gh := newGHAPI(t)
-			gh.pulls = []map[string]any{{"number": ghPR, "state": "open"}}
+			gh.pulls = []ghPull{{ghPR, "open"}}
 			in := map[string]string{"function-name": w.Function, "alias": "prod"}
 			for k, v := range tc.setup(t, srv, w, gh) {
 				in[k] = v
@@ -228,7 +228,7 @@ func TestAWSKeyEchoedByAWSIsNotShown(t *testing.T) {
 	}))
 	t.Cleanup(aws.Close)
 	gh := newGHAPI(t)
-	gh.pulls = []map[string]any{{"number": ghPR, "state": "open"}}
+	gh.pulls = []ghPull{{ghPR, "open"}}
 
 	r := runWithSecrets(t, nil, gh, map[string]string{"function-name": "echoed", "alias": "prod"}, "push",
 		Options{Endpoint: aws.URL, Env: []string{"AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true"},

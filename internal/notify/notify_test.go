@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-github/v60/github"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
+	"github.com/lambda-promote/lambda-promote/internal/testenv/githubapi"
 )
 
 const (
@@ -27,7 +27,7 @@ const (
 	testStage = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod"
 	// apiPrefix is the path the fake API lives under, as on GHES, so that
 	// a request built from an absolute path misses it.
-	apiPrefix = "/api-v3"
+	apiPrefix = githubapi.Prefix
 )
 
 // call is one request the fake GitHub received.
@@ -38,12 +38,15 @@ type call struct {
 	Body   any // the decoded JSON body; nil when there is none
 }
 
-// fakeGitHub is an API server under apiPrefix that records every request
-// and checks that each carries the token.
+// fakeGitHub is an API server under apiPrefix, judged by GitHub's OpenAPI
+// description (githubapi), that records every request and checks that each
+// carries the token. Its handlers answer in the shape GitHub does, with
+// objects from repo.
 type fakeGitHub struct {
-	t   *testing.T
-	Mux *http.ServeMux // handlers, registered without apiPrefix
-	srv *httptest.Server
+	t    *testing.T
+	Mux  *http.ServeMux // handlers, registered without apiPrefix
+	srv  *githubapi.Server
+	repo githubapi.Repo // o/r, whose objects the handlers answer
 
 	mu    sync.Mutex
 	calls []call
@@ -52,8 +55,9 @@ type fakeGitHub struct {
 func newFake(t *testing.T) *fakeGitHub {
 	t.Helper()
 	f := &fakeGitHub{t: t, Mux: http.NewServeMux()}
-	api := http.StripPrefix(apiPrefix, f.Mux)
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// The server passes on only requests under apiPrefix that GitHub's
+	// description allows, with the prefix stripped.
+	f.srv = githubapi.New(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if got, want := r.Header.Get("Authorization"), "Bearer "+testToken; got != want {
 			t.Errorf("%s %s: Authorization header %q, want %q", r.Method, r.URL.Path, got, want)
 		}
@@ -61,7 +65,7 @@ func newFake(t *testing.T) *fakeGitHub {
 		if err != nil {
 			t.Errorf("read request body: %v", err)
 		}
-		c := call{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery}
+		c := call{Method: r.Method, Path: apiPrefix + r.URL.Path, Query: r.URL.RawQuery}
 		if len(raw) > 0 {
 			if err := json.Unmarshal(raw, &c.Body); err != nil {
 				t.Errorf("%s %s: body is not JSON: %v", r.Method, r.URL.Path, err)
@@ -70,15 +74,10 @@ func newFake(t *testing.T) *fakeGitHub {
 		f.mu.Lock()
 		f.calls = append(f.calls, c)
 		f.mu.Unlock()
-		if !strings.HasPrefix(r.URL.Path, apiPrefix+"/") {
-			t.Errorf("%s %s: request outside %s/", r.Method, r.URL.Path, apiPrefix)
-			http.NotFound(w, r)
-			return
-		}
 		r.Body = io.NopCloser(bytes.NewReader(raw))
-		api.ServeHTTP(w, r)
+		f.Mux.ServeHTTP(w, r)
 	}))
-	t.Cleanup(f.srv.Close)
+	f.repo = f.srv.Repo("o", "r")
 	return f
 }
 
@@ -87,7 +86,7 @@ func newFake(t *testing.T) *fakeGitHub {
 func (f *fakeGitHub) notifier(event, payload string) *Notifier {
 	f.t.Helper()
 	env := Env{
-		APIURL:     f.srv.URL + apiPrefix, // no trailing slash: New adds it
+		APIURL:     f.srv.URL, // no trailing slash: New adds it
 		Repository: "o/r",
 		EventName:  event,
 		SHA:        testSHA,
@@ -129,30 +128,33 @@ func writeJSON(t *testing.T, w http.ResponseWriter, status int, v any) {
 // list, create and edit them.
 type commentStore struct {
 	mu       sync.Mutex
-	comments []*github.IssueComment
+	comments []map[string]any // as GitHub answers them: githubapi.Repo.Comment
 	nextID   int64
 }
 
-func (s *commentStore) register(t *testing.T, mux *http.ServeMux, pr int) {
+// body is the body of comment c.
+func body(c map[string]any) string { s, _ := c["body"].(string); return s }
+
+func (s *commentStore) register(t *testing.T, f *fakeGitHub, pr int) {
 	base := "/repos/o/r/issues/" + strconv.Itoa(pr) + "/comments"
-	mux.HandleFunc("GET "+base, func(w http.ResponseWriter, r *http.Request) {
+	f.Mux.HandleFunc("GET "+base, func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		writeJSON(t, w, http.StatusOK, s.comments)
+		writeJSON(t, w, http.StatusOK, append([]map[string]any{}, s.comments...))
 	})
-	mux.HandleFunc("POST "+base, func(w http.ResponseWriter, r *http.Request) {
-		var c github.IssueComment
-		if err := json.NewDecoder(r.Body).Decode(&c); err != nil {
+	f.Mux.HandleFunc("POST "+base, func(w http.ResponseWriter, r *http.Request) {
+		var in github.IssueComment
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
 			t.Error(err)
 		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		c.ID = github.Int64(s.nextID)
+		c := f.repo.Comment(s.nextID, pr, in.GetBody())
 		s.nextID++
-		s.comments = append(s.comments, &c)
+		s.comments = append(s.comments, c)
 		writeJSON(t, w, http.StatusCreated, c)
 	})
-	mux.HandleFunc("PATCH /repos/o/r/issues/comments/{id}", func(w http.ResponseWriter, r *http.Request) {
+	f.Mux.HandleFunc("PATCH /repos/o/r/issues/comments/{id}", func(w http.ResponseWriter, r *http.Request) {
 		var edit github.IssueComment
 		if err := json.NewDecoder(r.Body).Decode(&edit); err != nil {
 			t.Error(err)
@@ -161,13 +163,13 @@ func (s *commentStore) register(t *testing.T, mux *http.ServeMux, pr int) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		for _, c := range s.comments {
-			if c.GetID() == id {
-				c.Body = edit.Body
+			if c["id"] == id {
+				c["body"] = edit.GetBody()
 				writeJSON(t, w, http.StatusOK, c)
 				return
 			}
 		}
-		writeJSON(t, w, http.StatusNotFound, map[string]string{"message": "Not Found"})
+		writeJSON(t, w, http.StatusNotFound, githubapi.Error(http.StatusNotFound, "Not Found"))
 	})
 }
 
@@ -177,9 +179,8 @@ func TestCommentCreatesThenEdits(t *testing.T) {
 	t.Parallel()
 	f := newFake(t)
 	store := &commentStore{nextID: 1001}
-	store.comments = []*github.IssueComment{{ID: github.Int64(900), Body: github.String("LGTM")}}
-	store.nextID = 1001
-	store.register(t, f.Mux, 42)
+	store.comments = []map[string]any{f.repo.Comment(900, 42, "LGTM")}
+	store.register(t, f, 42)
 
 	first := marker + "\n### ✅ promoted 7"
 	second := marker + "\n### ✅ promoted 8"
@@ -201,7 +202,7 @@ func TestCommentCreatesThenEdits(t *testing.T) {
 	})
 	var bodies []string
 	for _, c := range store.comments {
-		bodies = append(bodies, c.GetBody())
+		bodies = append(bodies, body(c))
 	}
 	if diff := cmp.Diff([]string{"LGTM", second}, bodies); diff != "" {
 		t.Errorf("comments on the pull request (-want +got):\n%s", diff)
@@ -214,24 +215,28 @@ func TestCommentFindsMarkerOnLaterPage(t *testing.T) {
 	f.Mux.HandleFunc("GET /repos/o/r/issues/42/comments", func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Query().Get("page") {
 		case "":
-			next := f.srv.URL + apiPrefix + "/repos/o/r/issues/42/comments?page=2&per_page=100"
+			next := f.srv.URL + "/repos/o/r/issues/42/comments?page=2&per_page=100"
 			w.Header().Set("Link", `<`+next+`>; rel="next", <`+next+`>; rel="last"`)
-			writeJSON(t, w, http.StatusOK, []*github.IssueComment{
-				{ID: github.Int64(1), Body: github.String("first!")},
+			writeJSON(t, w, http.StatusOK, []map[string]any{
+				f.repo.Comment(1, 42, "first!"),
 				// Another alias's marker must not match.
-				{ID: github.Int64(2), Body: github.String("<!-- lambda-promote:orders-api:prod2 -->\nold")},
+				f.repo.Comment(2, 42, "<!-- lambda-promote:orders-api:prod2 -->\nold"),
 			})
 		case "2":
-			writeJSON(t, w, http.StatusOK, []*github.IssueComment{
-				{ID: github.Int64(2002), Body: github.String(marker + "\nold")},
-				{ID: github.Int64(2003), Body: github.String(marker + "\na stray copy")},
+			writeJSON(t, w, http.StatusOK, []map[string]any{
+				f.repo.Comment(2002, 42, marker+"\nold"),
+				f.repo.Comment(2003, 42, marker+"\na stray copy"),
 			})
 		default:
 			t.Errorf("unexpected page %q", r.URL.Query().Get("page"))
 		}
 	})
 	f.Mux.HandleFunc("PATCH /repos/o/r/issues/comments/2002", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(t, w, http.StatusOK, map[string]any{"id": 2002})
+		var edit github.IssueComment
+		if err := json.NewDecoder(r.Body).Decode(&edit); err != nil {
+			t.Error(err)
+		}
+		writeJSON(t, w, http.StatusOK, f.repo.Comment(2002, 42, edit.GetBody()))
 	})
 
 	body := marker + "\nnew"
@@ -249,12 +254,12 @@ func TestCommentOnPushFindsPullRequestsOfCommit(t *testing.T) {
 	t.Parallel()
 	f := newFake(t)
 	f.Mux.HandleFunc("GET /repos/o/r/commits/"+testSHA+"/pulls", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(t, w, http.StatusOK, []*github.PullRequest{
-			{Number: github.Int(7), State: github.String("open")},
-			{Number: github.Int(8), State: github.String("closed")},
+		writeJSON(t, w, http.StatusOK, []map[string]any{
+			f.repo.PullRequest(7, "open", "faster-orders", testSHA),
+			f.repo.PullRequest(8, "closed", "old-idea", testSHA),
 		})
 	})
-	(&commentStore{nextID: 70}).register(t, f.Mux, 7)
+	(&commentStore{nextID: 70}).register(t, f, 7)
 
 	body := marker + "\nhello"
 	if err := f.notifier("push", "push").Comment(context.Background(), body, marker); err != nil {
@@ -297,12 +302,13 @@ func TestCommentWithoutMarkerIsRefused(t *testing.T) {
 
 // deploymentHandlers answers deployment creation with id 31337 and accepts
 // any status.
-func deploymentHandlers(t *testing.T, mux *http.ServeMux) {
-	mux.HandleFunc("POST /repos/o/r/deployments", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(t, w, http.StatusCreated, map[string]any{"id": 31337, "sha": testSHA, "environment": "prod"})
+func deploymentHandlers(t *testing.T, f *fakeGitHub) {
+	f.Mux.HandleFunc("POST /repos/o/r/deployments", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(t, w, http.StatusCreated, f.repo.Deployment(31337, testSHA, githubapi.Body(t, r)))
 	})
-	mux.HandleFunc("POST /repos/o/r/deployments/{id}/statuses", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(t, w, http.StatusCreated, map[string]any{"id": 1})
+	f.Mux.HandleFunc("POST /repos/o/r/deployments/{id}/statuses", func(w http.ResponseWriter, r *http.Request) {
+		id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+		writeJSON(t, w, http.StatusCreated, f.repo.DeploymentStatus(id, "prod", 1, githubapi.Body(t, r)))
 	})
 }
 
@@ -347,7 +353,7 @@ func TestDeployment(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFake(t)
-			deploymentHandlers(t, f.Mux)
+			deploymentHandlers(t, f)
 			n := f.notifier("workflow_dispatch", "workflow_dispatch")
 			ctx := context.Background()
 			if err := n.Begin(ctx, "prod"); err != nil {
@@ -379,7 +385,7 @@ func TestDeployment(t *testing.T) {
 func TestDeploymentEventUsesItsDeployment(t *testing.T) {
 	t.Parallel()
 	f := newFake(t)
-	deploymentHandlers(t, f.Mux)
+	deploymentHandlers(t, f)
 	n := f.notifier("deployment", "deployment")
 	ctx := context.Background()
 	if err := n.Begin(ctx, "prod"); err != nil {
@@ -476,10 +482,8 @@ func TestErrors(t *testing.T) {
 		{
 			name: "422 with details",
 			respond: func(t *testing.T, w http.ResponseWriter, r *http.Request) {
-				writeJSON(t, w, http.StatusUnprocessableEntity, map[string]any{
-					"message": "Validation Failed",
-					"errors":  []map[string]string{{"resource": "Deployment", "field": "ref", "code": "invalid"}},
-				})
+				writeJSON(t, w, http.StatusUnprocessableEntity, githubapi.ValidationError("Validation Failed",
+					map[string]any{"resource": "Deployment", "field": "ref", "code": "invalid"}))
 			},
 			want: "not posted: deployment for prod: 422 Validation Failed: ref invalid",
 		},

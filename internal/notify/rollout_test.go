@@ -2,14 +2,15 @@ package notify
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
 	"github.com/lambda-promote/lambda-promote/internal/percent"
+	"github.com/lambda-promote/lambda-promote/internal/testenv/githubapi"
 )
 
 // deploymentStore is the deployments of the fake repository, listed newest
@@ -20,11 +21,11 @@ type deploymentStore struct {
 	nextID int64
 }
 
-func (s *deploymentStore) register(t *testing.T, mux *http.ServeMux) {
-	mux.HandleFunc("GET /repos/o/r/deployments", func(w http.ResponseWriter, r *http.Request) {
+func (s *deploymentStore) register(t *testing.T, f *fakeGitHub) {
+	f.Mux.HandleFunc("GET /repos/o/r/deployments", func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		var out []map[string]any
+		out := []map[string]any{}
 		for _, d := range s.list {
 			if d["environment"] == r.URL.Query().Get("environment") {
 				out = append(out, d)
@@ -32,20 +33,18 @@ func (s *deploymentStore) register(t *testing.T, mux *http.ServeMux) {
 		}
 		writeJSON(t, w, http.StatusOK, out)
 	})
-	mux.HandleFunc("POST /repos/o/r/deployments", func(w http.ResponseWriter, r *http.Request) {
-		var d map[string]any
-		if err := json.NewDecoder(r.Body).Decode(&d); err != nil {
-			t.Error(err)
-		}
+	f.Mux.HandleFunc("POST /repos/o/r/deployments", func(w http.ResponseWriter, r *http.Request) {
+		req := githubapi.Body(t, r)
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.nextID++
-		d["id"] = s.nextID
+		d := f.repo.Deployment(s.nextID, testSHA, req)
 		s.list = append([]map[string]any{d}, s.list...)
 		writeJSON(t, w, http.StatusCreated, d)
 	})
-	mux.HandleFunc("POST /repos/o/r/deployments/{id}/statuses", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(t, w, http.StatusCreated, map[string]any{"id": 1})
+	f.Mux.HandleFunc("POST /repos/o/r/deployments/{id}/statuses", func(w http.ResponseWriter, r *http.Request) {
+		id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+		writeJSON(t, w, http.StatusCreated, f.repo.DeploymentStatus(id, "prod", 1, githubapi.Body(t, r)))
 	})
 }
 
@@ -55,9 +54,9 @@ func TestRolloutDeployment(t *testing.T) {
 	t.Parallel()
 	f := newFake(t)
 	store := &deploymentStore{nextID: 40}
-	store.register(t, f.Mux)
+	store.register(t, f)
 	// Another rollout's deployment in the same environment.
-	store.list = append(store.list, map[string]any{"id": 7, "environment": "prod", "payload": map[string]any{payloadKey: map[string]any{"rollout": "prod@2026-11-29T00:00:00Z#aaaaaaaaaaaa"}}})
+	store.list = append(store.list, f.repo.Deployment(7, testSHA, map[string]any{"ref": testSHA, "environment": "prod", "payload": map[string]any{payloadKey: map[string]any{"rollout": "prod@2026-11-29T00:00:00Z#aaaaaaaaaaaa"}}}))
 	const rollout = "prod@2026-11-30T12:00:00Z#0123456789ab"
 	run := func(s outcome.Status, w percent.Percent) {
 		t.Helper()
