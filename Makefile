@@ -31,9 +31,14 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='$(LDFLAGS)' -o $(BIN) .
 
 # moto is required: tests that need it fail under CI=true when it is missing.
+# So is botocore (moto depends on it; the AWS CLI v1 carries it too): its AWS
+# API models judge every request and answer through the fault proxy, read
+# from the installed botocore at test time (or BOTOCORE_DATA_DIR).
 check-moto:
 	@python3 -c 'import moto, flask' 2>/dev/null || { \
 	  echo "moto's server is not installed for python3: pip install 'moto[server]'" >&2; exit 1; }
+	@[ -n "$$BOTOCORE_DATA_DIR" ] || python3 -c 'import botocore' 2>/dev/null || { \
+	  echo "botocore is not installed for python3 (AWS's API models): pip install botocore, or set BOTOCORE_DATA_DIR" >&2; exit 1; }
 
 # podman runs the container contract test (internal/testenv/container). Under
 # CI=true a missing podman is installed, as the lint tools are fetched; the

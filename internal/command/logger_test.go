@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/lambda-promote/lambda-promote/internal/testenv/faultproxy"
 	"github.com/lambda-promote/lambda-promote/internal/testenv/moto"
 	"github.com/lambda-promote/lambda-promote/internal/testenv/runner"
 )
@@ -333,7 +334,7 @@ func TestRunInjection(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := map[string]string{}
-	for _, kv := range append(append(stepEnv, s.Env()...),
+	for _, kv := range append(append(stepEnv, faultproxy.NewT(t, s.URL).Env(s.Env())...),
 		"AWS_ACCESS_KEY_ID="+keyID, "AWS_SECRET_ACCESS_KEY="+secretKey,
 		"AWS_CONFIG_FILE="+filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "none")) {
 		k, v, _ := strings.Cut(kv, "=")

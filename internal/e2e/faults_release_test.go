@@ -32,6 +32,9 @@ func TestFailSafeRelease(t *testing.T) {
 	)
 	for _, pos := range positions {
 		for _, k := range fsKinds {
+			if !fsPossible(pos.op, k) {
+				continue
+			}
 			for _, persistent := range []bool{false, true} {
 				waited := k.waited && fsWaitedOps[pos.op]
 				if persistent && !k.retried && !waited {

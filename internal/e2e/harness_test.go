@@ -114,7 +114,9 @@ const runTimeout = 4 * time.Minute
 // runAction runs the binary as the runner runs it (runner.Env): every input
 // of action.yml with its default, overridden by inputs. It runs through the
 // realism layer unless the options say otherwise, and fails the test when
-// the run gave traffic to a version Lambda would not yet invoke.
+// the run gave traffic to a version Lambda would not yet invoke, or sent a
+// request (or was given an answer by the proxy) that AWS's API model does
+// not allow.
 func runAction(t *testing.T, srv *moto.Server, inputs map[string]string, o Options) Run {
 	t.Helper()
 	p := o.Proxy
@@ -184,6 +186,11 @@ func runAction(t *testing.T, srv *moto.Server, inputs map[string]string, o Optio
 	if p != nil {
 		for _, v := range p.RealismStats().Violations {
 			t.Errorf("%s gave version %s of %s %.0f%% of alias %s's traffic while it was Pending, which Lambda does not invoke", v.Op, v.Version, v.Function, v.Weight*100, v.Alias)
+		}
+		// Every request of the run, and every answer the realism layer or
+		// a fault gave it, against AWS's API models (faultproxy's judge).
+		for _, v := range p.TakeModelViolations() {
+			t.Errorf("%s", v)
 		}
 	}
 	return r

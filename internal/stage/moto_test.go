@@ -14,6 +14,7 @@ import (
 	"github.com/lambda-promote/lambda-promote/internal/lambdaarn"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
 	"github.com/lambda-promote/lambda-promote/internal/stage"
+	"github.com/lambda-promote/lambda-promote/internal/testenv/faultproxy"
 	"github.com/lambda-promote/lambda-promote/internal/testenv/moto"
 )
 
@@ -27,7 +28,9 @@ func TestMoto(t *testing.T) {
 	t.Parallel()
 	s := moto.StartT(t)
 	ctx := t.Context()
-	cfg := s.AWSConfig()
+	// Through a proxy without the realism layer: AWS's API models judge
+	// every request the checks send (and the test fails on a mismatch).
+	cfg := faultproxy.NewT(t, s.URL).AWSConfig(s.AWSConfig())
 	clients := stage.Clients{REST: apigateway.NewFromConfig(cfg), HTTP: apigatewayv2.NewFromConfig(cfg)}
 	lc := lambda.NewFromConfig(cfg)
 

@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -80,5 +81,28 @@ func run(ctx context.Context) error {
 		return err
 	}
 	fmt.Printf("\n==> read back from the emulator: alias %s serves version %s, weights %v\n", w.Alias, version, weights)
-	return nil
+	return judged(proxy)
+}
+
+// judged reports what the proxy's judge found: every request the promotion
+// sent, and every answer the realism layer gave it, against AWS's own API
+// models (botocore's). A mismatch fails the demo, as it fails a test.
+func judged(proxy *faultproxy.Proxy) error {
+	proxy.Close() // wait for the requests under way
+	r := proxy.ModelReport()
+	if r.Off != "" {
+		return fmt.Errorf("the AWS API model judge is off: %s", r.Off)
+	}
+	var errs []error
+	for _, v := range proxy.TakeModelViolations() {
+		errs = append(errs, errors.New(v.String()))
+	}
+	for _, st := range proxy.RealismStats().Violations {
+		errs = append(errs, fmt.Errorf("%s gave version %s %.0f%% of alias %s's traffic while it was Pending", st.Op, st.Version, st.Weight*100, st.Alias))
+	}
+	fmt.Printf("==> AWS API models: %d requests judged, %d answers of moto's that break them (moto's, listed, not failed)\n", r.Judged, len(r.Moto))
+	for _, v := range r.Moto {
+		fmt.Println("    " + v.String())
+	}
+	return errors.Join(errs...)
 }

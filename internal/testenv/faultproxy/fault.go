@@ -10,6 +10,8 @@ import (
 	"time"
 
 	smithycbor "github.com/aws/smithy-go/encoding/cbor"
+
+	"github.com/lambda-promote/lambda-promote/internal/testenv/awsmodel"
 )
 
 // Fault is what the proxy does to a request instead of, or after, passing
@@ -39,14 +41,18 @@ const (
 // the request, so the SDK turns it into the modeled error type.
 var (
 	// Throttle answers Lambda with 429 TooManyRequestsException, API Gateway
-	// with 429 TooManyRequestsException, and CloudWatch and query protocol
-	// services with 400 Throttling. The SDK's retryer retries all of them.
+	// with 429 TooManyRequestsException, CloudWatch with 400
+	// ThrottlingException (Throttling in its query protocol) and other
+	// query protocol services with 400 Throttling. The SDK's retryer
+	// retries all of them.
 	Throttle = Fault{kind: kindThrottle}
 	// ServerError answers 500: Lambda's ServiceException, CloudWatch's
-	// InternalServiceFault, InternalFailure elsewhere.
+	// InternalServiceFault where the operation declares it,
+	// InternalFailure elsewhere.
 	ServerError = Fault{kind: kindServerError}
-	// Unavailable answers 503: ServiceUnavailableException for Lambda and
-	// API Gateway, ServiceUnavailable elsewhere.
+	// Unavailable answers 503: API Gateway's ServiceUnavailableException
+	// where the operation declares it, the common ServiceUnavailable
+	// elsewhere.
 	Unavailable = Fault{kind: kindUnavailable}
 	// Conflict answers Lambda with 409 ResourceConflictException "An update
 	// is in progress for resource: ...", other services with 409
@@ -131,11 +137,19 @@ func (e apiError) sender() string {
 	return "Sender"
 }
 
-// errorFor is the answer fault f gives to a request of op.
-func errorFor(f Fault, op Op, req *http.Request) apiError {
+// errorFor is the answer fault f gives to a request of op. Where a service
+// answers a kind of failure with an error only some operations declare
+// (CloudWatch's InternalServiceFault, API Gateway's
+// ServiceUnavailableException), call, the operation as AWS's model has it,
+// decides: an operation that does not declare it answers the common error
+// AWS documents for every operation (InternalFailure, ServiceUnavailable),
+// https://docs.aws.amazon.com/lambda/latest/api/CommonErrors.html. With the
+// judge off (call nil) the operation is taken to declare it.
+func errorFor(f Fault, op Op, req *http.Request, call *awsmodel.Call) apiError {
 	lambda := op.Service == "lambda"
 	apigw := op.Service == "apigateway" || op.Service == "apigatewayv2"
 	cloudwatch := op.Service == "cloudwatch"
+	declares := func(name string) bool { return call == nil || call.Operation.Declares(name) }
 	switch f.kind {
 	case kindThrottle:
 		switch {
@@ -143,21 +157,33 @@ func errorFor(f Fault, op Op, req *http.Request) apiError {
 			return apiError{status: http.StatusTooManyRequests, code: "TooManyRequestsException", message: "Rate exceeded", reason: "CallerRateLimitExceeded"}
 		case apigw:
 			return apiError{status: http.StatusTooManyRequests, code: "TooManyRequestsException", message: "Too Many Requests"}
+		case cloudwatch:
+			// The common ThrottlingException, which CloudWatch's query
+			// protocol spells Throttling:
+			// https://repost.aws/knowledge-center/cloudwatch-400-error-throttling
+			return apiError{status: http.StatusBadRequest, code: "ThrottlingException", message: "Rate exceeded", queryCode: "Throttling"}
 		}
+		// STS and IAM: https://repost.aws/knowledge-center/iam-sts-throttling-error
 		return apiError{status: http.StatusBadRequest, code: "Throttling", message: "Rate exceeded", queryCode: "Throttling"}
 	case kindServerError:
 		switch {
 		case lambda:
 			return apiError{status: http.StatusInternalServerError, code: "ServiceException", message: "The service encountered an internal error"}
-		case cloudwatch:
+		case cloudwatch && declares("InternalServiceFault"):
 			return apiError{status: http.StatusInternalServerError, code: "InternalServiceFault", message: "Internal service error", queryCode: "InternalServiceError"}
+		case cloudwatch:
+			return apiError{status: http.StatusInternalServerError, code: "InternalFailure", message: internalFailure, queryCode: "InternalFailure"}
 		}
-		return apiError{status: http.StatusInternalServerError, code: "InternalFailure", message: "The request processing has failed because of an unknown error, exception or failure"}
+		return apiError{status: http.StatusInternalServerError, code: "InternalFailure", message: internalFailure}
 	case kindUnavailable:
-		if lambda || apigw {
+		if apigw && declares("ServiceUnavailableException") {
 			return apiError{status: http.StatusServiceUnavailable, code: "ServiceUnavailableException", message: "Service Unavailable"}
 		}
-		return apiError{status: http.StatusServiceUnavailable, code: "ServiceUnavailable", message: "Service Unavailable", queryCode: "ServiceUnavailable"}
+		e := apiError{status: http.StatusServiceUnavailable, code: "ServiceUnavailable", message: "Service Unavailable"}
+		if !lambda && !apigw {
+			e.queryCode = "ServiceUnavailable"
+		}
+		return e
 	case kindConflict:
 		if lambda {
 			return apiError{status: http.StatusConflict, code: "ResourceConflictException", message: "An update is in progress for resource: " + functionARN(req)}
@@ -174,6 +200,9 @@ func errorFor(f Fault, op Op, req *http.Request) apiError {
 	}
 	panic(fmt.Sprintf("faultproxy: no error for fault %v", f))
 }
+
+// internalFailure is the message of the common InternalFailure.
+const internalFailure = "The request processing has failed because of an unknown error, exception or failure"
 
 // defaultAccount is the account moto answers for, used when a request names
 // a function without its ARN.

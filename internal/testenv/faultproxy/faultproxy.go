@@ -3,7 +3,8 @@
 // server. It names the AWS operation of every request, records it, and on
 // the calls a test picks answers with a throttle, a server error, a
 // conflict, a reset connection or a delay instead of, or after, passing
-// the call on.
+// the call on. It judges every request, and every answer it writes or
+// rewrites, against AWS's own API models (judge.go, package awsmodel).
 //
 //	p := faultproxy.NewT(t, moto.URL)
 //	p.Inject("UpdateAlias", 1, faultproxy.Throttle)
@@ -29,6 +30,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/lambda-promote/lambda-promote/internal/testenv/awsmodel"
 )
 
 // Every, as the attempt of Inject, applies a fault to every call of an
@@ -95,6 +98,12 @@ type Proxy struct {
 	seq      int // request ids
 	real     *realism
 	revs     revisions
+
+	// judge is AWS's API models (judge.go); nil when off, and judgeOff
+	// says why. model is what it found, guarded by mu.
+	judge    *awsmodel.Judge
+	judgeOff string
+	model    modelState
 }
 
 type rule struct {
@@ -116,6 +125,10 @@ func New(target string) (*Proxy, error) {
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("fault proxy: target %q is not an http(s) base URL", target)
 	}
+	judge, off, err := loadJudge()
+	if err != nil {
+		return nil, err
+	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = nil               // talk to the target, never to $HTTP_PROXY
 	tr.DisableCompression = true // pass bodies on as they are
@@ -126,6 +139,8 @@ func New(target string) (*Proxy, error) {
 		counts:    map[Op]int{},
 		fnCounts:  map[fnOp]int{},
 		real:      newRealism(),
+		judge:     judge,
+		judgeOff:  off,
 	}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	p.server = httptest.NewServer(http.HandlerFunc(p.serve))
@@ -134,14 +149,22 @@ func New(target string) (*Proxy, error) {
 }
 
 // NewT starts a proxy in front of target for a test and closes it when the
-// test ends.
+// test ends. Then it fails the test for every request and every answer of
+// its own that broke AWS's API model and was not reported yet (see
+// TakeModelViolations), and logs those of moto's answers.
 func NewT(t testing.TB, target string) *Proxy {
 	t.Helper()
 	p, err := New(target)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(p.Close)
+	if p.judgeOff != "" {
+		t.Logf("the AWS API model judge is off: %s", p.judgeOff)
+	}
+	t.Cleanup(func() {
+		p.Close()
+		p.reportModel(t)
+	})
 	return p
 }
 
@@ -341,8 +364,13 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	op, proto := classify(r, body)
+	call := p.judgeRequest(op, r, body)
 	rec, f, hook, requestID := p.arrive(op, r, body)
 	defer p.done(rec, func(rec *Record) { rec.Answered = time.Now() })
+	cw := &capture{ResponseWriter: w}
+	w = cw
+	var from answered
+	defer p.judgeAnswer(call, op, rec, cw, &from)
 	if hook != nil {
 		hook(op, rec.Attempt)
 	}
@@ -353,7 +381,7 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if !f.after && p.inject(w, r, f, op, proto, rec, requestID) {
+	if !f.after && p.inject(w, r, f, op, call, proto, rec, requestID) {
 		return
 	}
 
@@ -366,7 +394,7 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		// The check, the update and its new revision are one step.
 		p.revs.update.Lock()
 		defer p.revs.update.Unlock()
-		if a := p.checkRevision(r, op, body); a != nil {
+		if a := p.checkRevision(r, op, call, body); a != nil {
 			status := writeError(w, proto, op, a.err, requestID)
 			p.done(rec, func(rec *Record) { rec.Status, rec.Realism = status, a.name })
 			return
@@ -379,11 +407,13 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		if r.Context().Err() != nil {
 			return
 		}
+		from.unjudged = true
 		http.Error(w, "fault proxy: "+err.Error(), http.StatusBadGateway)
 		p.done(rec, func(rec *Record) { rec.Status = http.StatusBadGateway })
 		return
 	}
 	p.done(rec, func(rec *Record) { rec.Forwarded, rec.Upstream = true, resp.StatusCode })
+	from.upstream = &upstream{status: resp.StatusCode, header: resp.Header, body: respBody}
 	if rewritten, name := p.realismAfter(r, op, body, resp.StatusCode, respBody, pre, time.Now()); name != "" {
 		respBody = rewritten
 		p.done(rec, func(rec *Record) { rec.Realism = name })
@@ -392,10 +422,11 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		respBody, _ = p.rewriteRevision(r, op, resp.StatusCode, respBody)
 	}
 
-	if f.after && p.inject(w, r, f, op, proto, rec, requestID) {
+	if f.after && p.inject(w, r, f, op, call, proto, rec, requestID) {
 		return
 	}
 
+	from.passed = true
 	h := w.Header()
 	for k, vs := range resp.Header {
 		if !hopByHop(k) {
@@ -489,7 +520,7 @@ func hangUp(w http.ResponseWriter) {
 // inject applies fault f to the request, before or after it is forwarded:
 // a delay, a reset connection or an error answer. It reports whether it
 // answered (or hung up), so that serve stops there.
-func (p *Proxy) inject(w http.ResponseWriter, r *http.Request, f Fault, op Op, proto protocol, rec *Record, requestID string) bool {
+func (p *Proxy) inject(w http.ResponseWriter, r *http.Request, f Fault, op Op, call *awsmodel.Call, proto protocol, rec *Record, requestID string) bool {
 	switch f.kind {
 	case kindNone:
 		return false
@@ -504,7 +535,7 @@ func (p *Proxy) inject(w http.ResponseWriter, r *http.Request, f Fault, op Op, p
 		hangUp(w)
 		return true
 	default:
-		status := writeError(w, proto, op, errorFor(f, op, r), requestID)
+		status := writeError(w, proto, op, errorFor(f, op, r, call), requestID)
 		p.done(rec, func(rec *Record) { rec.Status = status })
 		return true
 	}

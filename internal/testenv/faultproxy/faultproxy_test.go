@@ -434,6 +434,10 @@ func TestFaults(t *testing.T) {
 		_, err := c.rest.GetRestApi(ctx, &apigateway.GetRestApiInput{RestApiId: aws.String(w.RESTAPIID)})
 		return err
 	}
+	restDeployments := func(ctx context.Context, c clients) error {
+		_, err := c.rest.GetDeployments(ctx, &apigateway.GetDeploymentsInput{RestApiId: aws.String(w.RESTAPIID)})
+		return err
+	}
 	httpStage := func(ctx context.Context, c clients) error {
 		_, err := c.http.GetStage(ctx, &apigatewayv2.GetStageInput{ApiId: aws.String(w.HTTPAPIID), StageName: aws.String("prod")})
 		return err
@@ -454,8 +458,12 @@ func TestFaults(t *testing.T) {
 		_, err := c.cbor.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{w.Function + "-errors"}})
 		return err
 	}
-	setState := func(ctx context.Context, c clients) error {
-		_, err := c.cw.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{AlarmName: aws.String(w.Function + "-errors"), StateValue: cwtypes.StateValueOk, StateReason: aws.String("test")})
+	putMetric := func(ctx context.Context, c clients) error {
+		_, err := c.cw.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{Namespace: aws.String("Test"), MetricData: []cwtypes.MetricDatum{{MetricName: aws.String("M"), Value: aws.Float64(1)}}})
+		return err
+	}
+	deleteDashboards := func(ctx context.Context, c clients) error {
+		_, err := c.cw.DeleteDashboards(ctx, &cloudwatch.DeleteDashboardsInput{DashboardNames: []string{w.Function}})
 		return err
 	}
 	code := func(want string) func(error) bool {
@@ -478,7 +486,8 @@ func TestFaults(t *testing.T) {
 		}{
 			{"lambda throttle", "GetAlias", faultproxy.Throttle, getAlias, isA[*ltypes.TooManyRequestsException], 429},
 			{"lambda server error", "GetAlias", faultproxy.ServerError, getAlias, isA[*ltypes.ServiceException], 500},
-			{"lambda unavailable", "GetAlias", faultproxy.Unavailable, getAlias, code("ServiceUnavailableException"), 503},
+			// Lambda models no 503: the common ServiceUnavailable.
+			{"lambda unavailable", "GetAlias", faultproxy.Unavailable, getAlias, code("ServiceUnavailable"), 503},
 			{"lambda conflict", "UpdateAlias", faultproxy.Conflict, updateAlias, func(err error) bool {
 				var e *ltypes.ResourceConflictException
 				return errors.As(err, &e) && e.ErrorMessage() == conflictMessage
@@ -488,21 +497,26 @@ func TestFaults(t *testing.T) {
 			{"lambda reset", "UpdateAlias", faultproxy.Reset, updateAlias, connectionError, 0},
 			{"lambda reset of a publish", "PublishVersion", faultproxy.Reset, publish, connectionError, 0},
 			{"rest api throttle", "GetStage", faultproxy.Throttle, restStage, isA[*agtypes.TooManyRequestsException], 429},
-			// API Gateway's SDKs only build the error types an operation
-			// models; no operation models ServiceUnavailableException.
-			{"rest api unavailable", "GetRestApi", faultproxy.Unavailable, restAPI, code("ServiceUnavailableException"), 503},
+			// API Gateway answers ServiceUnavailableException where the
+			// operation declares it (the deployment operations), the
+			// common ServiceUnavailable elsewhere.
+			{"rest api unavailable", "GetRestApi", faultproxy.Unavailable, restAPI, code("ServiceUnavailable"), 503},
+			{"rest api unavailable where modeled", "GetDeployments", faultproxy.Unavailable, restDeployments, isA[*agtypes.ServiceUnavailableException], 503},
 			{"rest api conflict", "apigateway.GetStage", faultproxy.Conflict, restStage, isA[*agtypes.ConflictException], 409},
 			{"rest api server error", "GetStage", faultproxy.ServerError, restStage, code("InternalFailure"), 500},
 			{"http api throttle", "apigatewayv2.GetStage", faultproxy.Throttle, httpStage, isA[*agv2types.TooManyRequestsException], 429},
 			{"http api conflict", "UpdateStage", faultproxy.Conflict, httpUpdateStage, isA[*agv2types.ConflictException], 409},
-			{"http api conflict where not modeled", "GetApi", faultproxy.Conflict, httpAPI, code("ConflictException"), 409},
 			{"http api reset", "GetApi", faultproxy.Reset, httpAPI, connectionError, 0},
 			{"cloudwatch throttle", "DescribeAlarms", faultproxy.Throttle, alarms, code("Throttling"), 400},
-			{"cloudwatch server error", "DescribeAlarms", faultproxy.ServerError, alarms, isA[*cwtypes.InternalServiceFault], 500},
+			// CloudWatch answers InternalServiceFault where the operation
+			// declares it (PutMetricData), the common InternalFailure
+			// elsewhere.
+			{"cloudwatch server error", "DescribeAlarms", faultproxy.ServerError, alarms, code("InternalFailure"), 500},
+			{"cloudwatch server error where modeled", "PutMetricData", faultproxy.ServerError, putMetric, isA[*cwtypes.InternalServiceFault], 500},
 			{"cloudwatch unavailable", "DescribeAlarms", faultproxy.Unavailable, alarms, code("ServiceUnavailable"), 503},
-			{"cloudwatch conflict", "SetAlarmState", faultproxy.Conflict, setState, isA[*cwtypes.ConflictException], 409},
+			{"cloudwatch conflict", "DeleteDashboards", faultproxy.Conflict, deleteDashboards, isA[*cwtypes.ConflictException], 409},
 			{"cloudwatch cbor throttle", "DescribeAlarms", faultproxy.Throttle, alarmsCBOR, code("Throttling"), 400},
-			{"cloudwatch cbor server error", "DescribeAlarms", faultproxy.ServerError, alarmsCBOR, isA[*cwtypes.InternalServiceFault], 500},
+			{"cloudwatch cbor server error", "DescribeAlarms", faultproxy.ServerError, alarmsCBOR, code("InternalFailure"), 500},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -837,7 +851,8 @@ func TestChanging(t *testing.T) {
 	})
 	p.Inject("UpdateAlias", 1, faultproxy.Throttle)
 	p.Inject("AddPermission", 1, faultproxy.AfterForward(faultproxy.Reset))
-	p.Inject("SetAlarmState", 1, faultproxy.Conflict)
+	// SetAlarmState declares no conflict; its model's ResourceNotFound.
+	p.Inject("SetAlarmState", 1, faultproxy.APIError(404, "ResourceNotFound", "alarm not found"))
 
 	getAlias := func() string {
 		out, err := c.lambda.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: fn, Name: aws.String("prod")})
@@ -874,8 +889,8 @@ func TestChanging(t *testing.T) {
 	if _, err := c.cw.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.cw.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{AlarmName: aws.String(w.Function + "-errors"), StateValue: cwtypes.StateValueAlarm, StateReason: aws.String("test")}); !isA[*cwtypes.ConflictException](err) {
-		t.Fatalf("SetAlarmState = %v, want a conflict", err)
+	if _, err := c.cw.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{AlarmName: aws.String(w.Function + "-errors"), StateValue: cwtypes.StateValueAlarm, StateReason: aws.String("test")}); !isA[*cwtypes.ResourceNotFound](err) {
+		t.Fatalf("SetAlarmState = %v, want ResourceNotFound", err)
 	}
 	if err := s.PutLambdaMetrics(ctx, w.Function, "prod", "1", 0, 1); err != nil { // straight to moto: not logged
 		t.Fatal(err)

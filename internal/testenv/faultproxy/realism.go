@@ -58,8 +58,9 @@ type Realism struct {
 	// SessionTTL rewrites the Expiration of the credentials that STS
 	// AssumeRoleWithWebIdentity and AssumeRole issue through the proxy to
 	// this long from now, and answers requests signed with them after that
-	// with ExpiredToken. 0 leaves moto's Expiration (an hour) and does not
-	// enforce it. Proxy.ExpireKey sets a deadline on any other key.
+	// with ExpiredTokenException. 0 leaves moto's Expiration (an hour) and
+	// does not enforce it. Proxy.ExpireKey sets a deadline on any other
+	// key.
 	SessionTTL time.Duration
 	// WebIdentityAudience, when set, answers AssumeRoleWithWebIdentity with
 	// 400 InvalidIdentityToken when the token's aud claim is not this, and
@@ -255,7 +256,7 @@ func (p *Proxy) SetRealism(r Realism) {
 
 // ExpireKey makes requests signed with access key id accessKeyID answered
 // as AWS answers expired session credentials from at on: 403
-// ExpiredTokenException (ExpiredToken for query protocol services).
+// ExpiredTokenException.
 func (p *Proxy) ExpireKey(accessKeyID string, at time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()

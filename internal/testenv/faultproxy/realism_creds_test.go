@@ -52,8 +52,8 @@ func TestRealismExpiredKey(t *testing.T) {
 			_, err := lc.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(w.Function)})
 			return err
 		}, "ExpiredTokenException"},
-		{"sts", func() error { _, err := stc.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); return err }, "ExpiredToken"},
-		{"cloudwatch", func() error { _, err := cw.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{}); return err }, "ExpiredToken"},
+		{"sts", func() error { _, err := stc.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); return err }, "ExpiredTokenException"},
+		{"cloudwatch", func() error { _, err := cw.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{}); return err }, "ExpiredTokenException"},
 	}
 
 	deadline := time.Now().Add(time.Second)

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"sync"
+
+	"github.com/lambda-promote/lambda-promote/internal/testenv/awsmodel"
 )
 
 // Lambda gives an alias a new revision ID at every change, and refuses an
@@ -117,7 +119,7 @@ func (p *Proxy) revisionsOn() bool {
 // checkRevision is called before an UpdateAlias is passed on, with the
 // update lock held: it reads the alias from moto, and answers a RevisionId
 // that is not the alias's latest with Lambda's 412.
-func (p *Proxy) checkRevision(r *http.Request, op Op, body []byte) *realAnswer {
+func (p *Proxy) checkRevision(r *http.Request, op Op, call *awsmodel.Call, body []byte) *realAnswer {
 	key, ok := aliasKey(r)
 	if !ok {
 		return nil
@@ -140,7 +142,7 @@ func (p *Proxy) checkRevision(r *http.Request, op Op, body []byte) *realAnswer {
 	p.mu.Lock()
 	p.real.stats.StaleRevisions++
 	p.mu.Unlock()
-	return &realAnswer{name: "StaleRevision", err: errorFor(PreconditionFailed, op, r)}
+	return &realAnswer{name: "StaleRevision", err: errorFor(PreconditionFailed, op, r, call)}
 }
 
 // getAlias reads the alias a request names from moto, with the request's
