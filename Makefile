@@ -2,6 +2,8 @@
 #   make demo   a full promotion against a local AWS emulator (moto), started and stopped here
 #   make test   lint, unit, integration (moto), end-to-end and container contract tests
 #   make image  the real Dockerfile built with podman, then the container contract test on it (minutes)
+#   make act    the workflows of testdata/workflows/act run by nektos/act, which builds the
+#               Dockerfile for uses: ./ through podman's Docker API (minutes; CI runs it after make test)
 #   make bench  the action against an AWS CLI script and a minimal SDK program, on one moto server;
 #               then a job's start-up: build the Dockerfile, pull the released image, or neither
 # Go modules and the lint tools come from the Go module proxy; moto is a Python
@@ -14,16 +16,22 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 # The image make image builds and make contract runs.
 IMAGE     ?= localhost/lambda-promote:dev
+# The stand-in images and act live in a cache outside the repository.
+CACHE     := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/lambda-promote
+# nektos/act, the runner make act judges the action with: a tool, not a
+# module dependency; bump deliberately.
+ACT_VERSION := v0.2.89
+ACT       := $(CACHE)/act-$(ACT_VERSION)/act
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_GET   := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 # GitHub's REST API description (npm @octokit/openapi), which the tests' fake
 # GitHub answers to (internal/testenv/githubapi): installed once into the
 # cache, outside the repository; the tests find it through the variable.
 OCTOKIT_OPENAPI_VERSION := 23.0.2
-OCTOKIT_OPENAPI_DIR := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/lambda-promote/octokit-openapi-$(OCTOKIT_OPENAPI_VERSION)
+OCTOKIT_OPENAPI_DIR := $(CACHE)/octokit-openapi-$(OCTOKIT_OPENAPI_VERSION)
 export LAMBDA_PROMOTE_GITHUB_OPENAPI ?= $(OCTOKIT_OPENAPI_DIR)/node_modules/@octokit/openapi/generated/api.github.com.json
 
-.PHONY: all build test unit lint demo bench check-moto check-podman github-openapi image contract clean
+.PHONY: all build test unit lint demo bench check-moto check-podman check-standins check-act github-openapi image contract act clean
 
 all: build
 
@@ -81,14 +89,28 @@ test: check-moto check-podman github-openapi lint unit
 # scratch with CA certificates), as no container registry can be reached
 # here. The bookworm tree is made once and kept in ~/.cache/lambda-promote.
 # Then the contract test runs the image as the runner would.
-image: check-moto check-podman
-	@command -v podman >/dev/null 2>&1 || { echo "make image needs podman (apt-get install -y --no-install-recommends podman runc)" >&2; exit 1; }
-	@[ -f "$${XDG_CACHE_HOME:-$$HOME/.cache}/lambda-promote/debootstrap-bookworm-minbase-$$($(GO) env GOARCH).tar" ] || \
-	  command -v debootstrap >/dev/null 2>&1 || { \
-	  if [ "$$CI" = true ]; then $(APT_GET) update && $(APT_GET) install -y --no-install-recommends debootstrap; \
-	  else echo "make image needs debootstrap once (apt-get install -y debootstrap)" >&2; exit 1; fi; }
+image: check-moto check-podman check-standins
 	$(GO) run ./internal/dev/image -tag $(IMAGE) -version $(VERSION)
 	$(MAKE) contract IMAGE=$(IMAGE)
+
+# What the stand-ins of the Dockerfile's base images need: podman, and
+# debootstrap once (until the bookworm tree is in the cache).
+check-standins:
+	@command -v podman >/dev/null 2>&1 || { echo "$(MAKECMDGOALS) needs podman (apt-get install -y --no-install-recommends podman runc)" >&2; exit 1; }
+	@[ -f "$(CACHE)/debootstrap-bookworm-minbase-$$($(GO) env GOARCH).tar" ] || \
+	  command -v debootstrap >/dev/null 2>&1 || { \
+	  if [ "$$CI" = true ]; then $(APT_GET) update && $(APT_GET) install -y --no-install-recommends debootstrap; \
+	  else echo "$(MAKECMDGOALS) needs debootstrap once (apt-get install -y debootstrap)" >&2; exit 1; fi; }
+
+# act, built from the Go module proxy once per version into the cache.
+check-act:
+	@[ -x "$(ACT)" ] || GOBIN="$(dir $(ACT))" $(GO) install github.com/nektos/act@$(ACT_VERSION)
+
+# The workflows of testdata/workflows/act run by act against podman's Docker
+# API (internal/testenv/act): act builds the Dockerfile for uses: ./, with
+# the stand-ins of make image for its base images.
+act: check-moto check-podman check-standins check-act
+	LAMBDA_PROMOTE_ACT=$(ACT) $(GO) test -count=1 -v -timeout 30m -run '^TestAct$$' ./internal/testenv/act/
 
 # The container contract test against an image already built: IMAGE=…
 contract: check-moto check-podman

@@ -38,7 +38,7 @@ go mod tidy -diff || fail "go.mod or go.sum is not tidy (run go mod tidy)"
 
 echo "lint: actionlint ${ACTIONLINT_VERSION}"
 shopt -s nullglob
-workflows=(.github/workflows/*.yml .github/workflows/*.yaml testdata/workflows/*.yml testdata/workflows/*.yaml)
+workflows=(.github/workflows/*.yml .github/workflows/*.yaml testdata/workflows/*.yml testdata/workflows/*.yaml testdata/workflows/act/*.yml)
 shopt -u nullglob
 if ((${#workflows[@]} == 0)); then
 	fail "no workflow files found for actionlint"

@@ -173,7 +173,7 @@ func TestBuildLayers(t *testing.T) {
 --> 3333333333c
 Successfully tagged localhost/x:1
 ` + id64 + "\n"
-	id, layers := buildLayers(out)
+	id, layers := BuildLayers(out)
 	if id != id64 {
 		t.Errorf("id = %q, want %q", id, id64)
 	}

@@ -143,7 +143,7 @@ func (e *Engine) BuildDockerfile(ctx context.Context, b Build) (Built, error) {
 	start := time.Now()
 	err := cmd.Run()
 	built := Built{Duration: time.Since(start)}
-	built.ID, built.Layers = buildLayers(out.String())
+	built.ID, built.Layers = BuildLayers(out.String())
 	if !b.KeepLayers {
 		rm, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
@@ -155,11 +155,11 @@ func (e *Engine) BuildDockerfile(ctx context.Context, b Build) (Built, error) {
 	return built, nil
 }
 
-// buildLayers reads podman build's output: the ID of the image built (the
+// BuildLayers reads podman build's output: the ID of the image built (the
 // last line, in full), and the intermediate images of the build (the
 // "--> ID" line after each instruction, whether committed now or taken from
 // the cache), newest first, without the image itself.
-func buildLayers(out string) (id string, layers []string) {
+func BuildLayers(out string) (id string, layers []string) {
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if last := strings.TrimSpace(lines[len(lines)-1]); len(last) == 64 && isHex(last) {
 		id = last

@@ -6,8 +6,10 @@
 package runner
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/lambda-promote/lambda-promote/internal/config"
@@ -45,14 +47,20 @@ func Env(dir string, inputs map[string]string) ([]string, Step, error) {
 		"GITHUB_REPOSITORY=acme/orders",
 		"GITHUB_SHA=0123456789abcdef0123456789abcdef01234567",
 		"GITHUB_RUN_ID=42",
+		// The runner sets these in every step, and the action reads them
+		// (the run's link, who started it); act runs showed them missing
+		// here (internal/testenv/act).
+		"GITHUB_RUN_ATTEMPT=1",
+		"GITHUB_ACTOR=octocat",
+		"GITHUB_TRIGGERING_ACTOR=octocat",
 		"GITHUB_SERVER_URL=https://github.com",
 		"GITHUB_API_URL=http://127.0.0.1:1/api/v3",
 	}
 	given := map[string]string{config.InComment: "false", config.InDeployment: "false"}
-	for k, v := range inputs {
-		given[k] = v
-	}
+	maps.Copy(given, inputs)
+	declared := map[string]bool{}
 	for _, in := range config.Inputs() {
+		declared[in.Name] = true
 		v := in.Default
 		if in.ActionDefault != "" {
 			v = "" // ${{ github.token }} is empty unless given
@@ -61,6 +69,14 @@ func Env(dir string, inputs map[string]string) ([]string, Step, error) {
 			v = g
 		}
 		env = append(env, config.ActionEnv(in.Name)+"="+v)
+	}
+	// An input action.yml does not declare reaches the action all the
+	// same, as the runner passes every with: key (and warns "Unexpected
+	// input(s)") and act does: the action must not read it.
+	for _, name := range slices.Sorted(maps.Keys(inputs)) {
+		if !declared[name] {
+			env = append(env, config.ActionEnv(name)+"="+inputs[name])
+		}
 	}
 	return env, st, nil
 }

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -29,5 +30,21 @@ func TestParseOutputs(t *testing.T) {
 				t.Errorf("ParseOutputs (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestEnvInputs: every input of action.yml is set, given or its default,
+// and a name action.yml does not declare is passed on as the runner and
+// act pass it.
+func TestEnvInputs(t *testing.T) {
+	t.Parallel()
+	env, _, err := Env(t.TempDir(), map[string]string{"alias": "prod", "function_name": "orders-api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"INPUT_ALIAS=prod", "INPUT_FUNCTION-NAME=", "INPUT_STRATEGY=all-at-once", "INPUT_FUNCTION_NAME=orders-api", "GITHUB_ACTOR=octocat", "GITHUB_RUN_ATTEMPT=1"} {
+		if !slices.Contains(env, want) {
+			t.Errorf("Env lacks %s", want)
+		}
 	}
 }
