@@ -30,6 +30,9 @@ const Latest = lambdaarn.Latest
 // publishes and the moves
 // (https://docs.aws.amazon.com/lambda/latest/api/API_GetFunction.html,
 // https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html#api-requests).
+// It answers with more, unused here: a link to download the deployment
+// package, valid for 10 minutes, which is why it takes lambda:GetFunction
+// rather than lambda:GetFunctionConfiguration.
 type API interface {
 	GetFunction(context.Context, *lambda.GetFunctionInput, ...func(*lambda.Options)) (*lambda.GetFunctionOutput, error)
 	PublishVersion(context.Context, *lambda.PublishVersionInput, ...func(*lambda.Options)) (*lambda.PublishVersionOutput, error)
