@@ -23,9 +23,19 @@ import (
 // Latest is Lambda's name for the unpublished version.
 const Latest = lambdaarn.Latest
 
-// API is the part of the Lambda client this package calls.
+// API is the part of the Lambda client this package calls. A function is
+// read with GetFunction, which answers with the same configuration as
+// GetFunctionConfiguration (its Configuration is a FunctionConfiguration)
+// and has a quota of its own, 100 requests per second, where
+// GetFunctionConfiguration shares the control plane's 15 with the
+// publishes and the moves
+// (https://docs.aws.amazon.com/lambda/latest/api/API_GetFunction.html,
+// https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html#api-requests).
+// It answers with more, unused here: a link to download the deployment
+// package, valid for 10 minutes, which is why it takes lambda:GetFunction
+// rather than lambda:GetFunctionConfiguration.
 type API interface {
-	GetFunctionConfiguration(context.Context, *lambda.GetFunctionConfigurationInput, ...func(*lambda.Options)) (*lambda.GetFunctionConfigurationOutput, error)
+	GetFunction(context.Context, *lambda.GetFunctionInput, ...func(*lambda.Options)) (*lambda.GetFunctionOutput, error)
 	PublishVersion(context.Context, *lambda.PublishVersionInput, ...func(*lambda.Options)) (*lambda.PublishVersionOutput, error)
 	GetAlias(context.Context, *lambda.GetAliasInput, ...func(*lambda.Options)) (*lambda.GetAliasOutput, error)
 	CreateAlias(context.Context, *lambda.CreateAliasInput, ...func(*lambda.Options)) (*lambda.CreateAliasOutput, error)
@@ -72,7 +82,7 @@ func (f Function) Broken() error {
 	return nil
 }
 
-func functionFrom(c *lambda.GetFunctionConfigurationOutput) Function {
+func functionFrom(c *types.FunctionConfiguration) Function {
 	timeout := int32(3) // Lambda's default timeout
 	if c.Timeout != nil {
 		timeout = *c.Timeout
@@ -107,13 +117,17 @@ func Unqualified(arn string) string {
 }
 
 // GetFunction reads one version of the function ("" or "$LATEST" for the
-// unpublished one). A missing function or version is ErrNotFound.
+// unpublished one), with Lambda's GetFunction. A missing function or
+// version is ErrNotFound.
 func GetFunction(ctx context.Context, c API, name, version string) (Function, error) {
-	in := &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(name)}
+	in := &lambda.GetFunctionInput{FunctionName: aws.String(name)}
 	if version != "" && version != Latest {
 		in.Qualifier = aws.String(version)
 	}
-	out, err := c.GetFunctionConfiguration(ctx, in)
+	out, err := c.GetFunction(ctx, in)
+	if err == nil {
+		err = hasConfiguration(out)
+	}
 	if err != nil {
 		var nf *types.ResourceNotFoundException
 		if errors.As(err, &nf) {
@@ -125,7 +139,18 @@ func GetFunction(ctx context.Context, c API, name, version string) (Function, er
 		}
 		return Function{}, fmt.Errorf("read function %s: %w", name, err)
 	}
-	return functionFrom(out), nil
+	return functionFrom(out.Configuration), nil
+}
+
+// errNoConfiguration is a GetFunction answer without the configuration
+// Lambda documents it always holds.
+var errNoConfiguration = errors.New("lambda answered GetFunction without the function's configuration")
+
+func hasConfiguration(out *lambda.GetFunctionOutput) error {
+	if out == nil || out.Configuration == nil {
+		return errNoConfiguration
+	}
+	return nil
 }
 
 // ErrNotFound marks a function, version or alias that does not exist.
@@ -148,14 +173,24 @@ func WaitReady(ctx context.Context, c API, f Function, max time.Duration) (Funct
 	return ready, ready.Broken()
 }
 
-// waitUpdated waits with the SDK's FunctionUpdated waiter until the last
+// waitUpdated waits with the SDK's FunctionUpdatedV2 waiter until the last
 // update of $LATEST is no longer in progress
-// (https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html).
-func waitUpdated(ctx context.Context, c API, arn string, max time.Duration) (*lambda.GetFunctionConfigurationOutput, error) {
-	w := lambda.NewFunctionUpdatedWaiter(c, func(o *lambda.FunctionUpdatedWaiterOptions) {
+// (https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html). It
+// reads with GetFunction, as FunctionUpdated does with
+// GetFunctionConfiguration, with the same acceptors on the same field
+// (Successful, Failed, InProgress), on GetFunction's own quota.
+func waitUpdated(ctx context.Context, c API, arn string, max time.Duration) (*types.FunctionConfiguration, error) {
+	w := lambda.NewFunctionUpdatedV2Waiter(c, func(o *lambda.FunctionUpdatedV2WaiterOptions) {
 		o.MinDelay, o.MaxDelay = pollMin, pollMax
 	})
-	return w.WaitForOutput(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(arn)}, max)
+	out, err := w.WaitForOutput(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(arn)}, max)
+	if err == nil {
+		err = hasConfiguration(out)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out.Configuration, nil
 }
 
 // Publish publishes $LATEST as read in f. Passing its code hash and revision
@@ -195,7 +230,7 @@ func Publish(ctx context.Context, c API, f Function, description string, p Patie
 	// PublishVersion answers with the version's configuration, in a type
 	// of its own with the same fields.
 	conf := lambda.GetFunctionConfigurationOutput(*out)
-	return functionFrom(&conf), nil
+	return functionFrom(configuration(&conf)), nil
 }
 
 func deadLetter(d *types.DeadLetterConfig) string {

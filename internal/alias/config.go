@@ -7,7 +7,7 @@ import (
 	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 )
 
 // configDigest hashes the code and the settings a version copies from
@@ -20,7 +20,7 @@ import (
 // comparing digests tells whether publishing $LATEST would make a new
 // version. Fields that name the version itself (ARN, version, revision, last
 // modified, state) and its description are left out.
-func configDigest(c *lambda.GetFunctionConfigurationOutput) string {
+func configDigest(c *types.FunctionConfiguration) string {
 	d := struct {
 		Code          string
 		Architectures []string

@@ -96,21 +96,28 @@ func (p Patience) whileConflict(ctx context.Context, wait func(ctx context.Conte
 // while (with SnapStart, while Lambda snapshots it)
 // (https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html,
 // https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html). It uses the
-// SDK's PublishedVersionActive waiter and makes no request when v is Active.
+// SDK's FunctionActiveV2 waiter, which reads the version with GetFunction
+// (on GetFunction's own quota) and has the acceptors of the
+// PublishedVersionActive waiter, which reads it with
+// GetFunctionConfiguration: Active, Failed, Pending. It makes no request
+// when v is Active.
 func WaitActive(ctx context.Context, c API, v Function, p Patience) (Function, error) {
 	if v.State == string(types.StateActive) {
 		return v, nil
 	}
-	w := lambda.NewPublishedVersionActiveWaiter(c, func(o *lambda.PublishedVersionActiveWaiterOptions) {
+	w := lambda.NewFunctionActiveV2Waiter(c, func(o *lambda.FunctionActiveV2WaiterOptions) {
 		o.MinDelay, o.MaxDelay = pollMin, pollMax
 	})
-	out, err := w.WaitForOutput(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(v.ARN), Qualifier: aws.String(v.Version)}, p.Max)
+	out, err := w.WaitForOutput(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(v.ARN), Qualifier: aws.String(v.Version)}, p.Max)
+	if err == nil {
+		err = hasConfiguration(out)
+	}
 	if err != nil {
 		see := fix.AWS("lambda", "get-function-configuration", "--function-name", v.Name, "--qualifier", v.Version, "--query", "[State,StateReason]")
 		return v, fix.Errorf("run again once the version is Active; see it with:", see,
 			"wait for version %s of %s to become Active (Lambda does not invoke a Pending version; see it with: %s): %w", v.Version, v.Name, see, err)
 	}
-	active := functionFrom(out)
+	active := functionFrom(out.Configuration)
 	return active, nil
 }
 

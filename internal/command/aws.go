@@ -16,7 +16,6 @@ import (
 	"github.com/lambda-promote/lambda-promote/internal/config"
 	"github.com/lambda-promote/lambda-promote/internal/gate"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
-	"github.com/lambda-promote/lambda-promote/internal/pace"
 	"github.com/lambda-promote/lambda-promote/internal/promote"
 	"github.com/lambda-promote/lambda-promote/internal/stage"
 )
@@ -48,6 +47,13 @@ func loadAWS(ctx context.Context, cfg config.Config) (aws.Config, error) {
 
 // awsDeps builds the real clients and binds them to promote's needs.
 func awsDeps(ctx context.Context, cfg config.Config, getenv func(string) string, log *logger) (promote.Deps, error) {
+	// Every call to Lambda, retries included, goes through one pacer, in
+	// the bucket of the quota AWS counts it in: the quotas are per account
+	// and Region, and shared.
+	pacer, reads, err := pacing(cfg.MaxRPS, getenv(PacingEnv))
+	if err != nil {
+		return promote.Deps{}, err
+	}
 	ac, err := loadAWS(ctx, cfg)
 	if err != nil {
 		return promote.Deps{}, err
@@ -65,9 +71,6 @@ func awsDeps(ctx context.Context, cfg config.Config, getenv func(string) string,
 	if err != nil {
 		return promote.Deps{}, fmt.Errorf("get AWS credentials: %w", err)
 	}
-	// Every call to Lambda's control plane, retries included, goes through
-	// one pacer: the quota is per account and Region, and shared.
-	pacer := pace.New(cfg.MaxRPS)
 	lc := lambda.NewFromConfig(ac, func(o *lambda.Options) {
 		o.HTTPClient = pacer.Client(o.HTTPClient)
 	})
@@ -78,7 +81,7 @@ func awsDeps(ctx context.Context, cfg config.Config, getenv func(string) string,
 	// the function from. promote matches before it judges.
 
 	return promote.Deps{
-		Lambda: lc,
+		Lambda: reads(lc),
 		Log:    log,
 		Stage: func(ctx context.Context, apiID, stageName string) (stage.Stage, error) {
 			return stage.Read(ctx, clients, apiID, stageName)

@@ -76,7 +76,7 @@ var inputs = []Input{
 	{Name: InCheckPermission, Default: "true", Bool: true, Description: `with "api-id": the alias's resource policy must let API Gateway invoke it for this API`},
 	{Name: InDryRun, Default: "false", Bool: true, Description: "read everything, print the plan, change nothing"},
 	{Name: InDetach, Default: "false", Bool: true, Description: "do what is due and exit: a gradual rollout goes on in later runs (a schedule), its state kept on the alias"},
-	{Name: InMaxRPS, Default: "10", Description: "pace of calls to Lambda's control plane (AWS allows about 15 per second per account and region, shared)"},
+	{Name: InMaxRPS, Default: "10", Description: "pace of calls to Lambda's control plane (AWS allows 15 per second per account and region, shared); GetFunction and GetPolicy, with quotas of their own, are paced at the same share of theirs"},
 	{Name: InRoleToAssume, Description: "IAM role to assume with the job's GitHub OIDC token (needs id-token: write); credentials are refreshed for long rollouts"},
 	{Name: InWaitTimeout, Default: DefaultWaitTimeout, Description: `longest wait for Lambda to finish an update in progress or for a new version to become Active, a Go duration, e.g. "5m"`},
 	{Name: InGitHubToken, ActionDefault: "${{ github.token }}", Description: "token for the pull-request comment and the deployment"},

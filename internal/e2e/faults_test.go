@@ -138,7 +138,7 @@ type fsPosition struct {
 
 // The call positions, in the order the binary makes the calls.
 var fsPositions = []fsPosition{
-	{fsAllAtOnce, "GetFunctionConfiguration", 1, false},
+	{fsAllAtOnce, "GetFunction", 1, false},
 	{fsAllAtOnce, "GetAlias", 1, false},
 	{fsAllAtOnce, "apigateway.GetStage", 1, false},
 	{fsAllAtOnce, "apigateway.GetResources", 1, false},

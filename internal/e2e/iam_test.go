@@ -317,7 +317,7 @@ func TestIAMLeastPrivilege(t *testing.T) {
 		{name: "all at once with the stage check", allAtOnc: true},
 		{name: "gated rollout"},
 		{name: "first deploy", first: true},
-		{name: "without lambda:GetFunctionConfiguration", drop: "lambda:GetFunctionConfiguration"},
+		{name: "without lambda:GetFunction", drop: "lambda:GetFunction"},
 		{name: "without lambda:GetAlias", drop: "lambda:GetAlias"},
 		{name: "without lambda:GetPolicy", drop: "lambda:GetPolicy"},
 		{name: "without apigateway:GET", drop: "apigateway:GET"},

@@ -1,19 +1,24 @@
-// Package pace keeps a run's calls to Lambda's control plane within the
-// account's quota: about 15 requests per second per account and Region,
-// shared with everything else in the account and not raised on request
+// Package pace keeps a run's calls to Lambda within the account's request
+// quotas. Lambda has one quota per group of operations, per account and
+// Region, shared with everything else in the account and not raised on
+// request (see Quota): GetFunction 100 requests per second, GetPolicy 15,
+// and the rest of the control plane 15 across all its operations
 // (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html#api-requests).
-// Every request of the Lambda client, its retries included, waits for its
-// turn; a 429 answer slows the pace down, and it comes back up a step each
-// second without one.
+// The pacer keeps a bucket for each: every request of the Lambda client,
+// its retries included, waits for a turn in the bucket of the quota AWS
+// counts it in, chosen by the operation's name (Of); invocations, in no
+// request quota, wait for none. A 429 answer slows down the bucket that
+// answered it, and only that one; it comes back up a step each second
+// without one.
 //
-// Turns are spaced at the pace, as a token bucket: a burst of up to Burst
-// turns goes at once, so that a promotion of one function (its 3 or 4 reads
-// at start-up, the publish, the move) does not wait, and beyond it one turn
-// every 1/pace seconds, so that calls in a wait loop (a Pending version's
-// reads) are never held back by more than their place in line. A sliding
-// window caps them besides: at most the pace's whole number of turns in any
-// one second. AWS does not document how Lambda counts its second, so the
-// window holds for every second, however it is cut.
+// Each bucket hands out its turns as a token bucket: a burst of up to
+// Burst turns goes at once, so that a promotion of one function (its 3 or
+// 4 reads at start-up, the publish, the move) does not wait, and beyond it
+// one turn every 1/pace seconds, so that calls in a wait loop (a Pending
+// version's reads) are never held back by more than their place in line.
+// A sliding window caps them besides: at most the pace's whole number of
+// turns in any one second. AWS does not document how Lambda counts its
+// second, so the window holds for every second, however it is cut.
 package pace
 
 import (
@@ -25,15 +30,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 )
 
-// Quota is Lambda's control-plane quota per account and Region.
-const Quota = 15
-
-// Lowest is the slowest pace a run of 429s brings the pacer to.
+// Lowest is the slowest pace a run of 429s brings a bucket to.
 const Lowest = 1
 
-// Burst is the most turns that go at once after a quiet while.
+// Burst is the most turns of one bucket that go at once after a quiet
+// while.
 const Burst = 5
 
 // slack lengthens the window: a request reaches AWS a little after its
@@ -41,55 +45,98 @@ const Burst = 5
 // window must still hold where AWS counts.
 const slack = 50 * time.Millisecond
 
-// Pacer hands out turns to make a request, in the order they are asked for.
+// Pacer hands out turns to make a request, in each bucket in the order
+// they are asked for.
 type Pacer struct {
-	mu        sync.Mutex
-	pace      float64 // requests per second now
-	want      float64 // the pace asked for; Urgent raises it to the quota
-	tokens    float64 // turns that may go at once, up to the burst
-	filled    time.Time
-	turns     []time.Time // the turns within the window, oldest first
-	last429   time.Time
-	throttled int
+	clock *clock
+	// buckets holds the bucket of each quota; in a pacer of one bucket,
+	// the same one for all, which invocations wait in too.
+	buckets [numQuotas]*bucket
+	one     bool
+}
 
+// clock is the time the buckets read and wait on; tests set a fake one.
+type clock struct {
 	now   func() time.Time
 	after func(time.Duration) <-chan time.Time
-
-	// line is the calls waiting for a turn, in order; each element is a
-	// channel closed when the call becomes the head.
-	lineMu sync.Mutex
-	line   list.List
 }
 
-// New paces requests at perSecond (at most Quota).
+// New paces the control plane's shared quota at perSecond (at most its
+// quota, 15) and each other quota at the same share of it: at the default
+// of 10, two thirds of each, GetFunction at 66.7 and GetPolicy at 10. A
+// budget lowered for something else in the account lowers them all, since
+// every quota is the account's.
 func New(perSecond float64) *Pacer {
-	want := min(perSecond, Quota)
-	return &Pacer{pace: want, want: want, tokens: Burst, now: time.Now, after: time.After}
+	share := min(perSecond, ControlPlane.PerSecond()) / ControlPlane.PerSecond()
+	p := &Pacer{clock: &clock{now: time.Now, after: time.After}}
+	for _, q := range Quotas {
+		p.buckets[q] = newBucket(p.clock, q.PerSecond(), share*q.PerSecond())
+	}
+	return p
 }
 
-// Urgent raises the pace to Lambda's whole quota: putting aliases back
-// after a failure, or before the runner's SIGKILL, may use it all.
+// OneBucket paces every Lambda request, invocations included, in one
+// bucket at perSecond (at most the control plane's quota), as the pacer
+// did before it kept a bucket per quota. The bench runs it beside New to
+// measure the difference; a run uses New.
+func OneBucket(perSecond float64) *Pacer {
+	p := &Pacer{clock: &clock{now: time.Now, after: time.After}, one: true}
+	b := newBucket(p.clock, ControlPlane.PerSecond(), min(perSecond, ControlPlane.PerSecond()))
+	for _, q := range Quotas {
+		p.buckets[q] = b
+	}
+	return p
+}
+
+// bucketFor is the bucket a request of Lambda operation op waits in; nil
+// for an invocation, which waits for no turn.
+func (p *Pacer) bucketFor(op string) *bucket {
+	q, ok := Of(op)
+	switch {
+	case ok:
+		return p.buckets[q]
+	case p.one:
+		return p.buckets[ControlPlane]
+	}
+	return nil
+}
+
+// Urgent raises every bucket's pace to its whole quota: putting aliases
+// back after a failure, or before the runner's SIGKILL, may use it all.
 func (p *Pacer) Urgent() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.want, p.pace = Quota, Quota
+	for _, b := range p.buckets {
+		b.urgent()
+	}
 }
 
-// Throttled is how many 429 answers the pacer has seen.
-func (p *Pacer) Throttled() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.throttled
+// Throttled is how many 429 answers quota q's bucket has seen.
+func (p *Pacer) Throttled(q Quota) int {
+	b := p.buckets[q]
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.throttled
 }
 
-// Pace is the requests per second the pacer allows now.
-func (p *Pacer) Pace() float64 {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.pace
+// Pace is the requests per second quota q's bucket allows now.
+func (p *Pacer) Pace(q Quota) float64 {
+	b := p.buckets[q]
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.pace
 }
 
-// Client paces the requests of inner.
+// Budget is the pace asked of quota q's bucket: where 429s slow it down
+// from and come back up to.
+func (p *Pacer) Budget(q Quota) float64 {
+	b := p.buckets[q]
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.want
+}
+
+// Client paces the requests of inner, a Lambda client's HTTP client: each
+// waits in the bucket of its operation, which the SDK puts in the
+// request's context.
 func (p *Pacer) Client(inner aws.HTTPClient) aws.HTTPClient {
 	return client{p: p, inner: inner}
 }
@@ -100,30 +147,65 @@ type client struct {
 }
 
 func (c client) Do(req *http.Request) (*http.Response, error) {
-	c.p.recover()
-	if err := c.p.wait(req.Context()); err != nil {
+	b := c.p.bucketFor(awsmiddleware.GetOperationName(req.Context()))
+	if b == nil {
+		return c.inner.Do(req)
+	}
+	b.recover()
+	if err := b.wait(req.Context()); err != nil {
 		return nil, err
 	}
 	resp, err := c.inner.Do(req)
 	if err == nil && resp.StatusCode == http.StatusTooManyRequests {
-		c.p.slowDown()
+		b.slowDown()
 	}
 	return resp, err
+}
+
+// bucket paces the requests of one quota.
+type bucket struct {
+	*clock
+	quota float64 // the quota itself: Urgent's pace
+
+	mu        sync.Mutex
+	pace      float64 // requests per second now
+	want      float64 // the pace asked for; Urgent raises it to the quota
+	tokens    float64 // turns that may go at once, up to the burst
+	filled    time.Time
+	turns     []time.Time // the turns within the window, oldest first
+	last429   time.Time
+	throttled int
+
+	// line is the calls waiting for a turn, in order; each element is a
+	// channel closed when the call becomes the head.
+	lineMu sync.Mutex
+	line   list.List
+}
+
+func newBucket(c *clock, quota, perSecond float64) *bucket {
+	want := min(perSecond, quota)
+	return &bucket{clock: c, quota: quota, pace: want, want: want, tokens: Burst}
+}
+
+func (b *bucket) urgent() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.want, b.pace = b.quota, b.quota
 }
 
 // wait waits for the call's turn: its place in line, then, at the head of
 // the line, a turn in the window. A call whose context ends leaves the line
 // having taken nothing, so a cancelled job's queued calls cost the
 // rollback's moves no turns.
-func (p *Pacer) wait(ctx context.Context) error {
+func (b *bucket) wait(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	p.lineMu.Lock()
-	me := p.line.PushBack(make(chan struct{}))
-	head := p.line.Front() == me
-	p.lineMu.Unlock()
-	defer p.leave(me)
+	b.lineMu.Lock()
+	me := b.line.PushBack(make(chan struct{}))
+	head := b.line.Front() == me
+	b.lineMu.Unlock()
+	defer b.leave(me)
 	if !head {
 		select {
 		case <-me.Value.(chan struct{}):
@@ -138,12 +220,12 @@ func (p *Pacer) wait(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		d := p.take()
+		d := b.take()
 		if d == 0 {
 			return nil
 		}
 		select {
-		case <-p.after(d):
+		case <-b.after(d):
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -152,82 +234,84 @@ func (p *Pacer) wait(ctx context.Context) error {
 
 // take takes a turn if there is a token and the window has room, and
 // returns 0; otherwise it returns how long until there may be.
-func (p *Pacer) take() time.Duration {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	now := p.now()
-	n, window := p.window()
+func (b *bucket) take() time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.now()
+	n, window := b.window()
 	burst := float64(min(Burst, n))
-	if !p.filled.IsZero() {
-		p.tokens = min(burst, p.tokens+now.Sub(p.filled).Seconds()*p.pace)
+	if !b.filled.IsZero() {
+		b.tokens = min(burst, b.tokens+now.Sub(b.filled).Seconds()*b.pace)
 	}
-	p.tokens = min(p.tokens, burst)
-	p.filled = now
+	b.tokens = min(b.tokens, burst)
+	b.filled = now
 	i := 0
-	for i < len(p.turns) && !p.turns[i].After(now.Add(-window)) {
+	for i < len(b.turns) && !b.turns[i].After(now.Add(-window)) {
 		i++
 	}
-	p.turns = p.turns[i:]
+	b.turns = b.turns[i:]
 	var wait time.Duration
-	if p.tokens < 1 {
-		wait = time.Duration((1 - p.tokens) / p.pace * float64(time.Second))
+	if b.tokens < 1 {
+		wait = time.Duration((1 - b.tokens) / b.pace * float64(time.Second))
 	}
-	if len(p.turns) >= n {
+	if len(b.turns) >= n {
 		// The n-th latest turn must leave the window first.
-		wait = max(wait, p.turns[len(p.turns)-n].Add(window).Sub(now))
+		wait = max(wait, b.turns[len(b.turns)-n].Add(window).Sub(now))
 	}
 	if wait > 0 {
 		return max(wait, time.Millisecond)
 	}
-	p.tokens--
-	p.turns = append(p.turns, now)
+	b.tokens--
+	b.turns = append(b.turns, now)
 	return 0
 }
 
 // window is how many turns fit in how long: the pace's whole number of
-// requests in a second (2 for 2.5), or one request in 1/pace seconds below
-// one a second; plus the slack.
-func (p *Pacer) window() (int, time.Duration) {
-	if p.pace < 1 {
-		return 1, time.Duration(float64(time.Second)/p.pace) + slack
+// requests in a second (2 for 2.5, 66 for 66.7), or one request in 1/pace
+// seconds below one a second; plus the slack.
+func (b *bucket) window() (int, time.Duration) {
+	if b.pace < 1 {
+		return 1, time.Duration(float64(time.Second)/b.pace) + slack
 	}
-	return int(math.Floor(p.pace)), time.Second + slack
+	return int(math.Floor(b.pace)), time.Second + slack
 }
 
 // leave takes a call out of the line; when it was the head, the next call
 // becomes the head.
-func (p *Pacer) leave(e *list.Element) {
-	p.lineMu.Lock()
-	defer p.lineMu.Unlock()
-	wasHead := p.line.Front() == e
-	p.line.Remove(e)
-	if next := p.line.Front(); wasHead && next != nil {
+func (b *bucket) leave(e *list.Element) {
+	b.lineMu.Lock()
+	defer b.lineMu.Unlock()
+	wasHead := b.line.Front() == e
+	b.line.Remove(e)
+	if next := b.line.Front(); wasHead && next != nil {
 		close(next.Value.(chan struct{}))
 	}
 }
 
 // slowDown halves the pace after a 429: the account's quota is shared, and
 // something else is using it.
-func (p *Pacer) slowDown() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.throttled++
-	p.last429 = p.now()
-	p.pace = max(p.pace/2, Lowest)
+func (b *bucket) slowDown() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.throttled++
+	b.last429 = b.now()
+	b.pace = max(b.pace/2, Lowest)
 }
 
-// recover brings the pace back up by one request per second for each second
-// without a 429, up to the pace asked for.
-func (p *Pacer) recover() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.pace >= p.want || p.last429.IsZero() {
+// recover brings the pace back up for each second without a 429, by a
+// tenth of the pace asked for and at least one request per second, up to
+// the pace asked for: at the control plane's default of 10, one request
+// per second, and GetFunction's 66.7 in as many seconds.
+func (b *bucket) recover() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.pace >= b.want || b.last429.IsZero() {
 		return
 	}
-	quiet := p.now().Sub(p.last429).Seconds()
+	quiet := b.now().Sub(b.last429).Seconds()
 	if quiet < 1 {
 		return
 	}
-	p.pace = min(p.pace+quiet, p.want)
-	p.last429 = p.now()
+	b.pace = min(b.pace+quiet*max(b.want/10, 1), b.want)
+	b.last429 = b.now()
 }

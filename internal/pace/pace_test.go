@@ -2,6 +2,7 @@ package pace
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -39,17 +40,22 @@ func (s *server) start(t *testing.T) string {
 func (s *server) busiest() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	most := 0
-	for i, a := range s.arrivals {
+	return most(s.arrivals)
+}
+
+// most is the most of times, in order, that fall within any one second.
+func most(times []time.Time) int {
+	m := 0
+	for i, a := range times {
 		n := 0
-		for _, b := range s.arrivals[i:] {
+		for _, b := range times[i:] {
 			if b.Sub(a) < time.Second {
 				n++
 			}
 		}
-		most = max(most, n)
+		m = max(m, n)
 	}
-	return most
+	return m
 }
 
 func fire(t *testing.T, c interface {
@@ -81,8 +87,8 @@ type fakeTime struct {
 
 func newFakeTime(p *Pacer) *fakeTime {
 	f := &fakeTime{FakeClock: rollouttest.NewFakeClock(time.Unix(1_800_000_000, 0))}
-	p.now = f.Now
-	p.after = func(d time.Duration) <-chan time.Time {
+	p.clock.now = f.Now
+	p.clock.after = func(d time.Duration) <-chan time.Time {
 		f.mu.Lock()
 		f.waits = append(f.waits, d)
 		f.mu.Unlock()
@@ -97,19 +103,103 @@ func (f *fakeTime) asked() []time.Duration {
 	return append([]time.Duration(nil), f.waits...)
 }
 
-// inLine waits until n calls stand in the pacer's line.
-func inLine(t *testing.T, p *Pacer, n int) {
+// inLine waits until n calls stand in the bucket's line.
+func inLine(t *testing.T, b *bucket, n int) {
 	t.Helper()
 	for range 10_000 {
-		p.lineMu.Lock()
-		got := p.line.Len()
-		p.lineMu.Unlock()
+		b.lineMu.Lock()
+		got := b.line.Len()
+		b.lineMu.Unlock()
 		if got == n {
 			return
 		}
 		time.Sleep(time.Millisecond)
 	}
 	t.Fatalf("the line never held %d calls", n)
+}
+
+// turns is how many turns bucket b holds in its window.
+func turns(b *bucket) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.turns)
+}
+
+func TestOf(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		op string
+		q  Quota
+		ok bool
+	}{
+		{"GetFunction", GetFunction, true},
+		{"GetPolicy", GetPolicy, true},
+		// Every other operation shares the control plane's quota: the
+		// reads of other shapes of a function too.
+		{"GetFunctionConfiguration", ControlPlane, true},
+		{"GetAlias", ControlPlane, true},
+		{"UpdateAlias", ControlPlane, true},
+		{"PublishVersion", ControlPlane, true},
+		{"GetProvisionedConcurrencyConfig", ControlPlane, true},
+		{"GetLayerVersionPolicy", ControlPlane, true},
+		{"ListTags", ControlPlane, true},
+		{"SomeOperationAddedLater", ControlPlane, true},
+		{"", ControlPlane, true},
+		// Invocations count in no request quota.
+		{"Invoke", 0, false},
+		{"InvokeAsync", 0, false},
+		{"InvokeWithResponseStream", 0, false},
+	} {
+		q, ok := Of(tc.op)
+		if ok != tc.ok || (ok && q != tc.q) {
+			t.Errorf("Of(%q) = %v, %t; want %v, %t", tc.op, q, ok, tc.q, tc.ok)
+		}
+	}
+}
+
+// Each bucket's budget is the same share of its quota as the control
+// plane's budget is of its own; Urgent raises each to its whole quota.
+func TestBudgets(t *testing.T) {
+	t.Parallel()
+	type budgets [numQuotas]float64
+	of := func(p *Pacer) budgets {
+		var b budgets
+		for _, q := range Quotas {
+			b[q] = p.Budget(q)
+			if p.Pace(q) != b[q] {
+				t.Errorf("%v: pace %v, budget %v; want the same before any 429", q, p.Pace(q), b[q])
+			}
+		}
+		return b
+	}
+	near := func(a, b budgets) bool {
+		for i := range a {
+			if d := a[i] - b[i]; d > 1e-9 || d < -1e-9 {
+				return false
+			}
+		}
+		return true
+	}
+	for _, tc := range []struct {
+		name         string
+		p            *Pacer
+		want, urgent budgets
+	}{
+		{"the default: two thirds of each", New(10), budgets{10, 200.0 / 3, 10}, budgets{15, 100, 15}},
+		{"a third", New(5), budgets{5, 100.0 / 3, 5}, budgets{15, 100, 15}},
+		{"the whole quota", New(15), budgets{15, 100, 15}, budgets{15, 100, 15}},
+		{"above the quota", New(50), budgets{15, 100, 15}, budgets{15, 100, 15}},
+		{"one bucket for all", OneBucket(10), budgets{10, 10, 10}, budgets{15, 15, 15}},
+		{"one bucket above the quota", OneBucket(50), budgets{15, 15, 15}, budgets{15, 15, 15}},
+	} {
+		if got := of(tc.p); !near(got, tc.want) {
+			t.Errorf("%s: budgets %v, want %v", tc.name, got, tc.want)
+		}
+		tc.p.Urgent()
+		if got := of(tc.p); !near(got, tc.urgent) {
+			t.Errorf("%s: urgent budgets %v, want %v", tc.name, got, tc.urgent)
+		}
+	}
 }
 
 // However many requests run at once, no second holds more than the pace.
@@ -124,12 +214,12 @@ func TestPace(t *testing.T) {
 	}
 }
 
-// takeAll takes n turns, letting the fake clock run through each wait, and
-// returns when each was taken and the waits before it.
-func takeAll(p *Pacer, ft *fakeTime, n int) (at []time.Time, waits []time.Duration) {
+// takeAll takes n turns of b, letting the fake clock run through each
+// wait, and returns when each was taken and the waits before it.
+func takeAll(b *bucket, ft *fakeTime, n int) (at []time.Time, waits []time.Duration) {
 	for len(at) < n {
 		var waited time.Duration
-		for d := p.take(); d != 0; d = p.take() {
+		for d := b.take(); d != 0; d = b.take() {
 			ft.Advance(d)
 			waited += d
 		}
@@ -139,52 +229,84 @@ func takeAll(p *Pacer, ft *fakeTime, n int) (at []time.Time, waits []time.Durati
 	return at, waits
 }
 
-// The first turns go at once, up to the burst; then one every 1/pace
-// seconds; and never more than the pace's whole number in any one second.
-// A promotion of one function (5 Lambda requests all at once) never waits.
+// Each bucket's turns: the first go at once, up to the burst; then one
+// every 1/pace seconds; and never more than the pace's whole number in
+// any one second. A promotion of one function (5 Lambda requests all at
+// once) never waits.
 func TestPaceShape(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		pace float64
-		free int           // turns taken without a wait
-		next time.Duration // the wait of the next
-		most int           // turns in any one second
+		perSecond float64 // the budget New is given
+		q         Quota
+		pace      float64       // the bucket's pace
+		free      int           // turns taken without a wait
+		next      time.Duration // the wait of the next
+		most      int           // turns in any one second
 	}{
-		{10, 5, 100 * time.Millisecond, 10},
-		{15, 5, time.Second / 15, 15},
-		{2.5, 2, time.Second + slack, 2}, // whole requests: never 3 in a second
-		{1, 1, time.Second + slack, 1},
-		{0.5, 1, 2*time.Second + slack, 1},
+		{10, ControlPlane, 10, 5, 100 * time.Millisecond, 10},
+		{10, GetFunction, 200.0 / 3, 5, 15 * time.Millisecond, 66},
+		{10, GetPolicy, 10, 5, 100 * time.Millisecond, 10},
+		{15, ControlPlane, 15, 5, time.Second / 15, 15},
+		{15, GetFunction, 100, 5, 10 * time.Millisecond, 100},
+		{2.5, ControlPlane, 2.5, 2, time.Second + slack, 2}, // whole requests: never 3 in a second
+		{2.5, GetPolicy, 2.5, 2, time.Second + slack, 2},
+		{2.5, GetFunction, 50.0 / 3, 5, 60 * time.Millisecond, 16},
+		{1, ControlPlane, 1, 1, time.Second + slack, 1},
+		{0.5, ControlPlane, 0.5, 1, 2*time.Second + slack, 1},
+		{0.5, GetFunction, 10.0 / 3, 3, time.Second + slack, 3},
 	} {
-		p := New(tc.pace)
+		p := New(tc.perSecond)
 		ft := newFakeTime(p)
-		at, waits := takeAll(p, ft, 100)
+		b := p.buckets[tc.q]
+		at, waits := takeAll(b, ft, 300)
+		name := func() string { return fmt.Sprintf("%v at %.3g per second", tc.q, tc.pace) }
 		for i, w := range waits[:tc.free] {
 			if w != 0 {
-				t.Errorf("pace %v: turn %d waited %v; the first %d go at once", tc.pace, i+1, w, tc.free)
+				t.Errorf("%s: turn %d waited %v; the first %d go at once", name(), i+1, w, tc.free)
 			}
 		}
 		if got := waits[tc.free]; got != tc.next {
-			t.Errorf("pace %v: turn %d waited %v, want %v", tc.pace, tc.free+1, got, tc.next)
+			t.Errorf("%s: turn %d waited %v, want %v", name(), tc.free+1, got, tc.next)
 		}
-		most := 0
-		for i := range at {
-			n := 0
-			for _, b := range at[i:] {
-				if b.Sub(at[i]) < time.Second {
-					n++
-				}
-			}
-			most = max(most, n)
+		if got := most(at); got > tc.most {
+			t.Errorf("%s: %d turns in one second, want at most %d", name(), got, tc.most)
 		}
-		if most > tc.most {
-			t.Errorf("pace %v: %d turns in one second, want at most %d", tc.pace, most, tc.most)
-		}
-		// Over 100 turns the pace is kept, less the window's slack.
+		// Over 300 turns the pace is kept, less the window's slack.
 		span := at[len(at)-1].Sub(at[0]).Seconds()
 		if rate := float64(len(at)-tc.free) / span; rate > tc.pace || rate < 0.9*min(tc.pace, float64(tc.most)) {
-			t.Errorf("pace %v: %.2f turns per second over 100", tc.pace, rate)
+			t.Errorf("%s: %.2f turns per second over 300", name(), rate)
 		}
+	}
+}
+
+// A bucket whose window is full holds back only its own calls: the other
+// quotas' turns still go at once.
+func TestBucketsApart(t *testing.T) {
+	t.Parallel()
+	p := New(10)
+	ft := newFakeTime(p)
+	takeAll(p.buckets[ControlPlane], ft, 10)
+	if d := p.buckets[ControlPlane].take(); d == 0 {
+		t.Fatal("an 11th control-plane turn within the second went at once at a pace of 10")
+	}
+	for _, q := range []Quota{GetFunction, GetPolicy} {
+		for i := range Burst {
+			if d := p.buckets[q].take(); d != 0 {
+				t.Errorf("%v turn %d waits %v behind a full control-plane window", q, i+1, d)
+			}
+		}
+	}
+	// In one bucket for all, as before, every call waits behind them.
+	one := OneBucket(10)
+	oft := newFakeTime(one)
+	takeAll(one.buckets[ControlPlane], oft, 10)
+	for _, q := range []Quota{GetFunction, GetPolicy} {
+		if d := one.bucketFor(q.String()).take(); d == 0 {
+			t.Errorf("one bucket: a %v turn went at once behind 10 control-plane turns at 10 per second", q)
+		}
+	}
+	if one.bucketFor("Invoke") != one.buckets[ControlPlane] || p.bucketFor("Invoke") != nil {
+		t.Error("an invocation waits in the one bucket of OneBucket, and in none of New's")
 	}
 }
 
@@ -194,9 +316,10 @@ func TestTurnsInOrder(t *testing.T) {
 	t.Parallel()
 	p := New(3)
 	ft := newFakeTime(p)
+	b := p.buckets[ControlPlane]
 	// Three turns a millisecond apart (the burst) fill the window.
 	for range 3 {
-		if d := p.take(); d != 0 {
+		if d := b.take(); d != 0 {
 			t.Fatalf("a turn of the burst waits %v", d)
 		}
 		ft.Advance(time.Millisecond)
@@ -204,12 +327,12 @@ func TestTurnsInOrder(t *testing.T) {
 	got := make(chan int, 3)
 	for i := range 3 {
 		go func() {
-			if err := p.wait(context.Background()); err != nil {
+			if err := b.wait(context.Background()); err != nil {
 				t.Error(err)
 			}
 			got <- i
 		}()
-		inLine(t, p, i+1)
+		inLine(t, b, i+1)
 	}
 	// Each old turn that leaves the window lets exactly one call go: the
 	// one that came first. The clock moves only once the head of the line
@@ -253,23 +376,24 @@ func TestCancelledWaitsTakeNoTurn(t *testing.T) {
 	t.Parallel()
 	p := New(10)
 	ft := newFakeTime(p)
-	takeAll(p, ft, 10) // the window is full
+	b := p.buckets[ControlPlane]
+	takeAll(b, ft, 10) // the window is full
 	before := len(ft.asked())
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for range 30 {
 		wg.Go(func() {
-			if err := p.wait(ctx); err == nil {
+			if err := b.wait(ctx); err == nil {
 				t.Error("a queued read got a turn in a full window")
 			}
 		})
 	}
-	inLine(t, p, 30)
+	inLine(t, b, 30)
 	cancel()
 	wg.Wait()
 	// The 30 reads took nothing: the window holds the 10 turns it held,
 	// and only the head of the line asked for a wait.
-	if n := len(p.turns); n != 10 {
+	if n := turns(b); n != 10 {
 		t.Errorf("%d turns in the window, want 10", n)
 	}
 	if w := ft.asked()[before:]; len(w) != 1 {
@@ -278,7 +402,7 @@ func TestCancelledWaitsTakeNoTurn(t *testing.T) {
 	// The rollback at the quota waits for one turn at most, as if no
 	// read had queued.
 	p.Urgent()
-	if _, waits := takeAll(p, ft, 5); waits[0] > time.Second/Quota {
+	if _, waits := takeAll(b, ft, 5); waits[0] > time.Second/15 {
 		t.Errorf("the first move back waited %v", waits[0])
 	}
 }
@@ -290,24 +414,30 @@ func TestSlowDownAndRecover(t *testing.T) {
 	p := New(10)
 	ft := newFakeTime(p)
 	fire(t, p.Client(http.DefaultClient), url, 2)
-	if got := p.Pace(); got != 2.5 || p.Throttled() != 2 {
-		t.Fatalf("after two 429s the pace is %v (%d seen), want 2.5", got, p.Throttled())
+	if got := p.Pace(ControlPlane); got != 2.5 || p.Throttled(ControlPlane) != 2 {
+		t.Fatalf("after two 429s the pace is %v (%d seen), want 2.5", got, p.Throttled(ControlPlane))
 	}
 	ft.Advance(3 * time.Second)
 	fire(t, p.Client(http.DefaultClient), url, 1)
-	if got := p.Pace(); got != 5.5 {
+	if got := p.Pace(ControlPlane); got != 5.5 {
 		t.Errorf("three quiet seconds later the pace is %v, want 5.5", got)
 	}
 	ft.Advance(time.Minute)
 	fire(t, p.Client(http.DefaultClient), url, 1)
-	if got := p.Pace(); got != 10 {
+	if got := p.Pace(ControlPlane); got != 10 {
 		t.Errorf("a quiet minute later the pace is %v, want back at 10", got)
 	}
-	p.Urgent()
-	if got := p.Pace(); got != Quota {
-		t.Errorf("urgent pace %v, want the quota %d", got, Quota)
+	// GetFunction's bucket comes back by a tenth of its 66.7 a second.
+	gf := p.buckets[GetFunction]
+	gf.slowDown()
+	gf.slowDown()
+	ft.Advance(3 * time.Second)
+	gf.recover()
+	if got, want := p.Pace(GetFunction), 200.0/3/4+3*200.0/3/10; got < want-1e-9 || got > want+1e-9 {
+		t.Errorf("GetFunction: two 429s and three quiet seconds later the pace is %v, want %v", got, want)
 	}
-	if got := New(50).Pace(); got != Quota {
-		t.Errorf("a pace above the quota is %v, want %d", got, Quota)
+	p.Urgent()
+	if got := p.Pace(ControlPlane); got != 15 {
+		t.Errorf("urgent pace %v, want the quota 15", got)
 	}
 }

@@ -35,7 +35,7 @@ type fakeLambda struct {
 	name     string // the function's name: "api" unless set
 	mu       sync.Mutex
 	latest   fakeVersion
-	busy     int // GetFunctionConfiguration answers InProgress this many more times
+	busy     int // GetFunction answers InProgress this many more times
 	versions []fakeVersion
 	aliases  map[string]*fakeAlias
 	calls    map[string]int
@@ -116,14 +116,14 @@ func notFound(what string) error {
 	return &types.ResourceNotFoundException{Message: aws.String(what + " not found")}
 }
 
-func (f *fakeLambda) GetFunctionConfiguration(ctx context.Context, in *lambda.GetFunctionConfigurationInput, _ ...func(*lambda.Options)) (*lambda.GetFunctionConfigurationOutput, error) {
-	if err := f.enter("GetFunctionConfiguration"); err != nil {
+func (f *fakeLambda) GetFunction(ctx context.Context, in *lambda.GetFunctionInput, _ ...func(*lambda.Options)) (*lambda.GetFunctionOutput, error) {
+	if err := f.enter("GetFunction"); err != nil {
 		return nil, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	q := aws.ToString(in.Qualifier)
-	out := &lambda.GetFunctionConfigurationOutput{FunctionName: aws.String(f.name), FunctionArn: aws.String(f.arn()), State: types.StateActive, LastUpdateStatus: types.LastUpdateStatusSuccessful}
+	out := &types.FunctionConfiguration{FunctionName: aws.String(f.name), FunctionArn: aws.String(f.arn()), State: types.StateActive, LastUpdateStatus: types.LastUpdateStatusSuccessful}
 	var v fakeVersion
 	switch {
 	case q == "" || q == alias.Latest:
@@ -147,7 +147,7 @@ func (f *fakeLambda) GetFunctionConfiguration(ctx context.Context, in *lambda.Ge
 	if v.dlq != "" {
 		out.DeadLetterConfig = &types.DeadLetterConfig{TargetArn: aws.String(v.dlq)}
 	}
-	return out, nil
+	return &lambda.GetFunctionOutput{Configuration: out}, nil
 }
 
 func (f *fakeLambda) PublishVersion(ctx context.Context, in *lambda.PublishVersionInput, _ ...func(*lambda.Options)) (*lambda.PublishVersionOutput, error) {
@@ -319,8 +319,8 @@ func (a *fakeAccount) of(name *string) *fakeLambda {
 	return a.fns[n]
 }
 
-func (a *fakeAccount) GetFunctionConfiguration(ctx context.Context, in *lambda.GetFunctionConfigurationInput, o ...func(*lambda.Options)) (*lambda.GetFunctionConfigurationOutput, error) {
-	return a.of(in.FunctionName).GetFunctionConfiguration(ctx, in, o...)
+func (a *fakeAccount) GetFunction(ctx context.Context, in *lambda.GetFunctionInput, o ...func(*lambda.Options)) (*lambda.GetFunctionOutput, error) {
+	return a.of(in.FunctionName).GetFunction(ctx, in, o...)
 }
 
 func (a *fakeAccount) PublishVersion(ctx context.Context, in *lambda.PublishVersionInput, o ...func(*lambda.Options)) (*lambda.PublishVersionOutput, error) {

@@ -28,7 +28,7 @@ type minOp struct {
 // minimum is the fewest requests of an all-at-once promotion with api-id and
 // stage: the steps every way does.
 var minimum = []minOp{
-	{"lambda.GetFunctionConfiguration", "is $LATEST Active/Successful (the wait); it also gives the function ARN, code hash and revision that PublishVersion is made conditional on"},
+	{"lambda.GetFunction", "is $LATEST Active/Successful (the wait); it also gives the function ARN, code hash and revision that PublishVersion is made conditional on (the configuration GetFunctionConfiguration gives, on GetFunction's own quota)"},
 	{"lambda.PublishVersion", "publish $LATEST as a new version"},
 	{"apigateway.GetStage", "the stage variable lambdaAlias must equal the alias"},
 	{"lambda.GetPolicy", "the alias's resource policy must let apigateway.amazonaws.com invoke it from this API"},

@@ -117,7 +117,7 @@ func (b *bench) cancel(ctx context.Context, svc moto.Service, p plan) (cancelRes
 		})
 		return func() { close(exited) }
 	}
-	r, err := b.release(ctx, svc, p, watch)
+	r, err := b.release(ctx, svc, p, perQuota, watch)
 	timers.Wait()
 	if err != nil {
 		return cancelResult{}, err

@@ -1,17 +1,20 @@
 // Command releasebench is the releases part of `make bench`: it promotes
 // releases of several functions with the built binary, run as the GitHub
 // runner runs it, on moto behind a fault proxy with the realism layer's
-// defaults (faultproxy.DefaultRealism), which answers Lambda's control-plane
-// quota of 15 requests per second with 429 as AWS does.
+// defaults (faultproxy.DefaultRealism), which answers each of Lambda's
+// request quotas (the control plane's 15 requests per second,
+// GetFunction's 100, GetPolicy's 15) with 429 as AWS does.
 //
 // For each size (1, 10 and 50 functions by default) it promotes a service
 // of that many functions behind one REST API stage, all at once and in
-// three steps (10,50,100 every 1s), and measures the wall time, the
-// requests (all, Lambda's, and the control plane's), the busiest second
-// the proxy saw and the 429s it answered. Then it cancels a rollout of the
-// largest release at 10% as the runner cancels a job (SIGINT, SIGTERM
-// 7.5 s later, the process tree killed 2.5 s after that) and measures the
-// time from SIGINT to the last alias moved back.
+// three steps (10,50,100 every 1s), each with the pacing of before (one
+// bucket for every Lambda call, reads with GetFunctionConfiguration) and
+// today's (a bucket per quota), and measures the wall time, the requests
+// (all, Lambda's, and each quota's), each quota's busiest second the proxy
+// saw and the 429s it answered. Then it cancels a rollout of the largest
+// release at 10% as the runner cancels a job (SIGINT, SIGTERM 7.5 s later,
+// the process tree killed 2.5 s after that) and measures the time from
+// SIGINT to the last alias moved back.
 //
 // It prints a table, judges the goals of the issue, and writes
 // testdata/bench/releases/results.md and results.json.
@@ -60,6 +63,8 @@ type options struct {
 	cancelInterval time.Duration
 	cancels        int
 	noReleases     bool
+	// before runs each release with the pacing of before too.
+	before bool
 }
 
 func parseFlags(args []string) (options, error) {
@@ -74,6 +79,7 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.cancelInterval, "cancel-interval", time.Minute, "the interval input of the cancelled rollout")
 	fs.IntVar(&o.cancels, "cancels", 3, "cancelled rollouts of the largest release (0 for none)")
 	fs.BoolVar(&o.noReleases, "no-releases", false, "leave out the releases, run only the cancelled rollouts")
+	fs.BoolVar(&o.before, "before", true, "run each release with the pacing of before too (one bucket for every Lambda call), for the comparison")
 	fs.StringVar(&o.out, "out", filepath.Join("testdata", "bench", "releases"), "directory for results.md and results.json; empty for none")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -121,10 +127,11 @@ func realMain(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	pace, err := budget()
+	perSecond, err := budget()
 	if err != nil {
 		return err
 	}
+	loadStart := load1()
 	bin, err := figures.ActionBinary(o.bin)
 	if err != nil {
 		return err
@@ -165,25 +172,31 @@ func realMain(ctx context.Context, args []string, stdout io.Writer) error {
 	var cases []*caseRuns
 	if !o.noReleases {
 		fmt.Fprintln(stdout, "==> one warm-up release of 1 function, untimed (moto loads each service's code on first use)")
-		if _, err := b.release(ctx, services[o.sizes[0]], plans[0], nil); err != nil {
+		if _, err := b.release(ctx, services[o.sizes[0]], plans[0], perQuota, nil); err != nil {
 			return fmt.Errorf("warm-up: %w", err)
+		}
+		pacings := []pacing{perQuota}
+		if o.before {
+			pacings = []pacing{oneBucket, perQuota}
 		}
 		for _, p := range plans {
 			for _, n := range o.sizes {
-				cases = append(cases, &caseRuns{functions: n, plan: p})
+				for _, pc := range pacings {
+					cases = append(cases, &caseRuns{functions: n, plan: p, pacing: pc})
+				}
 			}
 		}
 	}
 	for i := range o.n {
 		for _, c := range cases {
-			fmt.Fprintf(stdout, "==> run %d/%d: %d functions, %s\n", i+1, o.n, c.functions, c.plan.name)
-			m, err := b.release(ctx, services[c.functions], c.plan, nil)
+			fmt.Fprintf(stdout, "==> run %d/%d: %d functions, %s, paced %s (load %.2f)\n", i+1, o.n, c.functions, c.plan.name, c.pacing.Name, load1())
+			m, err := b.release(ctx, services[c.functions], c.plan, c.pacing, nil)
 			if err != nil {
-				return fmt.Errorf("%d functions, %s, run %d: %w", c.functions, c.plan.name, i+1, err)
+				return fmt.Errorf("%d functions, %s, paced %s, run %d: %w", c.functions, c.plan.name, c.pacing.Name, i+1, err)
 			}
 			r := measure(m)
-			fmt.Fprintf(stdout, "    %.1f s, %d requests (%d Lambda), busiest second %d control-plane requests, %d answered 429\n",
-				r.WallMS/1000, r.Requests, r.Lambda, r.BusiestControlPlane, r.Throttled)
+			fmt.Fprintf(stdout, "    %.1f s, %d requests (%d Lambda; %s), %d answered 429\n",
+				r.WallMS/1000, r.Requests, r.Lambda, quotaLine(r.Quotas), r.Throttled)
 			c.runs = append(c.runs, r)
 		}
 	}
@@ -202,7 +215,8 @@ func realMain(ctx context.Context, args []string, stdout io.Writer) error {
 		cancels = append(cancels, c)
 	}
 
-	res := summarize(cases, cancels, pace, o, time.Now())
+	res := summarize(cases, cancels, perSecond, o, time.Now())
+	res.LoadStart, res.LoadEnd = loadStart, load1()
 	fmt.Fprintln(stdout)
 	fmt.Fprint(stdout, res.text())
 	if o.out == "" {

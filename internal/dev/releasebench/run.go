@@ -10,12 +10,15 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/lambda-promote/lambda-promote/internal/command"
 	"github.com/lambda-promote/lambda-promote/internal/config"
 	"github.com/lambda-promote/lambda-promote/internal/dev/figures"
+	"github.com/lambda-promote/lambda-promote/internal/pace"
 	"github.com/lambda-promote/lambda-promote/internal/testenv/faultproxy"
 	"github.com/lambda-promote/lambda-promote/internal/testenv/moto"
 	"github.com/lambda-promote/lambda-promote/internal/testenv/runner"
@@ -53,6 +56,7 @@ type run struct {
 	outputs     map[string]string
 	out         string // stdout and stderr
 	stable      map[string]string
+	load1       float64 // the machine's load average over a minute at the start
 }
 
 // wall is the run's wall time, process start to exit.
@@ -65,7 +69,7 @@ func (r run) wall() time.Duration { return r.exit.Sub(r.start) }
 // weights; otherwise watch is set up before the process starts (to signal
 // it through proc), the function it returns is called once the process
 // has exited, and the caller checks the end.
-func (b *bench) release(ctx context.Context, svc moto.Service, p plan, watch func(*faultproxy.Proxy, *atomic.Pointer[os.Process]) (exited func())) (run, error) {
+func (b *bench) release(ctx context.Context, svc moto.Service, p plan, pc pacing, watch func(*faultproxy.Proxy, *atomic.Pointer[os.Process]) (exited func())) (run, error) {
 	if err := b.srv.UpdateCodeAll(ctx, svc.Functions); err != nil {
 		return run{}, err
 	}
@@ -107,6 +111,9 @@ func (b *bench) release(ctx context.Context, svc moto.Service, p plan, watch fun
 		return run{}, err
 	}
 	env := proxy.Env(append(append(slices.Clone(b.base), b.srv.Env()...), stepEnv...))
+	if pc.env != "" {
+		env = append(env, command.PacingEnv+"="+pc.env)
+	}
 
 	ctx, cancel := context.WithTimeout(ctx, runTimeout)
 	defer cancel()
@@ -120,7 +127,7 @@ func (b *bench) release(ctx context.Context, svc moto.Service, p plan, watch fun
 	if watch != nil {
 		exited = watch(proxy, &proc)
 	}
-	r := run{stable: stable}
+	r := run{stable: stable, load1: load1()}
 	r.start = time.Now()
 	if err := cmd.Start(); err != nil {
 		exited()
@@ -214,33 +221,88 @@ func tail(s string, n int) string {
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
+// pacing is how the binary paces its Lambda calls in a run.
+type pacing struct {
+	Name string `json:"name"`
+	env  string // command.PacingEnv's value
+}
+
+// The pacings the bench compares: the pacer of before (one bucket for
+// every Lambda call, functions read with GetFunctionConfiguration), and
+// today's (a bucket per quota, functions read with GetFunction).
+var (
+	oneBucket = pacing{Name: "one bucket", env: command.OneBucketPacing}
+	perQuota  = pacing{Name: "per quota"}
+)
+
+// budgets are the requests per second a pacing allows in each quota at
+// max-requests-per-second perSecond; one bucket's is the same for all,
+// and shared.
+func (p pacing) budgets(perSecond float64) map[pace.Quota]float64 {
+	pc := pace.New(perSecond)
+	if p == oneBucket {
+		pc = pace.OneBucket(perSecond)
+	}
+	out := map[pace.Quota]float64{}
+	for _, q := range pace.Quotas {
+		out[q] = pc.Budget(q)
+	}
+	return out
+}
+
 // runResult is what one run measured.
 type runResult struct {
 	WallMS float64 `json:"wall_ms"`
+	// Load1 is the machine's load average over the last minute as the run
+	// started: the machine is shared.
+	Load1 float64 `json:"load_average_1m_at_start"`
 	// Requests counts every AWS request that reached the proxy; Lambda
-	// those to Lambda, every one paced by the run's one pacer; ControlPlane
-	// those of Lambda's shared control-plane quota (all but GetFunction,
-	// GetPolicy and Invoke, which have their own).
-	Requests     int            `json:"requests"`
-	Lambda       int            `json:"lambda_requests"`
-	ControlPlane int            `json:"control_plane_requests"`
-	ByOp         map[string]int `json:"requests_by_operation"`
-	// BusiestControlPlane is the most control-plane requests the proxy
-	// counted in one second (RealismStats.BusiestSecond); BusiestLambda
-	// the most Lambda requests of any kind in one second.
-	BusiestControlPlane int     `json:"busiest_second_control_plane"`
-	BusiestLambda       int     `json:"busiest_second_lambda"`
-	BusiestAtMS         float64 `json:"busiest_second_at_ms"`
-	// Throttled counts the 429s the proxy answered for the quota.
+	// those to Lambda, every one paced.
+	Requests int            `json:"requests"`
+	Lambda   int            `json:"lambda_requests"`
+	ByOp     map[string]int `json:"requests_by_operation"`
+	// Quotas are the Lambda requests of each quota, in pace.Quotas' order.
+	Quotas []quotaCount `json:"quotas"`
+	// BusiestLambda is the most Lambda requests of any kind the proxy
+	// counted in one second.
+	BusiestLambda int `json:"busiest_second_lambda"`
+	// Throttled counts the 429s the proxy answered for the quotas.
 	Throttled       int `json:"throttled_429"`
 	StaleRevisions  int `json:"stale_revisions_412"`
 	UpdateConflicts int `json:"update_conflicts_409"`
 	Violations      int `json:"pending_violations"`
 }
 
-// measure reads a run's records and the realism layer's counts.
+// quotaCount is what one run made of one quota: its requests (those
+// answered 429 included), the most the proxy counted in one second and
+// when, and the 429s answered.
+type quotaCount struct {
+	Quota       string  `json:"quota"`
+	Requests    int     `json:"requests"`
+	Busiest     int     `json:"busiest_second"`
+	BusiestAtMS float64 `json:"busiest_second_at_ms"`
+	Throttled   int     `json:"throttled_429"`
+}
+
+// inSecond is the requests of quota q the proxy counted in second s.
+func inSecond(s faultproxy.SecondCount, q pace.Quota) int {
+	switch q {
+	case pace.GetFunction:
+		return s.GetFunction
+	case pace.GetPolicy:
+		return s.GetPolicy
+	}
+	return s.ControlPlane
+}
+
+// measure reads a run's records and the realism layer's counts. A
+// request's quota is the one the pacer picks for it (pace.Of); the
+// busiest seconds are the proxy's, which counts them as Lambda does.
 func measure(r run) runResult {
-	res := runResult{WallMS: figures.MS(r.wall()), ByOp: map[string]int{}}
+	res := runResult{WallMS: figures.MS(r.wall()), Load1: r.load1, ByOp: map[string]int{}}
+	for _, q := range pace.Quotas {
+		res.Quotas = append(res.Quotas, quotaCount{Quota: q.String()})
+	}
 	for _, rec := range r.records {
 		res.Requests++
 		res.ByOp[rec.Op.String()]++
@@ -248,15 +310,20 @@ func measure(r run) runResult {
 			continue
 		}
 		res.Lambda++
-		if controlPlane(rec.Op.Name) {
-			res.ControlPlane++
+		if q, ok := pace.Of(rec.Op.Name); ok {
+			res.Quotas[q].Requests++
+			if rec.Realism == "QuotaExceeded" {
+				res.Quotas[q].Throttled++
+			}
 		}
 	}
-	res.BusiestControlPlane = r.stats.BusiestSecond.ControlPlane
-	if !r.stats.BusiestSecond.Start.IsZero() {
-		res.BusiestAtMS = figures.MS(r.stats.BusiestSecond.Start.Sub(r.start))
-	}
 	for _, s := range r.stats.Seconds {
+		for _, q := range pace.Quotas {
+			if n := inSecond(s, q); n > res.Quotas[q].Busiest {
+				res.Quotas[q].Busiest = n
+				res.Quotas[q].BusiestAtMS = figures.MS(s.Start.Sub(r.start))
+			}
+		}
 		res.BusiestLambda = max(res.BusiestLambda, s.ControlPlane+s.GetFunction+s.GetPolicy)
 	}
 	res.Throttled = r.stats.Throttled
@@ -266,19 +333,6 @@ func measure(r run) runResult {
 	return res
 }
 
-// controlPlane reports whether Lambda operation name counts against the
-// shared control-plane quota, as the realism layer counts it: every
-// operation but GetFunction and GetPolicy (quotas of their own) and the
-// invocations.
-// https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html#api-requests
-func controlPlane(name string) bool {
-	switch name {
-	case "GetFunction", "GetPolicy", "Invoke", "InvokeAsync", "InvokeWithResponseStream":
-		return false
-	}
-	return true
-}
-
 // opsLine is "lambda.GetAlias 3, lambda.UpdateAlias 1" in name order.
 func opsLine(byOp map[string]int) string {
 	var parts []string
@@ -286,4 +340,16 @@ func opsLine(byOp map[string]int) string {
 		parts = append(parts, fmt.Sprintf("%s %d", op, byOp[op]))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// load1 is the machine's load average over the last minute, from
+// /proc/loadavg; 0 where it cannot be read.
+func load1() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f, _, _ := strings.Cut(string(b), " ")
+	v, _ := strconv.ParseFloat(f, 64)
+	return v
 }

@@ -70,11 +70,16 @@ type Realism struct {
 	WebIdentityAudience string
 
 	// ControlPlaneRate, GetFunctionRate and GetPolicyRate are Lambda's
-	// request quotas per second, per account and Region: one for GetFunction,
-	// one for GetPolicy, and one shared by every other Lambda operation but
-	// Invoke. A request past its quota in a second answers 429
-	// TooManyRequestsException with Reason CallerRateLimitExceeded. 0 does
-	// not limit that group; requests are counted either way.
+	// request quotas per second, per account and Region, each counted on
+	// its own: one for GetFunction, one for GetPolicy, and one shared by
+	// every other Lambda operation but the invocations (Invoke,
+	// InvokeAsync, InvokeWithResponseStream), which count in none
+	// (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html#api-requests).
+	// A request past its quota in a second answers 429
+	// TooManyRequestsException with Reason CallerRateLimitExceeded, and a
+	// full quota leaves the others' requests alone. The second is the
+	// clock's: AWS does not document how it cuts it. 0 does not limit that
+	// group; requests are counted either way.
 	ControlPlaneRate int
 	GetFunctionRate  int
 	GetPolicyRate    int
@@ -154,9 +159,11 @@ type RealismStats struct {
 	MetricsHeld, MetricsDelivered int
 }
 
-// SecondCount is the Lambda requests that arrived in one second, by quota.
+// SecondCount is the Lambda requests that arrived in one second, by quota,
+// in one account (its ID; "" for moto's default account) and Region.
 type SecondCount struct {
 	Start        time.Time
+	Account      string
 	Region       string
 	ControlPlane int // every operation but Invoke, GetFunction and GetPolicy
 	GetFunction  int

@@ -2,6 +2,7 @@ package faultproxy
 
 import (
 	"encoding/base64"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"testing"
@@ -100,4 +101,72 @@ func FuzzJWTClaims(f *testing.F) {
 		}
 		_ = c.hasAudience("sts.amazonaws.com")
 	})
+}
+
+// Each of Lambda's request quotas is counted on its own, per account and
+// Region and second: a full control plane leaves GetFunction and GetPolicy
+// their own quotas, and the invocations count in none.
+func TestQuotaPerGroup(t *testing.T) {
+	t.Parallel()
+	rl := newRealism()
+	rl.cfg = DefaultRealism()
+	const other = "AKIAOTHERACCOUNT"
+	rl.stats.Issued = []Issued{{AccessKeyID: other, Op: "AssumeRole", RoleARN: "arn:aws:iam::210987654321:role/deploy"}}
+	t0 := time.Unix(1_800_000_000, 0)
+	req := func(key, region string) *http.Request {
+		r := httptest.NewRequest("GET", "/2015-03-31/functions/orders", nil)
+		r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+key+"/20270115/"+region+"/lambda/aws4_request, SignedHeaders=host, Signature=0")
+		return r
+	}
+	// call makes n calls of op and returns how many were answered 429,
+	// each as Lambda answers a throttled request.
+	call := func(op, key, region string, at time.Time, n int) int {
+		throttled := 0
+		for range n {
+			a := rl.quota(req(key, region), Op{Service: "lambda", Name: op}, at)
+			if a == nil {
+				continue
+			}
+			throttled++
+			if a.err.status != http.StatusTooManyRequests || a.err.code != "TooManyRequestsException" || a.err.reason != "CallerRateLimitExceeded" {
+				t.Errorf("%s throttled as %+v, want 429 TooManyRequestsException, Reason CallerRateLimitExceeded", op, a.err)
+			}
+		}
+		return throttled
+	}
+	const key, region = "AKIADEFAULT", "us-east-1"
+	for _, tc := range []struct {
+		what      string
+		op, key   string
+		region    string
+		at        time.Time
+		n, wantOK int
+	}{
+		{"the control plane's quota, across its operations", "GetAlias", key, region, t0, 10, 10},
+		{"the control plane's quota, across its operations", "UpdateAlias", key, region, t0, 10, 5},
+		{"GetFunction's own, the control plane full", "GetFunction", key, region, t0, 110, 100},
+		{"GetPolicy's own", "GetPolicy", key, region, t0, 20, 15},
+		{"GetFunctionConfiguration is the control plane's", "GetFunctionConfiguration", key, region, t0, 1, 0},
+		{"the invocations in none", "Invoke", key, region, t0, 50, 50},
+		{"the invocations in none", "InvokeWithResponseStream", key, region, t0, 5, 5},
+		{"another Region's quotas", "GetAlias", key, "eu-west-1", t0, 20, 15},
+		{"another account's quotas", "GetAlias", other, region, t0, 20, 15},
+		{"the next second's", "PublishVersion", key, region, t0.Add(time.Second), 20, 15},
+		{"the next second's", "GetPolicy", key, region, t0.Add(1500 * time.Millisecond), 15, 15},
+	} {
+		if got := tc.n - call(tc.op, tc.key, tc.region, tc.at, tc.n); got != tc.wantOK {
+			t.Errorf("%s: %d of %d %s let through, want %d", tc.what, got, tc.n, tc.op, tc.wantOK)
+		}
+	}
+	first := rl.seconds[secondKey{region: region, sec: t0.Unix()}]
+	if first == nil {
+		t.Fatal("the first second was not counted")
+	}
+	want := SecondCount{Start: t0, Region: region, ControlPlane: 21, GetFunction: 110, GetPolicy: 20, Throttled: 5 + 10 + 5 + 1}
+	if first.SecondCount != want {
+		t.Errorf("first second counted %+v, want %+v", first.SecondCount, want)
+	}
+	if got := rl.seconds[secondKey{account: "210987654321", region: region, sec: t0.Unix()}]; got == nil || got.ControlPlane != 20 {
+		t.Errorf("the other account's second counted %+v, want 20 control-plane requests", got)
+	}
 }

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 )
 
 // Lambda's answers for a function that is not ready. The messages are
@@ -54,21 +56,23 @@ func lambdaTarget(r *http.Request) (fn, qualifier string) {
 }
 
 // quota counts a Lambda request in its second and answers 429 when it is
-// past its quota. The quotas are those of "Lambda API requests": GetFunction
-// 100 requests per second, GetPolicy 15, and 15 across all other
-// control-plane APIs (not per API), Invoke excluded; a throttled request
-// answers TooManyRequestsException with Reason CallerRateLimitExceeded.
+// past its quota. The quotas are those of "Lambda API requests", each on
+// its own: GetFunction 100 requests per second, GetPolicy 15, and 15
+// across all the other control-plane APIs (not 15 per API), the
+// invocations in none; a throttled request answers 429
+// TooManyRequestsException with Reason CallerRateLimitExceeded. Each
+// quota is per account and Region.
 // https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html#api-requests
 // https://docs.aws.amazon.com/lambda/latest/api/API_TooManyRequestsException.html
 func (rl *realism) quota(r *http.Request, op Op, now time.Time) *realAnswer {
 	if invokeOps[op.Name] {
 		return nil
 	}
-	// Quotas are per account and Region; moto is one account.
-	key := secondKey{region: credentialScope(r.Header.Get("Authorization")).region, sec: now.Unix()}
+	auth := r.Header.Get("Authorization")
+	key := secondKey{account: rl.accountOf(accessKeyID(auth)), region: credentialScope(auth).region, sec: now.Unix()}
 	s := rl.seconds[key]
 	if s == nil {
-		s = &secondState{SecondCount: SecondCount{Start: time.Unix(key.sec, 0), Region: key.region}}
+		s = &secondState{SecondCount: SecondCount{Start: time.Unix(key.sec, 0), Account: key.account, Region: key.region}}
 		rl.seconds[key] = s
 	}
 	var group, limit int
@@ -94,10 +98,26 @@ func (rl *realism) quota(r *http.Request, op Op, now time.Time) *realAnswer {
 	}}
 }
 
-// secondKey is one second of one Region.
+// secondKey is one second of one account's Region.
 type secondKey struct {
-	region string
-	sec    int64
+	account, region string
+	sec             int64
+}
+
+// accountOf is the account whose quotas a request signed with access key
+// id counts against: the role's, for credentials STS issued through the
+// proxy for a role, as moto picks it; "" for any other key, moto's
+// default account.
+func (rl *realism) accountOf(id string) string {
+	for _, is := range rl.stats.Issued {
+		if is.AccessKeyID != id {
+			continue
+		}
+		if a, err := arn.Parse(is.RoleARN); err == nil {
+			return a.AccountID
+		}
+	}
+	return ""
 }
 
 // secondState is a SecondCount with the requests each quota group let

@@ -46,7 +46,7 @@ func realMain(ctx context.Context) error {
 	lc := lambda.NewFromConfig(cfg)
 	ag := apigateway.NewFromConfig(cfg)
 
-	if _, err := lc.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: fn}); err != nil {
+	if _, err := lc.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: fn}); err != nil {
 		return err
 	}
 	pub, err := lc.PublishVersion(ctx, &lambda.PublishVersionInput{FunctionName: fn})
