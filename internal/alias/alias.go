@@ -71,11 +71,11 @@ func (f Function) Busy() bool {
 func (f Function) Broken() error {
 	switch {
 	case f.State == string(types.StateFailed):
-		see := fix.AWS("lambda", "get-function-configuration", "--function-name", f.Name, "--qualifier", f.Version, "--query", "[State,StateReason,StateReasonCode]")
+		see := fix.AWS("lambda", "get-function", "--function-name", f.Name, "--qualifier", f.Version, "--query", "Configuration.[State,StateReason,StateReasonCode]")
 		return fix.Errorf("fix the cause and deploy the code again; see why with:", see,
 			"function %s version %s is in state Failed: %s; see it with: %s, fix the cause and deploy the code again", f.Name, f.Version, f.StateReason, see)
 	case f.Update == string(types.LastUpdateStatusFailed):
-		see := fix.AWS("lambda", "get-function-configuration", "--function-name", f.Name, "--query", "[LastUpdateStatus,LastUpdateStatusReason,LastUpdateStatusReasonCode]")
+		see := fix.AWS("lambda", "get-function", "--function-name", f.Name, "--query", "Configuration.[LastUpdateStatus,LastUpdateStatusReason,LastUpdateStatusReasonCode]")
 		return fix.Errorf("fix the cause and deploy the code again (aws lambda update-function-code, or your deploy step); see why with:", see,
 			"the last update of function %s failed: %s; fix it and deploy the code again; see it with: %s", f.Name, f.UpdateWhy, see)
 	}
@@ -165,7 +165,7 @@ func WaitReady(ctx context.Context, c API, f Function, max time.Duration) (Funct
 	}
 	out, err := waitUpdated(ctx, c, f.ARN, max)
 	if err != nil {
-		see := fix.AWS("lambda", "get-function-configuration", "--function-name", f.Name, "--query", "[LastUpdateStatus,LastUpdateStatusReason]")
+		see := fix.AWS("lambda", "get-function", "--function-name", f.Name, "--query", "Configuration.[LastUpdateStatus,LastUpdateStatusReason]")
 		return f, fix.Errorf("run again once its LastUpdateStatus is Successful; see it with:", see,
 			"wait for the update of function %s to finish (nothing was changed; see it with: %s, and run again once it is Successful): %w", f.Name, see, err)
 	}
