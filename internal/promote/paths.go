@@ -76,14 +76,14 @@ func (d *decision) judgePaths(cfg config.Config, f facts) error {
 		}
 	}
 	for _, n := range d.pathsNotChecked {
-		errs = append(errs, fmt.Errorf("require-alias-traffic: %s, so a path around alias %s cannot be ruled out; grant the read (see the README's permissions) or set require-alias-traffic: false", n, cfg.Alias))
+		errs = append(errs, fmt.Errorf("require-alias-traffic: %s, so a path around alias %s cannot be ruled out; grant that action to the job's role (see the README's permissions) or set require-alias-traffic: false", n, cfg.Alias))
 	}
 	if len(errs) == 0 {
 		return nil
 	}
 	return &fix.Error{
 		Err:  errors.Join(errs...),
-		Next: "point each path at the alias with the commands under \"What calls this function\" below (or set require-alias-traffic: false to let them be warnings), then run the workflow again",
+		Next: "point each path at the alias with the commands in the warnings above, also under \"What calls this function\" in the summary (or set require-alias-traffic: false to let them be warnings), then run the workflow again",
 	}
 }
 
