@@ -7,8 +7,9 @@
 // second without one.
 //
 // Turns are spaced at the pace, as a token bucket: a burst of up to Burst
-// turns goes at once, so that a promotion of one function (its 3 or 4 reads
-// at start-up, the publish, the move) does not wait, and beyond it one turn
+// turns goes at once, so that a promotion of one function (its 7 reads at
+// start-up, 4 of them of what calls the function, the publish, the move)
+// does not wait, and beyond it one turn
 // every 1/pace seconds, so that calls in a wait loop (a Pending version's
 // reads) are never held back by more than their place in line. A sliding
 // window caps them besides: at most the pace's whole number of turns in any
@@ -34,7 +35,7 @@ const Quota = 15
 const Lowest = 1
 
 // Burst is the most turns that go at once after a quiet while.
-const Burst = 5
+const Burst = 10
 
 // slack lengthens the window: a request reaches AWS a little after its
 // turn, some later than others (a new connection's handshake), and the

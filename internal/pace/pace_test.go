@@ -141,7 +141,7 @@ func takeAll(p *Pacer, ft *fakeTime, n int) (at []time.Time, waits []time.Durati
 
 // The first turns go at once, up to the burst; then one every 1/pace
 // seconds; and never more than the pace's whole number in any one second.
-// A promotion of one function (5 Lambda requests all at once) never waits.
+// A promotion of one function (9 Lambda requests all at once) never waits.
 func TestPaceShape(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -150,8 +150,8 @@ func TestPaceShape(t *testing.T) {
 		next time.Duration // the wait of the next
 		most int           // turns in any one second
 	}{
-		{10, 5, 100 * time.Millisecond, 10},
-		{15, 5, time.Second / 15, 15},
+		{10, 10, time.Second + slack, 10}, // the burst is the window's whole second
+		{15, 10, time.Second / 15, 15},
 		{2.5, 2, time.Second + slack, 2}, // whole requests: never 3 in a second
 		{1, 1, time.Second + slack, 1},
 		{0.5, 1, 2*time.Second + slack, 1},
