@@ -155,7 +155,7 @@ func TestJudgeNotChecked(t *testing.T) {
 		t.Errorf("not checked (-want +got):\n%s", diff)
 	}
 	_, notChecked = Judge(Input{Function: fn, Alias: "prod", Mappings: Mappings{Truncated: true}, Read: Function{Policy: "{"}})
-	if len(notChecked) != 2 || !strings.Contains(notChecked[0], "not valid JSON") || !strings.Contains(notChecked[1], "only the first 2000") {
+	if len(notChecked) != 2 || !strings.Contains(notChecked[0], "not valid JSON") || !strings.Contains(notChecked[1], "only the first 10000") {
 		t.Errorf("not checked = %q, want the bad policy and the truncated listing", notChecked)
 	}
 }

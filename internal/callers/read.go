@@ -51,8 +51,9 @@ type Mappings struct {
 
 // maxMappingPages bounds the listing: 100 mappings a page
 // (https://docs.aws.amazon.com/lambda/latest/api/API_ListEventSourceMappings.html),
-// so 2000 mappings at most, read at the pacer's pace.
-const maxMappingPages = 20
+// so 10,000 mappings at most, read at the pacer's pace (10 s at 10 a
+// second); past them the listing is reported as not all checked.
+const maxMappingPages = 100
 
 // ReadMappings lists the event source mappings of the account and Region,
 // every page, once for every function of a run.

@@ -106,7 +106,7 @@ func TestReadMappings(t *testing.T) {
 	}{
 		{name: "none", fake: &fakeLambda{}, wantCalls: 1},
 		{name: "every page", fake: &fakeLambda{mappings: 250}, wantN: 250, wantCalls: 3},
-		{name: "at most 20 pages", fake: &fakeLambda{mappings: 2500}, wantN: 2000, wantCalls: 20, want: Mappings{Truncated: true}},
+		{name: "at most 100 pages", fake: &fakeLambda{mappings: 10050}, wantN: 10000, wantCalls: 100, want: Mappings{Truncated: true}},
 		{name: "denied", fake: &fakeLambda{listErr: accessDenied}, wantCalls: 1, want: Mappings{Denied: ActionListMappings}},
 		{name: "another error", fake: &fakeLambda{listErr: errors.New("boom")}, wantCalls: 1, wantErr: true},
 	}

@@ -61,7 +61,7 @@ func TestPaths(t *testing.T) {
 	tests := []struct {
 		name       string
 		require    bool
-		reads      pathReads
+		reads      *pathReads
 		wantStatus outcome.Status
 		wantErrs   int // require-alias-traffic errors
 		wantWarns  []string
@@ -70,13 +70,13 @@ func TestPaths(t *testing.T) {
 	}{
 		{
 			name:       "only the alias: promoted, no warning",
-			reads:      pathReads{mappings: callers.Mappings{List: []callers.Mapping{onAlias}}},
+			reads:      &pathReads{mappings: callers.Mappings{List: []callers.Mapping{onAlias}}},
 			wantStatus: outcome.Promoted,
 			wantPaths:  1,
 		},
 		{
 			name:       "bypasses warned of, with the fix",
-			reads:      pathReads{mappings: callers.Mappings{List: []callers.Mapping{onLatest, onAlias}}, function: callers.Function{URLs: []callers.URL{url}}},
+			reads:      &pathReads{mappings: callers.Mappings{List: []callers.Mapping{onLatest, onAlias}}, function: callers.Function{URLs: []callers.URL{url}}},
 			wantStatus: outcome.Promoted,
 			wantWarns: []string{
 				"event source mapping SQS queue jobs (mapping u1) invokes $LATEST (unqualified ARN), not alias prod: the canary and the gates do not see its traffic; to point it at the alias, run:\naws lambda update-event-source-mapping --uuid u1 --function-name api:prod",
@@ -87,7 +87,7 @@ func TestPaths(t *testing.T) {
 		{
 			name:       "bypasses refused with require-alias-traffic, one error each",
 			require:    true,
-			reads:      pathReads{mappings: callers.Mappings{List: []callers.Mapping{onLatest, onAlias}}, function: callers.Function{URLs: []callers.URL{url}}},
+			reads:      &pathReads{mappings: callers.Mappings{List: []callers.Mapping{onLatest, onAlias}}, function: callers.Function{URLs: []callers.URL{url}}},
 			wantStatus: outcome.Failed,
 			wantErrs:   2,
 			wantWarns:  []string{"event source mapping SQS queue jobs", "function URL https://x"},
@@ -95,7 +95,7 @@ func TestPaths(t *testing.T) {
 		},
 		{
 			name:       "a refused read is not checked, and the promotion goes on",
-			reads:      pathReads{mappings: callers.Mappings{Denied: callers.ActionListMappings}},
+			reads:      &pathReads{mappings: callers.Mappings{Denied: callers.ActionListMappings}},
 			wantStatus: outcome.Promoted,
 			wantWarns:  []string{"what calls the function: event source mappings: not checked (AccessDenied on lambda:ListEventSourceMappings); a path around alias prod there is unknown"},
 			wantUnread: 1,
@@ -103,7 +103,7 @@ func TestPaths(t *testing.T) {
 		{
 			name:       "a refused read fails safe with require-alias-traffic",
 			require:    true,
-			reads:      pathReads{mappings: callers.Mappings{Denied: callers.ActionListMappings}},
+			reads:      &pathReads{mappings: callers.Mappings{Denied: callers.ActionListMappings}},
 			wantStatus: outcome.Failed,
 			wantErrs:   1,
 			wantWarns:  []string{"what calls the function: event source mappings: not checked"},
