@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/lambda-promote/lambda-promote/internal/alias"
+	"github.com/lambda-promote/lambda-promote/internal/callers"
 	"github.com/lambda-promote/lambda-promote/internal/config"
 	"github.com/lambda-promote/lambda-promote/internal/gate"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
@@ -88,6 +89,12 @@ func awsDeps(ctx context.Context, cfg config.Config, getenv func(string) string,
 		},
 		Policy: func(ctx context.Context, function, aliasName string) (string, error) {
 			return stage.ReadPolicy(ctx, lc, function, aliasName)
+		},
+		Mappings: func(ctx context.Context) (callers.Mappings, error) {
+			return callers.ReadMappings(ctx, lc)
+		},
+		Callers: func(ctx context.Context, function, aliasName string) (callers.Function, error) {
+			return callers.ReadFunction(ctx, lc, function, aliasName)
 		},
 		Provisioned: func(ctx context.Context, function, aliasName string) (*alias.Provisioned, error) {
 			return alias.ReadProvisioned(ctx, lc, function, aliasName)

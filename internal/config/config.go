@@ -45,6 +45,10 @@ type Config struct {
 	StageVariable   string
 	CheckPermission bool
 
+	// RequireAliasTraffic fails preflight on any path into the function
+	// that bypasses the alias, and on any read of them that was refused.
+	RequireAliasTraffic bool
+
 	DryRun bool
 
 	Detach bool // do what is due and exit; a rollout goes on in later runs

@@ -167,6 +167,7 @@ func TestValid(t *testing.T) {
 			c.StageVariable = "fn_alias"
 			c.CheckPermission = false
 		}},
+		{"require-alias-traffic", map[string]string{"require-alias-traffic": "True"}, func(c *Config) { c.RequireAliasTraffic = true }},
 		{"github", map[string]string{"github-token": "ghs_secret", "comment": "false", "deployment": "false", "environment": "production (eu)", "dry-run": "true"}, func(c *Config) {
 			c.GitHubToken = "ghs_secret"
 			c.Comment = false
@@ -340,6 +341,7 @@ func TestManyErrors(t *testing.T) {
 		"aws-region":         "us_east_1",
 		"description":        strings.Repeat("d", 300),
 	}
+	inputs["require-alias-traffic"] = "yes"
 	_, err := parseAll(t, inputs)
 	var got []string
 	for _, ie := range InputErrors(err) {
@@ -573,8 +575,8 @@ func TestInputs(t *testing.T) {
 			t.Errorf("boolean input %q has default %q", in.Name, in.Default)
 		}
 	}
-	if len(seen) != 28 {
-		t.Errorf("%d inputs, want the 27 of SPEC.md and wait-timeout", len(seen))
+	if len(seen) != 29 {
+		t.Errorf("%d inputs, want the 28 of SPEC.md (require-alias-traffic among them) and wait-timeout", len(seen))
 	}
 	// Every default is itself accepted.
 	raw := map[string]string{"function-name": "f", "alias": "a"}
@@ -602,7 +604,7 @@ func TestRedacted(t *testing.T) {
 		"function-name": "f", "alias": "prod", "version": "publish", "source-alias": "", "description": "",
 		"strategy": "all-at-once", "steps": "10,50,100", "interval": "1m30s", "traffic-weight": "",
 		"alarms": "a,b", "max-error-rate": "0.5%", "smoke-test-payload": "", "rollback": "false",
-		"api-id": "", "stage": "", "stage-variable": "lambdaAlias", "check-permission": "true",
+		"api-id": "", "stage": "", "stage-variable": "lambdaAlias", "check-permission": "true", "require-alias-traffic": "false",
 		"dry-run": "false", "github-token": "***", "comment": "true", "deployment": "true",
 		"environment": "", "aws-region": "", "min-invocations": "0", "role-to-assume": "", "wait-timeout": "5m",
 		"detach": "false", "max-requests-per-second": "10",

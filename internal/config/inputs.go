@@ -46,6 +46,9 @@ const (
 	InAWSRegion        = "aws-region"
 )
 
+// InRequireAliasTraffic is the name of the require-alias-traffic input.
+const InRequireAliasTraffic = "require-alias-traffic"
+
 // DefaultInterval is the default of the interval input.
 const DefaultInterval = "1m"
 
@@ -74,6 +77,7 @@ var inputs = []Input{
 	{Name: InStage, Description: `stage name; required with "api-id"`},
 	{Name: InStageVariable, Default: "lambdaAlias", Description: `the stage variable that must equal "alias"`},
 	{Name: InCheckPermission, Default: "true", Bool: true, Description: `with "api-id": the alias's resource policy must let API Gateway invoke it for this API`},
+	{Name: InRequireAliasTraffic, Default: "false", Bool: true, Description: "fail when an event source mapping, a function URL, a resource-policy grant or an API route reaches the function without the alias; otherwise each is a warning"},
 	{Name: InDryRun, Default: "false", Bool: true, Description: "read everything, print the plan, change nothing"},
 	{Name: InDetach, Default: "false", Bool: true, Description: "do what is due and exit: a gradual rollout goes on in later runs (a schedule), its state kept on the alias"},
 	{Name: InMaxRPS, Default: "10", Description: "pace of calls to Lambda's control plane (AWS allows 15 per second per account and region, shared); GetFunction and GetPolicy, with quotas of their own, are paced at the same share of theirs"},

@@ -609,6 +609,7 @@ func (p *parser) stage(c *Config) {
 		p.fail(InStageVariable, `a stage variable name of letters, digits and "_", e.g. "lambdaAlias"`)
 	}
 	c.CheckPermission = p.bool(InCheckPermission)
+	c.RequireAliasTraffic = p.bool(InRequireAliasTraffic)
 }
 
 func (p *parser) github(c *Config) {

@@ -40,6 +40,7 @@ func (c Config) Redacted() map[string]string {
 		InMaxRPS:           strconv.FormatFloat(c.MaxRPS, 'f', -1, 64),
 		InWaitTimeout:      rollout.ShortDuration(c.WaitTimeout),
 	}
+	m[InRequireAliasTraffic] = strconv.FormatBool(c.RequireAliasTraffic)
 	if len(c.Steps) > 0 {
 		parts := make([]string, len(c.Steps))
 		for i, s := range c.Steps {

@@ -178,10 +178,20 @@ func iamResource(rec faultproxy.Record, region, account string) string {
 	switch rec.Op.Service {
 	case "lambda":
 		// /2015-03-31/functions/NAME-OR-ARN[/aliases/ALIAS|/policy|/versions|/configuration|/invocations],
-		// /2019-09-30/functions/NAME-OR-ARN/provisioned-concurrency?Qualifier=Q
-		rest, ok := strings.CutPrefix(rec.Path, "/2015-03-31/functions/")
-		if !ok {
-			rest, ok = strings.CutPrefix(rec.Path, "/2019-09-30/functions/")
+		// /2019-09-30/functions/NAME-OR-ARN/provisioned-concurrency?Qualifier=Q,
+		// /2021-10-31/functions/NAME-OR-ARN/url?Qualifier=Q; and
+		// /2015-03-31/event-source-mappings, whose List has no
+		// resource-level permission
+		// (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html).
+		if rec.Path == "/2015-03-31/event-source-mappings" || rec.Path == "/2015-03-31/event-source-mappings/" {
+			return "*"
+		}
+		var rest string
+		ok := false
+		for _, prefix := range []string{"/2015-03-31/functions/", "/2019-09-30/functions/", "/2021-10-31/functions/"} {
+			if r, found := strings.CutPrefix(rec.Path, prefix); found {
+				rest, ok = r, true
+			}
 		}
 		if !ok {
 			return "?" + rec.Path
@@ -302,6 +312,11 @@ type iamCase struct {
 	// published: the run gets as far as publishing version 2 before the
 	// missing permission stops it; the alias is left alone all the same.
 	published bool
+	// unread are reads of what calls the function removed from the
+	// policy: they are reported "not checked" and the promotion goes on,
+	// unless require (require-alias-traffic) refuses it.
+	unread  []string
+	require bool
 }
 
 func TestIAMLeastPrivilege(t *testing.T) {
@@ -327,6 +342,8 @@ func TestIAMLeastPrivilege(t *testing.T) {
 		{name: "without cloudwatch:GetMetricData", drop: "cloudwatch:GetMetricData", published: true},
 		{name: "without lambda:UpdateAlias", drop: "lambda:UpdateAlias", published: true},
 		{name: "first deploy without lambda:CreateAlias", drop: "lambda:CreateAlias", first: true, published: true},
+		{name: "without the reads of what calls it", allAtOnc: true, unread: iamPathReads},
+		{name: "without the reads of what calls it, alias traffic required", allAtOnc: true, unread: iamPathReads, require: true},
 	}
 
 	// Seed while moto still lets anyone in.
@@ -352,6 +369,9 @@ func TestIAMLeastPrivilege(t *testing.T) {
 			must(t, srv.CreateAlarm(ctx, fn+"-5xx"))
 		}
 		p := policy
+		for _, a := range c.unread {
+			p = p.without(a)
+		}
 		if c.drop != "" {
 			p = policy.without(c.drop)
 			if slices.Contains(p.actions(), c.drop) || len(p.actions()) != len(policy.actions())-1 {
@@ -404,10 +424,25 @@ func TestIAMLeastPrivilege(t *testing.T) {
 				default:
 					in = iamFullInputs(s.w)
 				}
+				if c.require {
+					in["require-alias-traffic"] = "true"
+				}
 				r := runAction(t, srv, in, Options{Endpoint: front, Env: []string{"AWS_ACCESS_KEY_ID=" + s.key, "AWS_SECRET_ACCESS_KEY=" + s.secret}})
 				route := iamRoute(t, admin, s.w.Function)
 				nVersions := iamVersions(t, admin, s.w.Function)
 
+				for _, a := range c.unread {
+					// Never "none found": the summary says which read was refused.
+					if want := "not checked (AccessDenied on " + a + ")"; !strings.Contains(r.Summary, want) {
+						t.Errorf("the summary does not say %q", want)
+					}
+				}
+				if c.require {
+					if r.Code == 0 || r.Outputs["status"] != "failed" || route != "1" || nVersions != 1 {
+						t.Errorf("require-alias-traffic with reads refused: exit %d, status %q, alias %s, %d versions; want a failure that changed nothing", r.Code, r.Outputs["status"], route, nVersions)
+					}
+					return
+				}
 				if c.drop == "" {
 					if r.Code != 0 {
 						t.Fatalf("exit %d with the whole policy", r.Code)
@@ -453,6 +488,10 @@ func TestIAMLeastPrivilege(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// iamPathReads are the actions of the reads of what calls the function
+// that only it makes: a policy without them still promotes.
+var iamPathReads = []string{"lambda:ListEventSourceMappings", "lambda:GetFunctionUrlConfig"}
 
 // iamMotoActions are the actions moto checks in place of a policy action:
 // moto names an action after the operation called and the signing name,

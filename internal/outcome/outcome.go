@@ -115,6 +115,14 @@ type Result struct {
 	AliasCreated    bool     // the alias did not exist and this run created it
 	Plan            []string // the steps the run would take (dry-run) or took
 	Checks          []Check
+	// Paths are the ways into the functions from outside the run (event
+	// source mappings, function URLs, resource-policy grants, API routes),
+	// and PathsNotChecked the reads of them that could not be made, e.g.
+	// "event source mappings: not checked (AccessDenied on
+	// lambda:ListEventSourceMappings)".
+	Paths           []Path
+	PathsNotChecked []string
+	PathsRead       bool // the reads of the paths were made (not for a rollback)
 	Timeline        []Event
 	Error           string    // what went wrong, for failed and rolled-back runs
 	AliasState      string    // one sentence: where the alias is now, e.g. "prod serves 4 with no weights"
@@ -143,3 +151,44 @@ func (r Result) Release() bool { return len(r.Functions) > 1 }
 
 // Duration is how long the run took.
 func (r Result) Duration() time.Duration { return r.Finished.Sub(r.Started) }
+
+// The kinds of Path.
+const (
+	PathMapping = "event source mapping"
+	PathURL     = "function URL"
+	PathGrant   = "resource-policy grant"
+	PathRoute   = "API route"
+)
+
+// Path is one way into a function of the run from outside it: an event
+// source mapping, a function URL, a grant of its resource policy, a route of
+// the checked API stage.
+type Path struct {
+	Function string // the function's name
+	Kind     string // PathMapping, PathURL, PathGrant, PathRoute
+	Source   string // what calls, e.g. "SQS queue orders-jobs (mapping 1f2e…)", "S3 bucket uploads"
+	// Invokes is what it invokes: "orders-api:prod (the alias promoted)",
+	// "orders-api:dev (another alias)", "version 3", "$LATEST (unqualified
+	// ARN)".
+	Invokes string
+	// Covered is true when its traffic goes through the alias promoted,
+	// so that the canary and the gates see it.
+	Covered bool
+	// Bypass is true when it reaches the function's code without any
+	// alias ($LATEST or a version): a warning, and an error with
+	// require-alias-traffic. A path to another alias is neither covered
+	// nor a bypass: that alias has promotions of its own.
+	Bypass bool
+	Detail string // more of what was found: a state, a condition, a check that fails for it
+	// Fixes are the ways to point a bypassing path at the alias, one per
+	// choice; empty when there is nothing to do or a check's fix covers it.
+	Fixes []Fix
+}
+
+// Fix is one way to fix a path: a choice and its commands, one per line,
+// each a command for a POSIX shell or a # comment for a step that is not
+// one command.
+type Fix struct {
+	Choice   string // e.g. "serve the URL from the alias"
+	Commands string
+}

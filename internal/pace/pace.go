@@ -12,8 +12,9 @@
 // without one.
 //
 // Each bucket hands out its turns as a token bucket: a burst of up to
-// Burst turns goes at once, so that a promotion of one function (its 3 or
-// 4 reads at start-up, the publish, the move) does not wait, and beyond it
+// Burst turns goes at once, so that a promotion of one function (its reads
+// at start-up, 4 of them of what calls the function, the publish, the move:
+// 6 on the control plane) does not wait, and beyond it
 // one turn every 1/pace seconds, so that calls in a wait loop (a Pending
 // version's reads) are never held back by more than their place in line.
 // A sliding window caps them besides: at most the pace's whole number of
@@ -37,8 +38,9 @@ import (
 const Lowest = 1
 
 // Burst is the most turns of one bucket that go at once after a quiet
-// while.
-const Burst = 5
+// while: the default budget's whole second. The window still caps every
+// second at the pace.
+const Burst = 10
 
 // slack lengthens the window: a request reaches AWS a little after its
 // turn, some later than others (a new connection's handshake), and the

@@ -231,8 +231,8 @@ func takeAll(b *bucket, ft *fakeTime, n int) (at []time.Time, waits []time.Durat
 
 // Each bucket's turns: the first go at once, up to the burst; then one
 // every 1/pace seconds; and never more than the pace's whole number in
-// any one second. A promotion of one function (5 Lambda requests all at
-// once) never waits.
+// any one second. A promotion of one function (6 control-plane requests
+// all at once) never waits.
 func TestPaceShape(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -243,14 +243,14 @@ func TestPaceShape(t *testing.T) {
 		next      time.Duration // the wait of the next
 		most      int           // turns in any one second
 	}{
-		{10, ControlPlane, 10, 5, 100 * time.Millisecond, 10},
-		{10, GetFunction, 200.0 / 3, 5, 15 * time.Millisecond, 66},
-		{10, GetPolicy, 10, 5, 100 * time.Millisecond, 10},
-		{15, ControlPlane, 15, 5, time.Second / 15, 15},
-		{15, GetFunction, 100, 5, 10 * time.Millisecond, 100},
+		{10, ControlPlane, 10, 10, time.Second + slack, 10}, // the burst is the window's whole second
+		{10, GetFunction, 200.0 / 3, 10, 15 * time.Millisecond, 66},
+		{10, GetPolicy, 10, 10, time.Second + slack, 10},
+		{15, ControlPlane, 15, 10, time.Second / 15, 15},
+		{15, GetFunction, 100, 10, 10 * time.Millisecond, 100},
 		{2.5, ControlPlane, 2.5, 2, time.Second + slack, 2}, // whole requests: never 3 in a second
 		{2.5, GetPolicy, 2.5, 2, time.Second + slack, 2},
-		{2.5, GetFunction, 50.0 / 3, 5, 60 * time.Millisecond, 16},
+		{2.5, GetFunction, 50.0 / 3, 10, 60 * time.Millisecond, 16},
 		{1, ControlPlane, 1, 1, time.Second + slack, 1},
 		{0.5, ControlPlane, 0.5, 1, 2*time.Second + slack, 1},
 		{0.5, GetFunction, 10.0 / 3, 3, time.Second + slack, 3},

@@ -36,6 +36,11 @@ type decision struct {
 	stageURL string
 	notes    []string // what the log should say about the decision
 	warnings []string // what the log should warn of
+
+	// paths are what calls the function besides the alias, and
+	// pathsNotChecked the reads of them that could not be made.
+	paths           []outcome.Path
+	pathsNotChecked []string
 }
 
 // decide judges the facts against the inputs and Lambda's rules and settles
@@ -50,6 +55,9 @@ func decide(cfg config.Config, f facts) (decision, error) {
 		return d, errors.Join(append(errs, err)...)
 	}
 	if err := f.fn.Broken(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := d.judgePaths(cfg, f); err != nil {
 		errs = append(errs, err)
 	}
 	d.plan = cfg.Plan()
@@ -456,6 +464,7 @@ func logFunction(log Logger, cfg config.Config, who string, d decision) {
 			log.Warningf("API Gateway cannot invoke %s until a permission is added: %s", cfg.Alias, c.Fix)
 		}
 	}
+	logPaths(log, cfg, who, d)
 	for _, n := range d.notes {
 		log.Infof("%s%s", who, n)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lambda-promote/lambda-promote/internal/alias"
+	"github.com/lambda-promote/lambda-promote/internal/callers"
 	"github.com/lambda-promote/lambda-promote/internal/config"
 	"github.com/lambda-promote/lambda-promote/internal/fix"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
@@ -41,6 +42,12 @@ type facts struct {
 	policy      string             // the alias's resource policy; "" for none
 	policyRead  bool
 	alarms      []outcome.Gate
+
+	// What calls the function besides the alias (see paths.go): the
+	// event source mappings of the run, shared, and the function's URLs
+	// and resource policy; nil when not read.
+	mappings *callers.Mappings
+	callers  *callers.Function
 }
 
 // name is the function's name once read, else as given.
@@ -63,8 +70,9 @@ func preflight(ctx context.Context, cfg config.Config, d Deps) ([]facts, error) 
 	fs := make([]facts, len(names))
 	r := newReads(ctx, len(names) > 1)
 	var (
-		st     *stage.Stage
-		alarms []outcome.Gate
+		st       *stage.Stage
+		alarms   []outcome.Gate
+		mappings *callers.Mappings
 	)
 	if cfg.APIID != "" && d.Stage != nil {
 		r.do("", func(ctx context.Context) error {
@@ -86,13 +94,14 @@ func preflight(ctx context.Context, cfg config.Config, d Deps) ([]facts, error) 
 			return nil
 		})
 	}
+	readMappings(cfg, d, r, &mappings)
 	for i, name := range names {
 		fs[i] = facts{given: name, now: d.Clock.Now(), creds: d.Credentials, longest: d.MetricWait}
 		readFunction(cfg, d, r, &fs[i])
 	}
 	err := r.wait()
 	for i := range fs {
-		fs[i].stage, fs[i].alarms = st, alarms
+		fs[i].stage, fs[i].alarms, fs[i].mappings = st, alarms, mappings
 	}
 	if err != nil {
 		return fs, err
@@ -184,6 +193,7 @@ func readFunction(cfg config.Config, d Deps, r *reads, f *facts) {
 			return nil
 		})
 	}
+	readCallers(cfg, d, r, f)
 }
 
 // readVersions adds the second wave of one function's reads to r.

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/lambda-promote/lambda-promote/internal/alias"
+	"github.com/lambda-promote/lambda-promote/internal/callers"
 	"github.com/lambda-promote/lambda-promote/internal/config"
 	"github.com/lambda-promote/lambda-promote/internal/gate"
 	"github.com/lambda-promote/lambda-promote/internal/lambdaarn"
@@ -48,6 +49,13 @@ type Deps struct {
 	// Policy reads the resource policy of an alias: the JSON document, ""
 	// when there is none.
 	Policy func(ctx context.Context, function, aliasName string) (string, error)
+	// Mappings lists the event source mappings of the account and
+	// Region, once for every function of the run; Callers reads a
+	// function's URLs (of $LATEST and of the alias) and the resource
+	// policy of the unqualified function. Together they find what calls a
+	// function besides the alias (see internal/callers).
+	Mappings func(ctx context.Context) (callers.Mappings, error)
+	Callers  func(ctx context.Context, function, aliasName string) (callers.Function, error)
 	// Provisioned reads the provisioned concurrency of an alias; nil when
 	// there is none.
 	Provisioned func(ctx context.Context, function, aliasName string) (*alias.Provisioned, error)

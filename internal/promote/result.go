@@ -75,6 +75,11 @@ func result(cfg config.Config, fs []facts, rd releaseDecision, endings []ending,
 			}
 		}
 		res.Checks = appendChecks(res.Checks, dec.checks, f.name(), len(fs) > 1)
+		res.Paths = append(res.Paths, dec.paths...)
+		res.PathsRead = res.PathsRead || f.callers != nil
+		for _, n := range dec.pathsNotChecked {
+			res.PathsNotChecked = append(res.PathsNotChecked, f.name()+": "+n)
+		}
 	}
 	res.Rollout = rolloutID(cfg, rd, res.Functions, endings)
 	if len(fs) == 1 {

@@ -50,8 +50,13 @@ func base() outcome.Result {
 			{Name: "stage variable", OK: true, Detail: "lambdaAlias = prod"},
 			{Name: "alias permission", OK: true, Detail: "apigateway.amazonaws.com may invoke orders-api:prod for API a1b2c3d4e5"},
 		},
-		Started:  t0,
-		Finished: t0.Add(2*time.Minute + 5*time.Second),
+		Paths: []outcome.Path{
+			{Function: "orders-api", Kind: outcome.PathRoute, Source: "ANY / of stage prod of REST API a1b2c3d4e5", Invokes: "orders-api:prod (the alias promoted)", Covered: true, Detail: "through stage variable lambdaAlias"},
+			{Function: "orders-api", Kind: outcome.PathMapping, Source: "SQS queue orders-jobs (mapping 6b1f0c52-3c4e-4a8e-9a47-2f0d1a2b3c4d)", Invokes: "orders-api:prod (the alias promoted)", Covered: true, Detail: "state Enabled"},
+		},
+		PathsRead: true,
+		Started:   t0,
+		Finished:  t0.Add(2*time.Minute + 5*time.Second),
 	}
 }
 
@@ -158,7 +163,31 @@ func fixtures() map[string]outcome.Result {
 	}
 	dryRun.Finished = t0.Add(2 * time.Second)
 
+	// Paths around the alias, refused by require-alias-traffic.
+	bypassed := base()
+	bypassed.Status = outcome.Failed
+	bypassed.Version = "6"
+	bypassed.TrafficWeight = 0
+	bypassed.Error = "require-alias-traffic: event source mapping SQS queue orders-legacy (mapping 0c1d2e3f-4a5b-4c6d-8e7f-901a2b3c4d5e) invokes $LATEST (unqualified ARN), not alias prod, so the canary and the gates do not see its traffic; its fix is under \"What calls this function\" in the summary and in the warning above\n" +
+		"require-alias-traffic: function URL https://abcdefghij.lambda-url.eu-west-1.on.aws/ invokes $LATEST (unqualified ARN), not alias prod, so the canary and the gates do not see its traffic; its fix is under \"What calls this function\" in the summary and in the warning above\n" +
+		"require-alias-traffic: resource-policy grants: not checked (AccessDenied on lambda:GetPolicy), so a path around alias prod cannot be ruled out; grant that action to the job's role (see the README's permissions) or set require-alias-traffic: false"
+	bypassed.AliasState = "prod still serves 6; nothing was changed"
+	bypassed.Next = "point each path at the alias with the commands under \"What calls this function\" below (or set require-alias-traffic: false to let them be warnings), then run the workflow again"
+	bypassed.Paths = append(bypassed.Paths,
+		outcome.Path{Function: "orders-api", Kind: outcome.PathMapping, Source: "SQS queue orders-legacy (mapping 0c1d2e3f-4a5b-4c6d-8e7f-901a2b3c4d5e)", Invokes: "$LATEST (unqualified ARN)", Bypass: true, Detail: "state Enabled",
+			Fixes: []outcome.Fix{{Choice: "point the mapping at the alias", Commands: "aws lambda update-event-source-mapping --uuid 0c1d2e3f-4a5b-4c6d-8e7f-901a2b3c4d5e --function-name orders-api:prod"}}},
+		outcome.Path{Function: "orders-api", Kind: outcome.PathURL, Source: "https://abcdefghij.lambda-url.eu-west-1.on.aws/", Invokes: "$LATEST (unqualified ARN)", Bypass: true, Detail: "auth type AWS_IAM",
+			Fixes: []outcome.Fix{
+				{Choice: "serve the URL from the alias", Commands: "aws lambda create-function-url-config --function-name orders-api --qualifier prod --auth-type AWS_IAM\n# the alias's URL has an address of its own (create-function-url-config prints it): move the clients to it, then\naws lambda delete-function-url-config --function-name orders-api"},
+				{Choice: "delete the URL, if nothing calls it", Commands: "aws lambda delete-function-url-config --function-name orders-api"},
+			}},
+		outcome.Path{Function: "orders-api", Kind: outcome.PathMapping, Source: "Kinesis stream orders-audit (mapping 7f6e5d4c-3b2a-4190-8f7e-6d5c4b3a2910)", Invokes: "orders-api:dev (another alias)", Detail: "state Enabled"},
+	)
+	bypassed.PathsNotChecked = []string{"resource-policy grants: not checked (AccessDenied on lambda:GetPolicy)"}
+	bypassed.Finished = t0.Add(3 * time.Second)
+
 	return map[string]outcome.Result{
+		"bypassed":    bypassed,
 		"promoted":    promoted,
 		"canary":      canary,
 		"detached":    detached,

@@ -31,6 +31,7 @@ func Summary(r outcome.Result, run Run) string {
 		head.WriteString("- " + strings.Join(items, "\n- ") + "\n\n")
 	}
 	writeChecks(&head, r.Checks)
+	writePaths(&head, r)
 	if r.Status == outcome.DryRun {
 		writePlan(&head, r.Plan)
 	}

@@ -97,9 +97,12 @@ func (l *stringList) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// principal is "*" or a map of principal kinds to names.
+// principal is "*" or a map of principal kinds to names. Another plain
+// string, which IAM's grammar does not allow but moto stores for an
+// account, is kept in plain.
 type principal struct {
 	everyone bool
+	plain    string
 	kinds    map[string]stringList
 }
 
@@ -107,6 +110,9 @@ func (p *principal) UnmarshalJSON(b []byte) error {
 	var one string
 	if err := json.Unmarshal(b, &one); err == nil {
 		p.everyone = one == "*"
+		if !p.everyone {
+			p.plain = one
+		}
 		return nil
 	}
 	return json.Unmarshal(b, &p.kinds)

@@ -41,6 +41,10 @@ var contract = []minOp{
 	{"lambda.GetAlias", "the previous-version output and the rollback record; its revision makes UpdateAlias refuse when someone else moved the alias; a missing alias is created instead"},
 	{"apigateway.GetResources", "\"make sure the stage really calls the alias\": the integration URI must name the function through ${stageVariables.lambdaAlias}"},
 	{"apigateway.GetAuthorizers", "an authorizer that calls the function is invoked by API Gateway too: the alias permission must allow its source ARN (APIID/authorizers/ID)"},
+	{"lambda.ListEventSourceMappings", "what calls the function besides the alias (require-alias-traffic): the event source mappings of the Region, each judged by its FunctionArn"},
+	{"lambda.GetFunctionUrlConfig (404)", "what calls the function: the function URL of $LATEST (404: the bench's function has none)"},
+	{"lambda.GetFunctionUrlConfig (404)", "what calls the function: the function URL of the alias (404: none)"},
+	{"lambda.GetPolicy", "what calls the function: the unqualified function's resource policy, whose grants may invoke $LATEST"},
 }
 
 // results are the figures of one `make bench`, as written to results.json.

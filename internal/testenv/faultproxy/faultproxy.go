@@ -54,7 +54,8 @@ type Record struct {
 	// Upstream is moto's status; 0 when the request did not reach moto.
 	Upstream int
 	// Forwarded is true when moto received the request and answered it, so
-	// that a change took effect, even if the client then saw a fault.
+	// that a change took effect, even if the client then saw a fault; or
+	// when the realism layer carried it out in moto's place.
 	Forwarded bool
 	Fault     string // Fault.String() of the fault applied, "" for none
 	Err       string // why the proxy could not pass the request on or answer, "" if it could
@@ -63,9 +64,10 @@ type Record struct {
 	// Realism names what the realism layer did (see Realism): the answer
 	// it gave in place of moto's (ExpiredToken, QuotaExceeded,
 	// UpdateInProgress, ConflictNext, VersionPending, InvalidIdentityToken,
-	// ExpiredWebIdentityToken,
-	// MetricHeld) or the part of moto's answer it rewrote (State=Pending,
-	// LastUpdateStatus=InProgress, Expiration); "" for nothing.
+	// ExpiredWebIdentityToken, MetricHeld, PolicyPerQualifier,
+	// URLPerQualifier) or the part of moto's answer it rewrote
+	// (State=Pending, LastUpdateStatus=InProgress, Expiration,
+	// FunctionArn=alias); "" for nothing.
 	Realism string
 	// Arrived is when the request reached the proxy; Answered is when the
 	// proxy was done with it (its answer written, or the connection closed
@@ -382,6 +384,25 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if !f.after && p.inject(w, r, f, op, call, proto, rec, requestID) {
+		return
+	}
+
+	if a := p.realismLocal(r, op, body); a != nil {
+		p.done(rec, func(rec *Record) {
+			// A change the realism layer carried out took effect as one
+			// moto carried out does.
+			rec.Realism, rec.Forwarded = a.name, a.status/100 == 2
+		})
+		if f.after && p.inject(w, r, f, op, call, proto, rec, requestID) {
+			return
+		}
+		status := a.status
+		if status == 0 {
+			status = writeError(w, proto, op, a.err, requestID)
+		} else {
+			writeLocal(w, a, requestID)
+		}
+		p.done(rec, func(rec *Record) { rec.Status = status })
 		return
 	}
 

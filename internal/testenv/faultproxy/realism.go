@@ -100,6 +100,20 @@ type Realism struct {
 	// (an alias not created yet), Lambda answers 404
 	// ResourceNotFoundException, and so does the proxy.
 	NoProvisionedConcurrency bool
+
+	// PolicyPerQualifier answers GetPolicy with the statements of the
+	// qualifier asked for (the unqualified function's without one), and
+	// 404 ResourceNotFoundException when it has none, as Lambda keeps one
+	// policy per function, version and alias; moto answers every
+	// statement of the function. MappingQualifiers keeps the alias ARN as
+	// the FunctionArn of an event source mapping made or pointed at an
+	// alias through the proxy; moto answers the ARN of the version the
+	// alias pointed to. URLPerQualifier keeps the function URLs of aliases
+	// (Create, Get, Update and Delete with an alias Qualifier); moto keeps
+	// one per function and ignores the Qualifier. See realism_callers.go.
+	PolicyPerQualifier bool
+	MappingQualifiers  bool
+	URLPerQualifier    bool
 }
 
 // DefaultRealism is every behaviour on, with the quotas AWS documents and
@@ -119,6 +133,9 @@ func DefaultRealism() Realism {
 		Revisions:           true,
 
 		NoProvisionedConcurrency: true,
+		PolicyPerQualifier:       true,
+		MappingQualifiers:        true,
+		URLPerQualifier:          true,
 	}
 }
 
@@ -199,6 +216,11 @@ type realism struct {
 	keys         map[string]time.Time
 	seconds      map[secondKey]*secondState
 	stats        RealismStats
+	// mappings is the alias ARN of each event source mapping (by UUID)
+	// made or pointed at an alias through the proxy; urls the function
+	// URLs of aliases, by function:alias.
+	mappings map[string]string
+	urls     map[string]*urlConfig
 }
 
 func newRealism() *realism {
@@ -208,6 +230,8 @@ func newRealism() *realism {
 		conflictNext: map[string]int{},
 		keys:         map[string]time.Time{},
 		seconds:      map[secondKey]*secondState{},
+		mappings:     map[string]string{},
+		urls:         map[string]*urlConfig{},
 	}
 }
 

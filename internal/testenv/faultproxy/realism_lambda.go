@@ -325,6 +325,10 @@ func (rl *realism) lambdaAfter(r *http.Request, op Op, reqBody, respBody []byte,
 		}
 	case "UpdateAlias", "CreateAlias":
 		rl.aliasViolations(r, op, fn, reqBody, now)
+	case "CreateEventSourceMapping", "UpdateEventSourceMapping", "DeleteEventSourceMapping", "GetEventSourceMapping", "ListEventSourceMappings":
+		if rl.cfg.MappingQualifiers {
+			return rl.mappingARNs(op, reqBody, respBody)
+		}
 	}
 	return respBody, ""
 }

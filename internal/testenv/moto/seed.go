@@ -86,6 +86,12 @@ func (s *Server) CreateRole(ctx context.Context, name string) (string, error) {
 // postIAM sends a signed IAM query-protocol request and returns the status
 // and the start of the body.
 func (s *Server) postIAM(ctx context.Context, body string) (int, []byte, error) {
+	return s.postQuery(ctx, "iam", body)
+}
+
+// postQuery sends a query-protocol request to service (its signing name),
+// signed, and returns the status and the start of the body.
+func (s *Server) postQuery(ctx context.Context, service, body string) (int, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL+"/", strings.NewReader(body))
 	if err != nil {
 		return 0, nil, err
@@ -96,7 +102,7 @@ func (s *Server) postIAM(ctx context.Context, body string) (int, []byte, error) 
 	if err != nil {
 		return 0, nil, err
 	}
-	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "iam", s.Region, time.Now()); err != nil {
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), service, s.Region, time.Now()); err != nil {
 		return 0, nil, fmt.Errorf("sign: %w", err)
 	}
 	resp, err := http.DefaultClient.Do(req)
