@@ -357,8 +357,27 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	// Percentiles: the raw values of metrics are kept as they reach moto,
+	// and percentile queries are answered from them.
+	var kept map[string][]rawValues
+	if op.Service == "cloudwatch" && proto == awsJSON && p.percentilesOn() {
+		switch op.Name {
+		case "PutMetricData":
+			body, kept = splitValues(body, time.Now())
+		case "GetMetricData":
+			if p.answerPercentiles(w, r, body, rec) {
+				return
+			}
+		}
+	}
+	delivered := func() {
+		if kept != nil {
+			storeFor(p.target.String()).keep(kept)
+		}
+	}
+
 	if delay := p.metricDelay(op, proto); delay > 0 {
-		p.holdMetrics(w, r, proto, body, rec, requestID, delay)
+		p.holdMetrics(w, r, proto, body, rec, requestID, delay, delivered)
 		return
 	}
 
@@ -384,6 +403,9 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.done(rec, func(rec *Record) { rec.Forwarded, rec.Upstream = true, resp.StatusCode })
+	if resp.StatusCode/100 == 2 {
+		delivered()
+	}
 	if rewritten, name := p.realismAfter(r, op, body, resp.StatusCode, respBody, pre, time.Now()); name != "" {
 		respBody = rewritten
 		p.done(rec, func(rec *Record) { rec.Realism = name })
@@ -396,16 +418,22 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	writeAnswer(w, resp.Header, resp.StatusCode, respBody)
+	p.done(rec, func(rec *Record) { rec.Status = resp.StatusCode })
+}
+
+// writeAnswer writes an answer to the client with the end-to-end headers
+// of header.
+func writeAnswer(w http.ResponseWriter, header http.Header, status int, body []byte) {
 	h := w.Header()
-	for k, vs := range resp.Header {
+	for k, vs := range header {
 		if !hopByHop(k) {
 			h[k] = vs
 		}
 	}
-	h.Set("Content-Length", strconv.Itoa(len(respBody)))
-	w.WriteHeader(resp.StatusCode)
-	_, _ = w.Write(respBody)
-	p.done(rec, func(rec *Record) { rec.Status = resp.StatusCode })
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
 }
 
 // wait waits d, and fails when the client gives up or the proxy closes
