@@ -336,9 +336,36 @@ func TestCompareDetached(t *testing.T) {
 			if tt.route == "1+2@0.1" && f.changes() != before {
 				t.Errorf("a run that holds made %d changing calls", f.changes()-before)
 			}
-			if tt.next == 15*time.Minute && !strings.Contains(res.AliasState+res.Next, "cannot tell yet (judgement 1 of 3)") {
-				t.Errorf("a held step does not say why: %q / %q", res.AliasState, res.Next)
+			if tt.next == 15*time.Minute && (!strings.Contains(res.AliasState, "cannot tell yet (judgement 1 of 3)") || !strings.Contains(res.Next, "judges the held step again at")) {
+				t.Errorf("a held step does not say why and what comes: %q / %q", res.AliasState, res.Next)
 			}
 		})
+	}
+}
+
+func TestCompareUndoDoesNotWait(t *testing.T) {
+	t.Parallel()
+	// traffic-weight: 0 takes a held slice out at once, whatever the
+	// comparison would say.
+	f := newFake().withVersions(2).withAlias("prod", "1", map[string]float64{"2": 0.1}, "lambda-promote/1 shifting stable=1 new=2 since="+t0.Format(time.RFC3339))
+	read := 0
+	w := &world{lambda: f, pair: func(int, string, time.Time, time.Time) gate.Pair { read++; return few }}
+	cfg := base()
+	cfg.Version, cfg.TrafficWeight = "2", ptr(0)
+	cfg.CompareToStable, cfg.Confidence, cfg.MaxLatencyIncrease = true, 95, 20
+	res := Process(context.Background(), cfg, w.deps())
+	if res.Status != outcome.RolledBack || !res.Succeeded() || f.route("prod") != "1" || read != 0 {
+		t.Errorf("status %s (asked: %v), route %s, %d readings of the pair (%s); want a requested rollback without any", res.Status, res.Succeeded(), f.route("prod"), read, res.Error)
+	}
+}
+
+func TestCompareInThePlan(t *testing.T) {
+	t.Parallel()
+	cfg := compareCfg()
+	cfg.DryRun = true
+	res := Process(context.Background(), cfg, (&world{lambda: gradualFake(), pair: func(int, string, time.Time, time.Time) gate.Pair { return doubled }}).deps())
+	want := "judge each step's end against version 1 over the step's window: error rate at 95% confidence over the rollout (3 judgements, α = 0.0167 each), Duration p99 within +20%; a step that cannot tell yet holds, judged at most 2 more times"
+	if res.Status != outcome.DryRun || !strings.Contains(strings.Join(res.Plan, "\n"), want) {
+		t.Errorf("status %s, plan:\n%s\nwant a line %q", res.Status, strings.Join(res.Plan, "\n"), want)
 	}
 }

@@ -71,7 +71,7 @@ func (r *release) detached(ctx context.Context, units []*execution) {
 		r.event(units[0].weight, "held: the comparison cannot tell yet", gates)
 		for _, x := range units {
 			e := x.end(outcome.Canary, done, nil)
-			e.nextStep, e.note = next, undecidedNote(gates)
+			e.nextStep, e.note, e.held = next, undecidedNote(gates), true
 			x.finish(e)
 		}
 		r.d.Log.Infof("the comparison with the stable version cannot tell yet: the step holds until a run at or after %s UTC judges it again; nothing was changed", next.UTC().Format(time.RFC3339))
@@ -168,5 +168,9 @@ func (x *execution) sameRolloutAhead(ctx context.Context, i int) bool {
 
 // detachedNext says what a detached rollout's ending means to the reader.
 func detachedNext(e ending) string {
-	return fmt.Sprintf("the scheduled workflow takes the next step at %s UTC; nobody watches the rollout between runs; to stop it now, run the workflow with this input", e.nextStep.UTC().Format("2006-01-02 15:04:05"))
+	what := "takes the next step"
+	if e.held {
+		what = "judges the held step again"
+	}
+	return fmt.Sprintf("the scheduled workflow %s at %s UTC; nobody watches the rollout between runs; to stop it now, run the workflow with this input", what, e.nextStep.UTC().Format("2006-01-02 15:04:05"))
 }

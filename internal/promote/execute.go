@@ -31,6 +31,7 @@ type ending struct {
 	// nextStep is when a detached rollout's next step is due; zero
 	// otherwise.
 	nextStep time.Time
+	held     bool      // a detached step held: the comparison cannot tell yet
 	note     string    // what a reader should know of an ending as planned
 	since    time.Time // when the new version first took traffic; zero when it did not
 }

@@ -32,6 +32,14 @@ func (x *execution) wantRate() bool {
 	return x.cfg.MaxErrorRate != nil || x.cfg.MinInvocations > 0
 }
 
+// compared reports whether the run judges its steps against the stable
+// version: compare-to-stable, except for a run that takes a held slice out
+// (traffic-weight: 0), which must not wait to undo it.
+func (x *execution) compared() bool {
+	undo := x.cfg.TrafficWeight != nil && *x.cfg.TrafficWeight == 0
+	return x.cfg.CompareToStable && x.d.Pair != nil && !undo
+}
+
 // reading is what one reading of the gates is for.
 type reading struct {
 	// final is set for a reading that ends a bake: the next step depends
@@ -100,7 +108,9 @@ func (r *release) readGates(ctx context.Context, units []*execution, rd reading)
 // returned when one fires.
 func (x *execution) judgeMetrics(ctx context.Context, asOf time.Time, rd reading) ([]outcome.Gate, []outcome.Gate, error) {
 	final := rd.final
-	if x.weight == 0 {
+	compared := x.compared() && final
+	if x.weight == 0 || !x.wantRate() && !compared {
+		// The comparison judges only the end of a step.
 		return nil, nil, nil
 	}
 	if x.since.IsZero() {
@@ -142,7 +152,7 @@ func (x *execution) judgeMetrics(ctx context.Context, asOf time.Time, rd reading
 	// A step held because the comparison cannot tell yet is not failed for
 	// want of min-invocations: more traffic comes while it holds.
 	rateFinal := final
-	if x.cfg.CompareToStable && final && x.d.Pair != nil {
+	if compared {
 		_, invocations := totalsSince(series, x.since)
 		c, err := x.judgeCompare(ctx, rd.look, invocations >= float64(x.cfg.MinInvocations))
 		if err != nil {
