@@ -61,7 +61,7 @@ type Record struct {
 	// it gave in place of moto's (ExpiredToken, QuotaExceeded,
 	// UpdateInProgress, ConflictNext, VersionPending, InvalidIdentityToken,
 	// ExpiredWebIdentityToken,
-	// MetricHeld) or the part of moto's answer it rewrote (State=Pending,
+	// MetricHeld, Percentiles) or the part of moto's answer it rewrote (State=Pending,
 	// LastUpdateStatus=InProgress, Expiration); "" for nothing.
 	Realism string
 	// Arrived is when the request reached the proxy; Answered is when the
@@ -365,6 +365,7 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		case "PutMetricData":
 			body, kept = splitValues(body, time.Now())
 		case "GetMetricData":
+			// Answered here, a request meets no AfterForward fault.
 			if p.answerPercentiles(w, r, body, rec) {
 				return
 			}
@@ -418,22 +419,16 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	writeAnswer(w, resp.Header, resp.StatusCode, respBody)
-	p.done(rec, func(rec *Record) { rec.Status = resp.StatusCode })
-}
-
-// writeAnswer writes an answer to the client with the end-to-end headers
-// of header.
-func writeAnswer(w http.ResponseWriter, header http.Header, status int, body []byte) {
 	h := w.Header()
-	for k, vs := range header {
+	for k, vs := range resp.Header {
 		if !hopByHop(k) {
 			h[k] = vs
 		}
 	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	h.Set("Content-Length", strconv.Itoa(len(respBody)))
+	w.WriteHeader(resp.StatusCode)
+	_, _ = w.Write(respBody)
+	p.done(rec, func(rec *Record) { rec.Status = resp.StatusCode })
 }
 
 // wait waits d, and fails when the client gives up or the proxy closes

@@ -360,3 +360,17 @@ func (s *percentileStore) result(q any, start, end time.Time, descending bool) m
 	}
 	return map[string]any{"Id": query.ID, "Label": label, "Timestamps": timestamps, "Values": values, "StatusCode": "Complete"}
 }
+
+// writeAnswer writes an answer to the client with the end-to-end headers
+// of header.
+func writeAnswer(w http.ResponseWriter, header http.Header, status int, body []byte) {
+	h := w.Header()
+	for k, vs := range header {
+		if !hopByHop(k) {
+			h[k] = vs
+		}
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
