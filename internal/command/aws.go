@@ -105,6 +105,9 @@ func awsDeps(ctx context.Context, cfg config.Config, getenv func(string) string,
 		Metrics: func(ctx context.Context, function, aliasName, version string, start, end time.Time) (gate.Series, error) {
 			return gate.ReadMetrics(ctx, cw, function, aliasName, version, start, end)
 		},
+		Pair: func(ctx context.Context, function, aliasName, newVersion, stableVersion string, start, end time.Time) (gate.Pair, error) {
+			return gate.ReadPair(ctx, cw, function, aliasName, newVersion, stableVersion, start, end)
+		},
 		Smoke: func(ctx context.Context, function, version string, payload []byte, timeout time.Duration) outcome.Gate {
 			return gate.Smoke(ctx, lc, function, version, payload, timeout)
 		},

@@ -36,8 +36,12 @@ type Config struct {
 	Alarms         []string          // CloudWatch alarm names
 	MaxErrorRate   *percent.Percent  // nil when not set
 	MinInvocations int               // a step is healthy only once the new version served this many
-	SmokePayload   []byte            // valid JSON; nil when not set
-	Rollback       bool
+	// Comparison with the stable version over the same window.
+	CompareToStable    bool
+	Confidence         percent.Percent // of the comparison over the whole rollout, 50 < Confidence ≤ 99.99
+	MaxLatencyIncrease percent.Percent // largest accepted rise of the p99 over the stable's
+	SmokePayload       []byte          // valid JSON; nil when not set
+	Rollback           bool
 
 	// API Gateway stage check.
 	APIID           string

@@ -27,18 +27,20 @@ func ptr(f percent.Percent) *percent.Percent { return &f }
 // defaults is the Config of the two required inputs and nothing else.
 func defaults() Config {
 	return Config{
-		FunctionName:    "my-func",
-		Functions:       []string{"my-func"},
-		Alias:           "prod",
-		Version:         VersionPublish,
-		Strategy:        StrategyAllAtOnce,
-		Interval:        time.Minute,
-		WaitTimeout:     5 * time.Minute,
-		MaxRPS:          10,
-		StageVariable:   "lambdaAlias",
-		CheckPermission: true,
-		Comment:         true,
-		Deployment:      true,
+		FunctionName:       "my-func",
+		Functions:          []string{"my-func"},
+		Alias:              "prod",
+		Version:            VersionPublish,
+		Strategy:           StrategyAllAtOnce,
+		Interval:           time.Minute,
+		WaitTimeout:        5 * time.Minute,
+		MaxRPS:             10,
+		StageVariable:      "lambdaAlias",
+		CheckPermission:    true,
+		Comment:            true,
+		Deployment:         true,
+		Confidence:         95,
+		MaxLatencyIncrease: 20,
 	}
 }
 
@@ -126,6 +128,21 @@ func TestValid(t *testing.T) {
 			c.Region = "us-isob-east-1"
 		}},
 		{"aws-region", map[string]string{"aws-region": "ap-southeast-2"}, func(c *Config) { c.Region = "ap-southeast-2" }},
+		{"compare-to-stable with steps", map[string]string{"compare-to-stable": "true", "steps": "10,100"}, func(c *Config) {
+			c.CompareToStable = true
+			c.Steps = []percent.Percent{10, 100}
+		}},
+		{"compare-to-stable with a preset, its confidence and tolerance", map[string]string{"compare-to-stable": "TRUE", "strategy": "Canary10Percent5Minutes", "confidence": "99.99%", "max-latency-increase": "150 %"}, func(c *Config) {
+			c.CompareToStable = true
+			c.Strategy = "Canary10Percent5Minutes"
+			c.Confidence, c.MaxLatencyIncrease = 99.99, 150
+		}},
+		{"compare-to-stable with a held canary, no latency tolerance", map[string]string{"compare-to-stable": "true", "traffic-weight": "10", "max-latency-increase": "0%"}, func(c *Config) {
+			c.CompareToStable = true
+			c.TrafficWeight = ptr(10)
+			c.MaxLatencyIncrease = 0
+		}},
+		{"the comparison's defaults, as the runner passes them", map[string]string{"compare-to-stable": "false", "confidence": "95%", "max-latency-increase": "20%"}, func(c *Config) {}},
 		{"aws-region of the EU sovereign cloud", map[string]string{"aws-region": "eusc-de-east-1"}, func(c *Config) { c.Region = "eusc-de-east-1" }},
 		{"HTTP API $default stage", map[string]string{"api-id": "a1b2c3", "stage": "$default"}, func(c *Config) {
 			c.APIID = "a1b2c3"
@@ -575,8 +592,8 @@ func TestInputs(t *testing.T) {
 			t.Errorf("boolean input %q has default %q", in.Name, in.Default)
 		}
 	}
-	if len(seen) != 29 {
-		t.Errorf("%d inputs, want the 28 of SPEC.md (require-alias-traffic among them) and wait-timeout", len(seen))
+	if len(seen) != 32 {
+		t.Errorf("%d inputs, want the 32 of SPEC.md", len(seen))
 	}
 	// Every default is itself accepted.
 	raw := map[string]string{"function-name": "f", "alias": "a"}
@@ -608,6 +625,7 @@ func TestRedacted(t *testing.T) {
 		"dry-run": "false", "github-token": "***", "comment": "true", "deployment": "true",
 		"environment": "", "aws-region": "", "min-invocations": "0", "role-to-assume": "", "wait-timeout": "5m",
 		"detach": "false", "max-requests-per-second": "10",
+		"compare-to-stable": "false", "confidence": "95%", "max-latency-increase": "20%",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Redacted (-want +got):\n%s", diff)

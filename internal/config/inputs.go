@@ -16,34 +16,37 @@ type Input struct {
 
 // Names of the inputs, for Parse's raw map and InputError.Input.
 const (
-	InFunctionName     = "function-name"
-	InAlias            = "alias"
-	InVersion          = "version"
-	InSourceAlias      = "source-alias"
-	InDescription      = "description"
-	InStrategy         = "strategy"
-	InSteps            = "steps"
-	InInterval         = "interval"
-	InTrafficWeight    = "traffic-weight"
-	InAlarms           = "alarms"
-	InMaxErrorRate     = "max-error-rate"
-	InMinInvocations   = "min-invocations"
-	InSmokeTestPayload = "smoke-test-payload"
-	InRollback         = "rollback"
-	InAPIID            = "api-id"
-	InStage            = "stage"
-	InStageVariable    = "stage-variable"
-	InCheckPermission  = "check-permission"
-	InDryRun           = "dry-run"
-	InDetach           = "detach"
-	InMaxRPS           = "max-requests-per-second"
-	InRoleToAssume     = "role-to-assume"
-	InWaitTimeout      = "wait-timeout"
-	InGitHubToken      = "github-token"
-	InComment          = "comment"
-	InDeployment       = "deployment"
-	InEnvironment      = "environment"
-	InAWSRegion        = "aws-region"
+	InFunctionName       = "function-name"
+	InAlias              = "alias"
+	InVersion            = "version"
+	InSourceAlias        = "source-alias"
+	InDescription        = "description"
+	InStrategy           = "strategy"
+	InSteps              = "steps"
+	InInterval           = "interval"
+	InTrafficWeight      = "traffic-weight"
+	InAlarms             = "alarms"
+	InMaxErrorRate       = "max-error-rate"
+	InMinInvocations     = "min-invocations"
+	InCompareToStable    = "compare-to-stable"
+	InConfidence         = "confidence"
+	InMaxLatencyIncrease = "max-latency-increase"
+	InSmokeTestPayload   = "smoke-test-payload"
+	InRollback           = "rollback"
+	InAPIID              = "api-id"
+	InStage              = "stage"
+	InStageVariable      = "stage-variable"
+	InCheckPermission    = "check-permission"
+	InDryRun             = "dry-run"
+	InDetach             = "detach"
+	InMaxRPS             = "max-requests-per-second"
+	InRoleToAssume       = "role-to-assume"
+	InWaitTimeout        = "wait-timeout"
+	InGitHubToken        = "github-token"
+	InComment            = "comment"
+	InDeployment         = "deployment"
+	InEnvironment        = "environment"
+	InAWSRegion          = "aws-region"
 )
 
 // InRequireAliasTraffic is the name of the require-alias-traffic input.
@@ -54,6 +57,12 @@ const DefaultInterval = "1m"
 
 // DefaultWaitTimeout is the default of the wait-timeout input.
 const DefaultWaitTimeout = "5m"
+
+// Defaults of the comparison with the stable version.
+const (
+	DefaultConfidence         = "95%"
+	DefaultMaxLatencyIncrease = "20%"
+)
 
 // inputs is the single list of inputs: FromAction reads them, FromFlags
 // defines them as flags, Usage prints them, Parse checks that no other name
@@ -71,6 +80,9 @@ var inputs = []Input{
 	{Name: InAlarms, Description: "CloudWatch alarm names, comma- or newline-separated; one in ALARM while traffic shifts rolls back"},
 	{Name: InMaxErrorRate, Description: `e.g. "2%": the new version's Errors / Invocations above it rolls back`},
 	{Name: InMinInvocations, Default: "0", Description: "a step is judged healthy only once the new version has served at least this many invocations"},
+	{Name: InCompareToStable, Default: "false", Bool: true, Description: "judge each step by comparing the new version with the stable one over the same window: error rate (one-sided test at \"confidence\") and Duration p99 (within \"max-latency-increase\")"},
+	{Name: InConfidence, Default: DefaultConfidence, Description: `confidence of the comparison over the whole rollout, above 50% and at most 99.99%, e.g. "95%"`},
+	{Name: InMaxLatencyIncrease, Default: DefaultMaxLatencyIncrease, Description: `largest accepted increase of the new version's Duration p99 over the stable one's, e.g. "20%"`},
 	{Name: InSmokeTestPayload, Description: "JSON to invoke the new version with before any traffic moves; a function error stops the promotion"},
 	{Name: InRollback, Default: "false", Bool: true, Description: "put the alias back on its stable version with no weights"},
 	{Name: InAPIID, Description: "API Gateway REST or HTTP API id whose stage is checked"},

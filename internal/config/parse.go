@@ -187,6 +187,7 @@ func Parse(raw map[string]string) (Config, error) {
 	p.github(&c)
 	p.region(&c, fnRegion)
 	p.run(&c)
+	p.compare(&c)
 	if d := p.value(InDescription); utf8.RuneCountInString(d) > MaxDescription {
 		p.fail(InDescription, fmt.Sprintf("at most %d characters (Lambda's limit on a version description)", MaxDescription))
 	} else {

@@ -104,6 +104,9 @@ type Options struct {
 	// Bare, when set, runs the binary straight against AWS, without the
 	// realism layer; it says why.
 	Bare string
+	// Timeout bounds the run instead of runTimeout, for a run that waits
+	// for several of CloudWatch's minutes.
+	Timeout time.Duration
 }
 
 // runTimeout bounds one run of the binary: a gated step waits up to a
@@ -147,7 +150,11 @@ func runAction(t *testing.T, srv *moto.Server, inputs map[string]string, o Optio
 		env = p.Env(env)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+	timeout := runTimeout
+	if o.Timeout > 0 {
+		timeout = o.Timeout
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary)
 	cmd.Env = env

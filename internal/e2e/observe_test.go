@@ -24,13 +24,14 @@ import (
 // startTraffic records steady invocations of tr.Function through its alias
 // as Lambda's metrics, sent through a proxy of their own that holds them
 // back as the realism layer does (Realism.MetricDelay), so that CloudWatch
-// shows them late, as it shows Lambda's. cfg's credentials sign the
-// metrics. The traffic stops when the test ends, and a tick that failed
-// fails the test.
+// shows them late, as it shows Lambda's, and keeps their raw values for
+// the percentiles moto cannot answer (Realism.Percentiles). cfg's
+// credentials sign the metrics. The traffic stops when the test ends, and
+// a tick that failed fails the test.
 func startTraffic(t *testing.T, srv *moto.Server, cfg aws.Config, tr moto.Traffic) *moto.TrafficRun {
 	t.Helper()
 	p := faultproxy.NewT(t, srv.URL)
-	p.SetRealism(faultproxy.Realism{MetricDelay: faultproxy.DefaultRealism().MetricDelay})
+	p.SetRealism(faultproxy.Realism{MetricDelay: faultproxy.DefaultRealism().MetricDelay, Percentiles: true})
 	tr.CloudWatch = gate.NewCloudWatch(p.AWSConfig(cfg))
 	run := srv.StartTraffic(context.Background(), tr)
 	t.Cleanup(func() {

@@ -157,4 +157,46 @@ func TestMoto(t *testing.T) {
 		}
 	})
 
+	// Both versions' counts and Duration p99 over one window, as the
+	// realism layer answers the percentiles moto cannot.
+	t.Run("pair", func(t *testing.T) {
+		t.Parallel()
+		p := faultproxy.NewT(t, s.URL)
+		p.SetRealism(faultproxy.Realism{Percentiles: true})
+		pcw := gate.NewCloudWatch(p.AWSConfig(cfg))
+		start := time.Now()
+		run := s.StartTraffic(ctx, moto.Traffic{
+			Function: "pair-fn", Alias: "prod", PerTick: 400, Tick: 100 * time.Millisecond,
+			Split:      map[string]float64{"1": 0.9, "2": 0.1},
+			ErrorRate:  map[string]float64{"1": 0.005, "2": 0.01},
+			Duration:   map[string]float64{"1": 40, "2": 60},
+			CloudWatch: pcw,
+		})
+		time.Sleep(2 * time.Second)
+		if err := run.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		totals := run.Totals()
+		got, err := gate.ReadPair(ctx, pcw, "pair-fn", "prod", "2", "1", start, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.New.Invocations != totals["2"].Invocations || got.New.Errors != totals["2"].Errors ||
+			got.Stable.Invocations != totals["1"].Invocations || got.Stable.Errors != totals["1"].Errors {
+			t.Errorf("ReadPair counts %+v, traffic recorded %+v", got, totals)
+		}
+		if got.New.Invocations < 100 || got.New.Errors == 0 {
+			t.Errorf("too little traffic to test: %+v", got)
+		}
+		// A log-normal p99 is the median × e^(2.326 × 0.3) ≈ 2.01 × the
+		// median: 80 ms and 121 ms, to the millisecond the values have.
+		if !got.Stable.HasP99 || got.Stable.P99 < 78 || got.Stable.P99 > 83 || !got.New.HasP99 || got.New.P99 < 117 || got.New.P99 > 124 {
+			t.Errorf("p99s: new %v (%v), stable %v (%v); want about 121 and 80", got.New.P99, got.New.HasP99, got.Stable.P99, got.Stable.HasP99)
+		}
+
+		// moto alone cannot answer the p99.
+		if _, err := gate.ReadPair(ctx, cw, "pair-fn", "prod", "2", "1", start, time.Now()); err == nil {
+			t.Error("ReadPair against moto without the realism layer succeeded")
+		}
+	})
 }

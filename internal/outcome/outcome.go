@@ -53,6 +53,7 @@ const (
 	GateAlarm     GateKind = "alarm"      // a CloudWatch alarm; Name is the alarm's name
 	GateErrorRate GateKind = "error rate" // the new version's Errors / Invocations
 	GateSmoke     GateKind = "smoke test" // one invocation of the new version
+	GateCompare   GateKind = "compare"    // the new version against the stable one over the same window
 )
 
 // Gate is one reading of a health gate during a rollout.
@@ -67,6 +68,35 @@ type Gate struct {
 	Invocations float64
 	Rate        percent.Percent // Errors / Invocations; 0 with no invocations
 	Max         percent.Percent // the max-error-rate input
+
+	// Compare is the reading of a comparison with the stable version; nil
+	// for other gates.
+	Compare *Comparison
+}
+
+// Comparison is one judgement of the new version against the stable one
+// over the same window (compare-to-stable).
+type Comparison struct {
+	New, Stable Side
+	From, To    time.Time // the window, whole minutes
+	Verdict     string    // "worse", "no worse", "cannot tell yet"
+	// Call is what the step does on it: "advance", "hold" (judged again
+	// later) or "roll back".
+	Call               string
+	Look, Looks        int     // this judgement of the step, from 0, of 1 + the extension's
+	Alpha              float64 // the p-value at or below which the error rate is worse, at this judgement
+	PValue             float64 // of the error rate's one-sided test
+	MaxLatencyIncrease percent.Percent
+	Why                string // the reasons of the verdict
+}
+
+// Side is one version's numbers in a comparison.
+type Side struct {
+	Version             string
+	Errors, Invocations float64
+	Rate                percent.Percent // Errors / Invocations
+	P99                 float64         // Duration p99 in milliseconds, when HasP99
+	HasP99              bool
 }
 
 // Event is one row of the traffic timeline.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lambda-promote/lambda-promote/internal/alias"
+	"github.com/lambda-promote/lambda-promote/internal/compare"
 	"github.com/lambda-promote/lambda-promote/internal/config"
 	"github.com/lambda-promote/lambda-promote/internal/fix"
 	"github.com/lambda-promote/lambda-promote/internal/lambdaarn"
@@ -345,8 +346,11 @@ func credentialsLast(cfg config.Config, f facts, d *decision) error {
 		return nil
 	}
 	long := d.plan.Total()
-	if cfg.MaxErrorRate != nil || cfg.MinInvocations > 0 {
+	if cfg.MaxErrorRate != nil || cfg.MinInvocations > 0 || cfg.CompareToStable {
 		long += time.Duration(len(d.plan.Steps)) * f.longest // waits for CloudWatch's late metrics
+	}
+	if cfg.CompareToStable {
+		long += holdsAtMost(d.plan, f.longest)
 	}
 	const ways = "give the job role-to-assume (the action then renews its credentials), ask configure-aws-credentials for longer ones (role-duration-seconds), or pick a shorter strategy"
 	switch left := f.creds.Expires.Sub(f.now); {
@@ -356,6 +360,25 @@ func credentialsLast(cfg config.Config, f facts, d *decision) error {
 		d.warnings = append(d.warnings, fmt.Sprintf("this rollout can take up to %s on session credentials whose lifetime is unknown (configure-aws-credentials gives one hour by default); if they expire, every call fails, the rollback's included; %s", long, ways))
 	}
 	return nil
+}
+
+// holdsAtMost is the longest a plan's steps can be held while the
+// comparison with the stable version cannot tell yet: each judged step
+// judged rollout.ExtraLooks more times, LookEvery apart, each look waiting
+// up to wait for CloudWatch's metrics.
+func holdsAtMost(p rollout.Plan, wait time.Duration) time.Duration {
+	var d time.Duration
+	judged := false
+	for _, s := range p.Steps {
+		if s.Bake > 0 && s.Weight < 100 {
+			d += rollout.ExtraLooks * (rollout.LookEvery(s.Bake) + wait)
+			judged = true
+		}
+	}
+	if !judged { // a held canary, judged when it is finalized
+		d += rollout.ExtraLooks * (rollout.LookEvery(0) + wait)
+	}
+	return d
 }
 
 // judgeStage judges the stage and the alias permission that preflight read:
@@ -430,6 +453,11 @@ func describePlan(cfg config.Config, f facts, d decision) []string {
 	lines = append(lines, fmt.Sprintf("move alias %s (now %s) to %s over %s:", cfg.Alias, f.alias, target, d.plan.Total()))
 	for _, l := range d.plan.Describe() {
 		lines = append(lines, "  "+l)
+	}
+	if cfg.CompareToStable && gradual(d.plan) {
+		n := rollout.Judgements(d.plan)
+		lines = append(lines, fmt.Sprintf("judge each step's end against version %s over the step's window: error rate at %s confidence over the rollout (%d judgements, α = %s each), Duration p99 within +%s; a step that cannot tell yet holds, judged at most %d more times",
+			d.stable, cfg.Confidence, n, compare.Prob(compare.PerJudgement(float64(cfg.Confidence)/100, n)), cfg.MaxLatencyIncrease, rollout.ExtraLooks))
 	}
 	return lines
 }

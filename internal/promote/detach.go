@@ -10,6 +10,7 @@ import (
 
 	"github.com/lambda-promote/lambda-promote/internal/alias"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
+	"github.com/lambda-promote/lambda-promote/internal/rollout"
 )
 
 // detached does what is due of a rollout that goes on in later runs, and
@@ -42,7 +43,14 @@ func (r *release) detached(ctx context.Context, units []*execution) {
 	due = due.Add(d.plan.Steps[d.step].Bake)
 	ready := !now.Before(due)
 	r.d.Log.Infof("detached rollout at step %d of %d (%s) since %s UTC; the next step is due at %s UTC", d.step+1, len(d.plan.Steps), d.plan.Steps[d.step].Weight, d.stepAt.UTC().Format(time.RFC3339), due.UTC().Format(time.RFC3339))
-	gates, err := r.readGates(ctx, units, ready)
+	// A step is compared with the stable version once it is due, then at
+	// each later look while the comparison cannot tell yet.
+	bake := d.plan.Steps[d.step].Bake
+	look := 0
+	if ready {
+		look = rollout.LookAt(due, now, bake)
+	}
+	gates, err := r.readGates(ctx, units, reading{final: ready, look: look})
 	switch {
 	case err != nil:
 		r.restore(ctx, units, err)
@@ -58,6 +66,16 @@ func (r *release) detached(ctx context.Context, units []*execution) {
 		}
 		r.d.Log.Infof("the next step is not due: nothing was changed")
 		return
+	case holding(gates):
+		next := due.Add(time.Duration(look+1) * rollout.LookEvery(bake))
+		r.event(units[0].weight, "held: the comparison cannot tell yet", gates)
+		for _, x := range units {
+			e := x.end(outcome.Canary, done, nil)
+			e.nextStep, e.note, e.held = next, undecidedNote(gates), true
+			x.finish(e)
+		}
+		r.d.Log.Infof("the comparison with the stable version cannot tell yet: the step holds until a run at or after %s UTC judges it again; nothing was changed", next.UTC().Format(time.RFC3339))
+		return
 	}
 	next := d.step + 1
 	r.takeStep(ctx, units, next, now, gates)
@@ -65,7 +83,7 @@ func (r *release) detached(ctx context.Context, units []*execution) {
 
 // startDetached takes a detached rollout's first step.
 func (r *release) startDetached(ctx context.Context, units []*execution, now time.Time) {
-	gates, err := r.readGates(ctx, units, false)
+	gates, err := r.readGates(ctx, units, reading{})
 	switch {
 	case err != nil:
 		r.stopAll(err)
@@ -150,5 +168,9 @@ func (x *execution) sameRolloutAhead(ctx context.Context, i int) bool {
 
 // detachedNext says what a detached rollout's ending means to the reader.
 func detachedNext(e ending) string {
-	return fmt.Sprintf("the scheduled workflow takes the next step at %s UTC; nobody watches the rollout between runs; to stop it now, run the workflow with this input", e.nextStep.UTC().Format("2006-01-02 15:04:05"))
+	what := "takes the next step"
+	if e.held {
+		what = "judges the held step again"
+	}
+	return fmt.Sprintf("the scheduled workflow %s at %s UTC; nobody watches the rollout between runs; to stop it now, run the workflow with this input", what, e.nextStep.UTC().Format("2006-01-02 15:04:05"))
 }

@@ -32,6 +32,7 @@ type ending struct {
 	// nextStep is when a detached rollout's next step is due; zero
 	// otherwise.
 	nextStep time.Time
+	held     bool      // a detached step held: the comparison cannot tell yet
 	note     string    // what a reader should know of an ending as planned
 	since    time.Time // when the new version first took traffic; zero when it did not
 }
@@ -75,6 +76,7 @@ type execution struct {
 	attempted alias.Route // the route of the last move call, applied or not
 	weight    percent.Percent
 	since     time.Time // when the target first took traffic; zero while it has none
+	shiftedAt time.Time // when this run last moved a slice below 100 % to the target
 	ended     *ending   // set once this function's part is over
 
 	// A detached rollout's place in its schedule, written in the record.
@@ -491,30 +493,41 @@ func (r *release) shift(ctx context.Context, units []*execution) {
 	plan := r.dec.plan
 	single := len(plan.Steps) == 1
 	var gates []outcome.Gate
+	check := func(ctx context.Context, rd reading) ([]outcome.Gate, error) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if !single {
+			// Lambda's revision ID catches a concurrent change on the
+			// move itself; a multi-step rollout also reads the aliases
+			// before each step, to stop before acting on stale state.
+			if err := r.each(units, func(x *execution) error { return x.checkDrift(ctx) }); err != nil {
+				return nil, err
+			}
+		}
+		return r.readGates(ctx, units, rd)
+	}
 	hooks := rollout.Hooks{
 		Check: func(ctx context.Context, at rollout.Checkpoint) error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if !single {
-				// Lambda's revision ID catches a concurrent change on the
-				// move itself; a multi-step rollout also reads the aliases
-				// before each step, to stop before acting on stale state.
-				if err := r.each(units, func(x *execution) error { return x.checkDrift(ctx) }); err != nil {
-					return err
-				}
-			}
-			var err error
 			// A check that ends a bake decides the next step: it waits for
 			// CloudWatch's late metrics and wants enough traffic.
-			gates, err = r.readGates(ctx, units, !at.Baking)
+			first := r.d.Clock.Now()
+			var err error
+			gates, err = check(ctx, reading{final: !at.Baking})
 			if err != nil {
 				return err
 			}
 			if failed(gates) {
 				return &gateError{gates: gates}
 			}
-			return nil
+			if at.Baking || !holding(gates) {
+				return nil
+			}
+			var bake time.Duration
+			if at.Step > 0 {
+				bake = plan.Steps[at.Step-1].Bake
+			}
+			return r.holdUndecided(ctx, units, first, bake, &gates, check)
 		},
 		Shift: func(ctx context.Context, w percent.Percent) error {
 			err := r.each(units, func(x *execution) error { return x.move(ctx, w) })
@@ -619,6 +632,9 @@ func (x *execution) move(ctx context.Context, w percent.Percent) error {
 		return err
 	}
 	x.last, x.weight = st, w
+	if w > 0 && w < 100 {
+		x.shiftedAt = x.d.Clock.Now()
+	}
 	if w >= 100 {
 		x.d.Log.Infof("alias %s of %s: all traffic on version %s", x.cfg.Alias, x.name(), x.target.Version)
 	} else {

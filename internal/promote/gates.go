@@ -11,6 +11,7 @@ import (
 	"github.com/lambda-promote/lambda-promote/internal/gate"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
 	"github.com/lambda-promote/lambda-promote/internal/percent"
+	"github.com/lambda-promote/lambda-promote/internal/rollout"
 )
 
 // nameErrorRate is the name of the error-rate gate.
@@ -22,7 +23,32 @@ const unknownSince = time.Hour
 
 // wantMetrics reports whether the gates read CloudWatch's metrics.
 func (x *execution) wantMetrics() bool {
-	return x.d.Metrics != nil && (x.cfg.MaxErrorRate != nil || x.cfg.MinInvocations > 0)
+	return x.d.Metrics != nil && (x.wantRate() || x.cfg.CompareToStable)
+}
+
+// wantRate reports whether the error-rate gate judges the new version
+// alone: max-error-rate or min-invocations.
+func (x *execution) wantRate() bool {
+	return x.cfg.MaxErrorRate != nil || x.cfg.MinInvocations > 0
+}
+
+// compared reports whether the run judges its steps against the stable
+// version: compare-to-stable, except for a run that takes a held slice out
+// (traffic-weight: 0), which must not wait to undo it.
+func (x *execution) compared() bool {
+	undo := x.cfg.TrafficWeight != nil && *x.cfg.TrafficWeight == 0
+	return x.cfg.CompareToStable && x.d.Pair != nil && !undo
+}
+
+// reading is what one reading of the gates is for.
+type reading struct {
+	// final is set for a reading that ends a bake: the next step depends
+	// on it.
+	final bool
+	// look is which judgement of the step a final reading is, with
+	// compare-to-stable: 0 at the end of its bake, then up to
+	// rollout.ExtraLooks while the comparison cannot tell yet.
+	look int
 }
 
 // readGates reads the alarms once for the release and judges each moving
@@ -32,20 +58,20 @@ func (x *execution) wantMetrics() bool {
 // metrics up to now, because Lambda sends them in 1-minute periods that
 // arrive late (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics.html),
 // and it wants the new version to have served min-invocations.
-func (r *release) readGates(ctx context.Context, units []*execution, final bool) ([]outcome.Gate, error) {
+func (r *release) readGates(ctx context.Context, units []*execution, rd reading) ([]outcome.Gate, error) {
 	alarms, err := readAlarms(ctx, r.d, r.cfg.Alarms)
 	if err != nil || failed(alarms) || !units[0].wantMetrics() {
 		logGates(r.d.Log, alarms)
 		return alarms, err
 	}
 	asOf := r.d.Clock.Now()
-	rates := make([]*outcome.Gate, len(units))
+	rates := make([][]outcome.Gate, len(units))
 	var (
 		mu     sync.Mutex
 		firing []outcome.Gate // alarms that fired while the metrics were awaited
 	)
 	err = r.each(units, func(x *execution) error {
-		g, late, err := x.judgeMetrics(ctx, asOf, final)
+		g, late, err := x.judgeMetrics(ctx, asOf, rd)
 		if len(late) > 0 {
 			mu.Lock()
 			firing = late
@@ -62,25 +88,29 @@ func (r *release) readGates(ctx context.Context, units []*execution, final bool)
 		return firing, nil
 	}
 	gates := alarms
-	for i, g := range rates {
-		if g == nil {
-			continue
+	for i, gs := range rates {
+		for _, g := range gs {
+			if len(r.units) > 1 {
+				g.Name += " of " + units[i].name()
+			}
+			gates = append(gates, g)
 		}
-		if len(r.units) > 1 {
-			g.Name = nameErrorRate + " of " + units[i].name()
-		}
-		gates = append(gates, *g)
 	}
 	logGates(r.d.Log, gates)
 	return gates, nil
 }
 
 // judgeMetrics judges one function's error rate since its new version first
-// took traffic; nil when the new version has none yet. A final reading
-// waits for CloudWatch to deliver the metrics up to asOf, reading the
-// alarms meanwhile: those are returned when one fires.
-func (x *execution) judgeMetrics(ctx context.Context, asOf time.Time, final bool) (*outcome.Gate, []outcome.Gate, error) {
-	if x.weight == 0 {
+// took traffic and, at a final reading with compare-to-stable, the new
+// version against the stable one over the step's window; none when the new
+// version has no traffic yet. A final reading waits for CloudWatch to
+// deliver the metrics up to asOf, reading the alarms meanwhile: those are
+// returned when one fires.
+func (x *execution) judgeMetrics(ctx context.Context, asOf time.Time, rd reading) ([]outcome.Gate, []outcome.Gate, error) {
+	final := rd.final
+	compared := x.compared() && final
+	if x.weight == 0 || !x.wantRate() && !compared {
+		// The comparison judges only the end of a step.
 		return nil, nil, nil
 	}
 	if x.since.IsZero() {
@@ -118,8 +148,23 @@ func (x *execution) judgeMetrics(ctx context.Context, asOf time.Time, final bool
 			return nil, alarms, nil
 		}
 	}
-	g := judgeRate(series, x.since, x.cfg.MaxErrorRate, x.cfg.MinInvocations, final)
-	return &g, nil, nil
+	var gates []outcome.Gate
+	// A step held because the comparison cannot tell yet is not failed for
+	// want of min-invocations: more traffic comes while it holds.
+	rateFinal := final
+	if compared {
+		_, invocations := totalsSince(series, x.since)
+		c, err := x.judgeCompare(ctx, rd.look, invocations >= float64(x.cfg.MinInvocations))
+		if err != nil {
+			return nil, nil, err
+		}
+		rateFinal = c.Compare.Call != rollout.HoldStep.String()
+		gates = append(gates, c)
+	}
+	if x.wantRate() {
+		gates = append([]outcome.Gate{judgeRate(series, x.since, x.cfg.MaxErrorRate, x.cfg.MinInvocations, rateFinal)}, gates...)
+	}
+	return gates, nil, nil
 }
 
 func readAlarms(ctx context.Context, d Deps, names []string) ([]outcome.Gate, error) {
@@ -171,14 +216,7 @@ func covers(s gate.Series, t time.Time) bool {
 // invocations than min fails too, since there is not enough traffic to
 // judge. With no max, only the traffic is judged.
 func judgeRate(s gate.Series, since time.Time, max *percent.Percent, min int, final bool) outcome.Gate {
-	var errs, invocations float64
-	from := since.Truncate(time.Minute)
-	for _, m := range s.Version {
-		if !m.At.Before(from) {
-			errs += m.Errors
-			invocations += m.Invocations
-		}
-	}
+	errs, invocations := totalsSince(s, since)
 	limit := percent.All
 	if max != nil {
 		limit = *max
@@ -189,6 +227,19 @@ func judgeRate(s gate.Series, since time.Time, max *percent.Percent, min int, fi
 		g.Detail = fmt.Sprintf("not enough traffic to judge: %s since %s UTC, and min-invocations is %d", count(invocations, "invocation"), since.UTC().Format("15:04"), min)
 	}
 	return g
+}
+
+// totalsSince sums the new version's errors and invocations of the minutes
+// from the one since falls in.
+func totalsSince(s gate.Series, since time.Time) (errs, invocations float64) {
+	from := since.Truncate(time.Minute)
+	for _, m := range s.Version {
+		if !m.At.Before(from) {
+			errs += m.Errors
+			invocations += m.Invocations
+		}
+	}
+	return errs, invocations
 }
 
 // rateGate judges an error rate: errors/invocations above max fails. With no

@@ -64,6 +64,10 @@ type Deps struct {
 	// Metrics reads what CloudWatch has delivered of the errors and
 	// invocations of version behind the alias, per minute, from start to end.
 	Metrics func(ctx context.Context, function, aliasName, version string, start, end time.Time) (gate.Series, error)
+	// Pair reads what CloudWatch has delivered of the errors, invocations
+	// and Duration p99 of the new and the stable version behind the alias
+	// over the window from start to end (compare-to-stable).
+	Pair func(ctx context.Context, function, aliasName, newVersion, stableVersion string, start, end time.Time) (gate.Pair, error)
 	// Smoke invokes version with the payload once, waiting at most timeout.
 	Smoke func(ctx context.Context, function, version string, payload []byte, timeout time.Duration) outcome.Gate
 

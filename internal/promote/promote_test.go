@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,6 +33,9 @@ type world struct {
 	alarms int
 	rate   func(n int) (errors, invocations float64)
 	smoke  outcome.Gate
+	// pair answers the n-th reading of both versions' metrics
+	// (compare-to-stable).
+	pair func(n int, function string, start, end time.Time) gate.Pair
 }
 
 func (w *world) deps() Deps {
@@ -50,16 +54,30 @@ func (w *world) deps() Deps {
 			return w.smoke
 		},
 	}
-	if w.rate != nil {
+	if w.rate != nil || w.pair != nil {
 		n := 0
 		d.Metrics = func(ctx context.Context, function, aliasName, version string, start, end time.Time) (gate.Series, error) {
 			n++
-			errs, inv := w.rate(n)
+			var errs, inv float64
+			if w.rate != nil {
+				errs, inv = w.rate(n)
+			}
 			// CloudWatch has delivered up to the end: its minute and the next.
 			return gate.Series{
 				Version: []gate.Minute{{At: start.Truncate(time.Minute), Errors: errs, Invocations: inv}},
 				Alias:   []time.Time{end.Truncate(time.Minute), end.Truncate(time.Minute).Add(time.Minute)},
 			}, nil
+		}
+	}
+	if w.pair != nil {
+		var mu sync.Mutex
+		n := 0
+		d.Pair = func(ctx context.Context, function, aliasName, newVersion, stableVersion string, start, end time.Time) (gate.Pair, error) {
+			mu.Lock()
+			n++
+			k := n
+			mu.Unlock()
+			return w.pair(k, function, start, end), nil
 		}
 	}
 	return d

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/lambda-promote/lambda-promote/internal/compare"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
 	"github.com/lambda-promote/lambda-promote/internal/percent"
 )
@@ -75,6 +76,30 @@ func rate(errors, invocations float64) outcome.Gate {
 	g.OK = g.Rate <= g.Max
 	g.Detail = fmt.Sprintf("%g errors / %g invocations = %s", errors, invocations, g.Rate.Fixed())
 	return g
+}
+
+// comparison is a judgement of 7 against 6 as promote records it, at look
+// of a canary's three, with the default confidence and tolerance.
+func comparison(look int, newer, stable compare.Sample) outcome.Gate {
+	rule := compare.Rule{Alpha: compare.PerJudgement(0.95, 3), MaxLatencyIncrease: 0.2}
+	j := compare.Judge(newer, stable, rule)
+	call := "advance"
+	switch {
+	case j.Verdict == compare.Worse:
+		call = "roll back"
+	case j.Verdict == compare.CannotTell && look < 2:
+		call = "hold"
+	}
+	side := func(v string, s compare.Sample) outcome.Side {
+		return outcome.Side{Version: v, Errors: s.Errors, Invocations: s.Invocations, Rate: percent.Of(s.Errors, s.Invocations), P99: s.P99, HasP99: s.HasP99}
+	}
+	c := &outcome.Comparison{
+		New: side("7", newer), Stable: side("6", stable), Verdict: string(j.Verdict), Call: call,
+		Look: look, Looks: 3, Alpha: rule.Alpha, PValue: j.Errors.PValue, MaxLatencyIncrease: 20,
+		Why: j.Errors.Why + "; " + j.Latency.Why,
+	}
+	detail := fmt.Sprintf("%s: 7 at %s against 6 at %s: %s", c.Verdict, c.New.Rate.Fixed(), c.Stable.Rate.Fixed(), c.Why)
+	return outcome.Gate{Kind: outcome.GateCompare, Name: "comparison", OK: j.Verdict != compare.Worse, Detail: detail, Compare: c}
 }
 
 // fixtures has one Result per status, the golden files' inputs, and a
@@ -186,8 +211,29 @@ func fixtures() map[string]outcome.Result {
 	bypassed.PathsNotChecked = []string{"resource-policy grants: not checked (AccessDenied on lambda:GetPolicy)"}
 	bypassed.Finished = t0.Add(3 * time.Second)
 
+	// A canary judged against the stable version: it cannot tell yet at
+	// the end of the bake, holds, and is worse at the next look.
+	compared := base()
+	compared.Status = outcome.RolledBack
+	compared.Version = "6"
+	compared.TrafficWeight = 0
+	compared.Strategy = "Canary10Percent5Minutes"
+	held := comparison(0, compare.Sample{Errors: 4, Invocations: 410, P99: 212.4, HasP99: true}, compare.Sample{Errors: 17, Invocations: 3690, P99: 198.7, HasP99: true})
+	worse := comparison(1, compare.Sample{Errors: 15, Invocations: 1230, P99: 224.9, HasP99: true}, compare.Sample{Errors: 52, Invocations: 11070, P99: 201.3, HasP99: true})
+	compared.Error = "health gate failed: comparison: " + worse.Detail
+	compared.AliasState = "prod serves 6 with no weights"
+	compared.Next = "version 7 takes no traffic; read its logs (linked below), fix it and promote again"
+	compared.Finished = t0.Add(7*time.Minute + 10*time.Second)
+	compared.Timeline = []outcome.Event{
+		{At: t0.Add(20 * time.Second), Weight: 10, Note: "10% on 7", Gates: []outcome.Gate{alarm(true)}},
+		{At: t0.Add(6*time.Minute + 2*time.Second), Weight: 10, Note: "held: the comparison cannot tell yet; judged again at 02:07:02 UTC (2 of 3)", Gates: []outcome.Gate{alarm(true), held}},
+		{At: t0.Add(7*time.Minute + 5*time.Second), Weight: 10, Note: "gate failed", Gates: []outcome.Gate{alarm(true), worse}},
+		{At: t0.Add(7*time.Minute + 6*time.Second), Weight: 0, Note: "rolled back"},
+	}
+
 	return map[string]outcome.Result{
 		"bypassed":    bypassed,
+		"compared":    compared,
 		"promoted":    promoted,
 		"canary":      canary,
 		"detached":    detached,
@@ -269,6 +315,9 @@ func TestMaliciousInput(t *testing.T) {
 			{Kind: outcome.GateAlarm, Name: evil, Detail: evil},
 			{Kind: outcome.GateErrorRate, Name: evil, Detail: evil, Errors: 3, Invocations: 7, Rate: percent.Of(3, 7), Max: 2},
 			{Name: evil, Detail: evil},
+			{Kind: outcome.GateCompare, Name: evil, Detail: evil, Compare: &outcome.Comparison{
+				New: outcome.Side{Version: evil, Errors: 1, Invocations: 2}, Stable: outcome.Side{Version: evil}, Verdict: evil, Call: evil, Why: evil,
+			}},
 		}},
 		{At: t0.Add(time.Minute), Weight: 0, Note: evil},
 	}

@@ -235,6 +235,10 @@ func gates(gs []outcome.Gate) string {
 	}
 	parts := make([]string, 0, min(len(gs), maxGates)+1)
 	for _, g := range gs[:min(len(gs), maxGates)] {
+		if g.Compare != nil {
+			parts = append(parts, compareReading(g))
+			continue
+		}
 		s := mark(g.OK) + " " + text(g.Name, maxGateText)
 		if g.Detail != "" {
 			s += ": " + text(g.Detail, maxGateText)

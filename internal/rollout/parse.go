@@ -89,13 +89,28 @@ func ParseWeight(s string) (percent.Percent, error) {
 // 0% to 100%: "2%", "0.5%".
 // The sign is required so that "0.02" cannot be read as either 2 % or 0.02 %.
 func ParsePercent(s string) (percent.Percent, error) {
+	return parseSigned(s, 100, `a percentage with its "%" sign from 0% to 100%, e.g. "2%" or "0.5%"`)
+}
+
+// MaxIncrease is the largest rise ParseIncrease takes: ten times as much.
+const MaxIncrease = 1000
+
+// ParseIncrease reads a rise over a reference written as a percentage with
+// its "%" sign, from 0% to 1000%: "20%" (a fifth more), "100%" (twice as
+// much).
+func ParseIncrease(s string) (percent.Percent, error) {
+	return parseSigned(s, MaxIncrease, `a percentage with its "%" sign from 0% to 1000%, e.g. "20%" or "50%"`)
+}
+
+// parseSigned reads a percentage with its sign, from 0% to max%.
+func parseSigned(s string, max float64, accepted string) (percent.Percent, error) {
 	t := strings.TrimSpace(s)
 	if !strings.HasSuffix(t, "%") {
-		return 0, errors.New(`a percentage with its "%" sign from 0% to 100%, e.g. "2%" or "0.5%"`)
+		return 0, errors.New(accepted)
 	}
 	p, ok := parseNumber(t, true)
-	if !ok || p > 100 {
-		return 0, errors.New(`a percentage with its "%" sign from 0% to 100%, e.g. "2%" or "0.5%"`)
+	if !ok || p > max {
+		return 0, errors.New(accepted)
 	}
 	return percent.Percent(p), nil
 }

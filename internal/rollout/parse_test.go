@@ -213,6 +213,41 @@ func FuzzParsePercent(f *testing.F) {
 	})
 }
 
+func FuzzParseIncrease(f *testing.F) {
+	for _, s := range []string{"20%", "0%", "1000%", "1000.5%", "150 %", "20", "-5%", "1e3%", "Inf%", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := ParseIncrease(s)
+		if err != nil {
+			return
+		}
+		if math.IsNaN(float64(p)) || p < 0 || p > MaxIncrease {
+			t.Fatalf("ParseIncrease(%q) = %v out of range", s, p)
+		}
+		if !strings.HasSuffix(strings.TrimSpace(s), "%") || strings.ContainsAny(s, "eE+-") {
+			t.Fatalf("ParseIncrease(%q) accepted %v", s, p)
+		}
+	})
+}
+
+func TestParseIncrease(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		in   string
+		want percent.Percent
+		ok   bool
+	}{
+		{"20%", 20, true}, {" 150 % ", 150, true}, {"0%", 0, true}, {"1000%", 1000, true},
+		{"1000.1%", 0, false}, {"20", 0, false}, {"-1%", 0, false}, {"1e2%", 0, false}, {"", 0, false},
+	} {
+		got, err := ParseIncrease(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("ParseIncrease(%q) = %v, %v; want %v, ok %v", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+}
+
 func FuzzParseInterval(f *testing.F) {
 	for _, s := range []string{"1m", "30s", "0s", "-1m", "1x", "", "1h30m", "9223372036854775807ns"} {
 		f.Add(s)

@@ -64,7 +64,7 @@ type Record struct {
 	// Realism names what the realism layer did (see Realism): the answer
 	// it gave in place of moto's (ExpiredToken, QuotaExceeded,
 	// UpdateInProgress, ConflictNext, VersionPending, InvalidIdentityToken,
-	// ExpiredWebIdentityToken, MetricHeld, PolicyPerQualifier,
+	// ExpiredWebIdentityToken, MetricHeld, Percentiles, PolicyPerQualifier,
 	// URLPerQualifier) or the part of moto's answer it rewrote
 	// (State=Pending, LastUpdateStatus=InProgress, Expiration,
 	// FunctionArn=alias); "" for nothing.
@@ -406,8 +406,28 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	// Percentiles: the raw values of metrics are kept as they reach moto,
+	// and percentile queries are answered from them.
+	var kept map[string][]rawValues
+	if op.Service == "cloudwatch" && proto == awsJSON && p.percentilesOn() {
+		switch op.Name {
+		case "PutMetricData":
+			body, kept = splitValues(body, time.Now())
+		case "GetMetricData":
+			// Answered here, a request meets no AfterForward fault.
+			if p.answerPercentiles(w, r, body, rec) {
+				return
+			}
+		}
+	}
+	delivered := func() {
+		if kept != nil {
+			storeFor(p.target.String()).keep(kept)
+		}
+	}
+
 	if delay := p.metricDelay(op, proto); delay > 0 {
-		p.holdMetrics(w, r, proto, body, rec, requestID, delay)
+		p.holdMetrics(w, r, proto, body, rec, requestID, delay, delivered)
 		return
 	}
 
@@ -435,6 +455,9 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	p.done(rec, func(rec *Record) { rec.Forwarded, rec.Upstream = true, resp.StatusCode })
 	from.upstream = &upstream{status: resp.StatusCode, header: resp.Header, body: respBody}
+	if resp.StatusCode/100 == 2 {
+		delivered()
+	}
 	if rewritten, name := p.realismAfter(r, op, body, resp.StatusCode, respBody, pre, time.Now()); name != "" {
 		respBody = rewritten
 		p.done(rec, func(rec *Record) { rec.Realism = name })

@@ -114,6 +114,14 @@ type Realism struct {
 	PolicyPerQualifier bool
 	MappingQualifiers  bool
 	URLPerQualifier    bool
+
+	// Percentiles keeps the raw values of the metrics that PutMetricData
+	// passes on (AWS JSON), hands moto a statistic set of each Values
+	// array, and answers the percentile queries of GetMetricData (Stat
+	// pNN.NN) from the raw values, as CloudWatch does; moto answers such
+	// a query with a 500. Every proxy in front of the same upstream shares
+	// the raw values. See realism_percentile.go.
+	Percentiles bool
 }
 
 // DefaultRealism is every behaviour on, with the quotas AWS documents and
@@ -136,6 +144,7 @@ func DefaultRealism() Realism {
 		PolicyPerQualifier:       true,
 		MappingQualifiers:        true,
 		URLPerQualifier:          true,
+		Percentiles:              true,
 	}
 }
 

@@ -25,9 +25,10 @@ func (p *Proxy) metricDelay(op Op, proto protocol) time.Duration {
 }
 
 // holdMetrics answers a PutMetricData with success at once and passes it on
-// to moto after delay, unless the proxy closes first. The datapoints keep
-// the timestamps the request gives them.
-func (p *Proxy) holdMetrics(w http.ResponseWriter, r *http.Request, proto protocol, body []byte, rec *Record, requestID string, delay time.Duration) {
+// to moto after delay, unless the proxy closes first, then calls
+// delivered if moto took it. The datapoints keep the timestamps the request
+// gives them.
+func (p *Proxy) holdMetrics(w http.ResponseWriter, r *http.Request, proto protocol, body []byte, rec *Record, requestID string, delay time.Duration, delivered func()) {
 	later := r.Clone(p.ctx)
 	p.mu.Lock()
 	p.real.stats.MetricsHeld++
@@ -45,6 +46,9 @@ func (p *Proxy) holdMetrics(w http.ResponseWriter, r *http.Request, proto protoc
 		if err != nil {
 			p.done(rec, func(rec *Record) { rec.Err = "pass on held metrics: " + err.Error() })
 			return
+		}
+		if resp.StatusCode/100 == 2 {
+			delivered()
 		}
 		p.done(rec, func(rec *Record) {
 			rec.Forwarded, rec.Upstream = true, resp.StatusCode

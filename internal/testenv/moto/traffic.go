@@ -58,6 +58,17 @@ type Traffic struct {
 	Split map[string]float64
 	// ErrorRate maps a version to the share of its invocations that fail.
 	ErrorRate map[string]float64
+	// Duration maps a version to the median Duration of its invocations,
+	// in milliseconds; a version without one records no Duration. Each
+	// invocation's Duration comes from a log-normal distribution around
+	// the median (σ = DurationSpread of the logarithm, 0.3 when 0), drawn
+	// by an even sequence rather than at random, so that over a few
+	// hundred invocations the percentiles are those of the distribution:
+	// the p99 is median × e^(2.326 σ), about 2 × the median at σ = 0.3.
+	// The values go to CloudWatch as Values and Counts, rounded to the
+	// millisecond, from which CloudWatch computes percentiles.
+	Duration       map[string]float64
+	DurationSpread float64
 	// CloudWatch receives the metrics. nil puts them straight on the
 	// server, visible at once; a client of a faultproxy.Proxy with
 	// Realism.MetricDelay delays them as CloudWatch does.
@@ -93,10 +104,11 @@ func (s *Server) StartTraffic(ctx context.Context, tr Traffic) *TrafficRun {
 	go func() {
 		defer close(run.done)
 		owed, errOwed := map[string]float64{}, map[string]float64{}
+		drawn := map[string]int{} // Durations drawn so far, by version
 		tick := time.NewTicker(tr.Tick)
 		defer tick.Stop()
 		for {
-			if err := s.trafficTick(ctx, tr, owed, errOwed, run); err != nil && ctx.Err() == nil {
+			if err := s.trafficTick(ctx, tr, owed, errOwed, drawn, run); err != nil && ctx.Err() == nil {
 				run.mu.Lock()
 				run.errs = append(run.errs, err)
 				run.mu.Unlock()
@@ -129,7 +141,7 @@ func (r *TrafficRun) Totals() map[string]Counts {
 }
 
 // trafficTick puts one tick's datapoints.
-func (s *Server) trafficTick(ctx context.Context, tr Traffic, owed, errOwed map[string]float64, run *TrafficRun) error {
+func (s *Server) trafficTick(ctx context.Context, tr Traffic, owed, errOwed map[string]float64, drawn map[string]int, run *TrafficRun) error {
 	split := tr.Split
 	if split == nil {
 		var err error
@@ -167,8 +179,34 @@ func (s *Server) trafficTick(ctx context.Context, tr Traffic, owed, errOwed map[
 	}
 	add(total, fn)
 	add(total, fn, resource)
+	all := map[float64]float64{}          // the Durations of every version
+	var durations [][]cwtypes.MetricDatum // by metric
 	for _, v := range slices.Sorted(maps.Keys(tick)) {
-		add(tick[v], fn, resource, cwtypes.Dimension{Name: aws.String("ExecutedVersion"), Value: aws.String(v)})
+		version := cwtypes.Dimension{Name: aws.String("ExecutedVersion"), Value: aws.String(v)}
+		add(tick[v], fn, resource, version)
+		if median, ok := tr.Duration[v]; ok {
+			d := drawDurations(median, tr.DurationSpread, drawn[v], int(tick[v].Invocations))
+			drawn[v] += int(tick[v].Invocations)
+			for ms, n := range d {
+				all[ms] += n
+			}
+			durations = append(durations, durationData(d, at, fn, resource, version))
+		}
+	}
+	if len(all) > 0 {
+		durations = append(durations, durationData(all, at, fn), durationData(all, at, fn, resource))
+	}
+	// CloudWatch takes up to 150 values per metric in one PutMetricData
+	// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricData.html):
+	// the k-th datum of each metric's Durations goes in the k-th request.
+	requests := [][]cwtypes.MetricDatum{data}
+	for _, metric := range durations {
+		for k, d := range metric {
+			if k == len(requests) {
+				requests = append(requests, nil)
+			}
+			requests[k] = append(requests[k], d)
+		}
 	}
 	// A put under way when Stop cancels ctx is finished, not cut off: cut
 	// off, moto may have stored the datapoints while the totals leave them
@@ -176,8 +214,10 @@ func (s *Server) trafficTick(ctx context.Context, tr Traffic, owed, errOwed map[
 	// counted.
 	putCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	if _, err := tr.CloudWatch.PutMetricData(putCtx, &cloudwatch.PutMetricDataInput{Namespace: aws.String("AWS/Lambda"), MetricData: data}); err != nil {
-		return fmt.Errorf("traffic of %s:%s: put metrics: %w", tr.Function, tr.Alias, err)
+	for _, req := range requests {
+		if _, err := tr.CloudWatch.PutMetricData(putCtx, &cloudwatch.PutMetricDataInput{Namespace: aws.String("AWS/Lambda"), MetricData: req}); err != nil {
+			return fmt.Errorf("traffic of %s:%s: put metrics: %w", tr.Function, tr.Alias, err)
+		}
 	}
 	run.mu.Lock()
 	defer run.mu.Unlock()
@@ -207,4 +247,43 @@ func (s *Server) aliasSplit(ctx context.Context, fn, alias string) (map[string]f
 	}
 	split[aws.ToString(out.FunctionVersion)] += primary
 	return split, nil
+}
+
+// maxValues is the most values of one metric a PutMetricData takes.
+const maxValues = 150
+
+// drawDurations is n Durations of a version with the given median (ms),
+// the from-th to the (from+n−1)-th of its even sequence, as counts by
+// millisecond. The i-th draw is the quantile at u = frac(0.5 + i/φ) of the
+// log-normal distribution: the golden-ratio sequence covers (0, 1) evenly,
+// so any run of draws has the distribution's percentiles.
+func drawDurations(median, spread float64, from, n int) map[float64]float64 {
+	if spread <= 0 {
+		spread = 0.3
+	}
+	out := map[float64]float64{}
+	for i := from; i < from+n; i++ {
+		_, u := math.Modf(0.5 + float64(i)*0.6180339887498949)
+		u = min(max(u, 1e-9), 1-1e-9)
+		z := math.Sqrt2 * math.Erfinv(2*u-1)
+		out[math.Max(1, math.Round(median*math.Exp(spread*z)))]++
+	}
+	return out
+}
+
+// durationData is the Duration datums of counts by millisecond under dims,
+// each of at most maxValues values.
+func durationData(counts map[float64]float64, at time.Time, dims ...cwtypes.Dimension) []cwtypes.MetricDatum {
+	var out []cwtypes.MetricDatum
+	for chunk := range slices.Chunk(slices.Sorted(maps.Keys(counts)), maxValues) {
+		n := make([]float64, len(chunk))
+		for i, ms := range chunk {
+			n[i] = counts[ms]
+		}
+		out = append(out, cwtypes.MetricDatum{
+			MetricName: aws.String("Duration"), Dimensions: dims, Values: chunk, Counts: n,
+			Timestamp: aws.Time(at), Unit: cwtypes.StandardUnitMilliseconds,
+		})
+	}
+	return out
 }
