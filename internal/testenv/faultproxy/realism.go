@@ -85,15 +85,20 @@ type Realism struct {
 	// realism_revision.go.
 	Revisions bool
 
-	// NoProvisionedConcurrency answers GetProvisionedConcurrencyConfig as
-	// Lambda does for an alias or version without provisioned concurrency:
-	// 404 ProvisionedConcurrencyConfigNotFoundException
-	// (https://docs.aws.amazon.com/lambda/latest/api/API_GetProvisionedConcurrencyConfig.html).
-	// moto does not implement the operation and answers an HTML 404. Only
-	// a function and qualifier moto knows are answered so: for any other
-	// (an alias not created yet), Lambda answers 404
-	// ResourceNotFoundException, and so does the proxy.
-	NoProvisionedConcurrency bool
+	// ProvisionedConcurrency keeps the provisioned concurrency of aliases
+	// and versions as Lambda does; moto does not implement it and answers
+	// an HTML 404. See realism_provisioned.go.
+	ProvisionedConcurrency bool
+	// AllocationReads and AllocationFor are how long an allocation of
+	// provisioned concurrency stays IN_PROGRESS: that many reads of it, or
+	// that long, whichever ends first; both 0 settle it at its first read.
+	AllocationReads int
+	AllocationFor   time.Duration
+
+	// APIGatewayUpdates carries out, as API Gateway does, the updates that
+	// moto does not implement: a REST API's UpdateIntegration, and an HTTP
+	// API's UpdateStage and CreateDeployment. See realism_apigw.go.
+	APIGatewayUpdates bool
 }
 
 // DefaultRealism is every behaviour on, with the quotas AWS documents and
@@ -112,7 +117,9 @@ func DefaultRealism() Realism {
 		GetPolicyRate:       15,
 		Revisions:           true,
 
-		NoProvisionedConcurrency: true,
+		ProvisionedConcurrency: true,
+		AllocationReads:        1,
+		APIGatewayUpdates:      true,
 	}
 }
 
@@ -185,9 +192,12 @@ type Issued struct {
 // realism is the state of the realism layer, guarded by Proxy.mu.
 type realism struct {
 	cfg          Realism
-	pending      map[string]*window // function name + ":" + version
-	updating     map[string]*window // function name
-	conflictNext map[string]int     // operation → calls left
+	pending      map[string]*window            // function name + ":" + version
+	updating     map[string]*window            // function name
+	conflictNext map[string]int                // operation → calls left
+	provisioned  map[string]*provisionedConfig // function name + ":" + qualifier
+	failed       map[string]failure            // function name
+	failing      map[string][]failingCode      // function name
 	keys         map[string]time.Time
 	seconds      map[secondKey]*secondState
 	stats        RealismStats
@@ -198,6 +208,9 @@ func newRealism() *realism {
 		pending:      map[string]*window{},
 		updating:     map[string]*window{},
 		conflictNext: map[string]int{},
+		provisioned:  map[string]*provisionedConfig{},
+		failed:       map[string]failure{},
+		failing:      map[string][]failingCode{},
 		keys:         map[string]time.Time{},
 		seconds:      map[secondKey]*secondState{},
 	}
@@ -274,10 +287,12 @@ func (p *Proxy) ConflictNext(op string, k int) {
 // BeginUpdate puts function fn (its name) in an update in progress, as
 // UpdateFunctionCode through the proxy would: for code a test uploaded
 // straight to moto, as a workflow step does before the action runs. It
-// does nothing when UpdateReads and UpdateFor are both 0.
+// ends a state FailFunction or FailUpdate set; the update in progress
+// itself is left out when UpdateReads and UpdateFor are both 0.
 func (p *Proxy) BeginUpdate(fn string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	delete(p.real.failed, fn) // an update replaces a failed state
 	if w := newWindow(p.real.cfg.UpdateReads, p.real.cfg.UpdateFor, time.Now()); w != nil {
 		p.real.updating[fn] = w
 	}
@@ -312,7 +327,7 @@ type realAnswer struct {
 // before decides, as a request arrives, whether AWS would refuse it: expired
 // credentials, a quota, an update in progress, a Pending version. It
 // returns nil to let the request go on.
-func (p *Proxy) realismBefore(r *http.Request, op Op, body []byte, pre checked, now time.Time) *realAnswer {
+func (p *Proxy) realismBefore(r *http.Request, op Op, body []byte, now time.Time) *realAnswer {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	rl := p.real
@@ -329,12 +344,6 @@ func (p *Proxy) realismBefore(r *http.Request, op Op, body []byte, pre checked, 
 	}
 	if a := rl.quota(r, op, now); a != nil {
 		return a
-	}
-	if op.Name == "GetProvisionedConcurrencyConfig" && rl.cfg.NoProvisionedConcurrency {
-		if !pre.qualifierKnown {
-			return &realAnswer{name: "NoProvisionedConcurrency", err: apiError{status: http.StatusNotFound, code: "ResourceNotFoundException", message: "Function not found"}}
-		}
-		return &realAnswer{name: "NoProvisionedConcurrency", err: apiError{status: http.StatusNotFound, code: "ProvisionedConcurrencyConfigNotFoundException", message: "No Provisioned Concurrency Config found for this function"}}
 	}
 	if a := rl.updateConflict(r, op, now); a != nil {
 		return a
