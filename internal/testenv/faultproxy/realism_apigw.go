@@ -13,8 +13,9 @@ import (
 )
 
 // API Gateway updates that moto does not implement (it answers 500
-// NotImplementedError or 404), carried out with Realism.APIGatewayUpdates
-// as API Gateway documents them, on moto's own state:
+// NotImplementedError or 404), or implements otherwise, carried out with
+// Realism.APIGatewayUpdates as API Gateway documents them, on moto's own
+// state:
 //
 //   - a REST API's UpdateIntegration applies its patch operations to the
 //     integration (replace or add of /uri, /credentials, /passthroughBehavior,
@@ -25,6 +26,16 @@ import (
 //     The proxy reads the integration from moto and puts it back changed;
 //     an integration's responses are kept only as moto's PutIntegration
 //     keeps them.
+//   - a REST API's CreateDeployment to an existing stage keeps the stage's
+//     settings (its variables above all) and points it at the new
+//     deployment, as redeploying to a stage does ("You can reuse the same
+//     stage as many times as desired",
+//     https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-deployments.html;
+//     the AWS CLI's example "To deploy the configured resources for an API
+//     to an existing stage",
+//     https://docs.aws.amazon.com/cli/latest/reference/apigateway/create-deployment.html).
+//     moto replaces the stage with a new one that has no variables; the
+//     proxy puts them back (those the request gives win).
 //   - an HTTP API's UpdateStage sets the fields the request gives (stage
 //     variables, auto-deploy, description…) and answers the stage
 //     (https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/apis-apiid-stages-stagename.html#UpdateStage);
@@ -48,6 +59,8 @@ func (p *Proxy) serveAPIGateway(r *http.Request, op Op, body []byte) *served {
 	switch {
 	case op.Service == "apigateway" && op.Name == "UpdateIntegration":
 		return p.updateIntegration(r, body)
+	case op.Service == "apigateway" && op.Name == "CreateDeployment":
+		return p.createDeploymentREST(r, body)
 	case op.Service == "apigatewayv2" && op.Name == "UpdateStage":
 		return p.updateStageV2(r, body)
 	case op.Service == "apigatewayv2" && op.Name == "CreateDeployment":
@@ -124,6 +137,54 @@ func (p *Proxy) updateIntegration(r *http.Request, body []byte) *served {
 		return apigwError(name, err)
 	}
 	return &served{name: name, status: http.StatusOK, body: out, changed: true}
+}
+
+// createDeploymentREST carries out a REST API's CreateDeployment; to an
+// existing stage, it keeps the stage's variables and description.
+func (p *Proxy) createDeploymentREST(r *http.Request, body []byte) *served {
+	const name = "CreateDeployment"
+	var in struct {
+		StageName        string            `json:"stageName"`
+		StageDescription string            `json:"stageDescription"`
+		Variables        map[string]string `json:"variables"`
+	}
+	if len(body) > 0 {
+		if err := json.Unmarshal(body, &in); err != nil {
+			return failed(name, http.StatusBadRequest, "BadRequestException", "Invalid request body: "+err.Error())
+		}
+	}
+	api := strings.TrimSuffix(r.URL.EscapedPath(), "/deployments") // /restapis/ID
+	var before struct {
+		Description string            `json:"description"`
+		Variables   map[string]string `json:"variables"`
+	}
+	existed := false
+	if in.StageName != "" {
+		b, _, err := p.motoDo(r, http.MethodGet, api+"/stages/"+url.PathEscape(in.StageName), "", nil)
+		existed = err == nil && json.Unmarshal(b, &before) == nil
+	}
+	out, status, err := p.motoDo(r, http.MethodPost, r.URL.EscapedPath(), "", body)
+	if err != nil {
+		return apigwError(name, err)
+	}
+	if !existed {
+		return &served{name: name, status: status, body: out, changed: true}
+	}
+	var ops []map[string]string
+	for k, v := range before.Variables {
+		if _, given := in.Variables[k]; !given {
+			ops = append(ops, map[string]string{"op": "replace", "path": "/variables/" + k, "value": v})
+		}
+	}
+	if before.Description != "" && in.StageDescription == "" {
+		ops = append(ops, map[string]string{"op": "replace", "path": "/description", "value": before.Description})
+	}
+	if len(ops) > 0 {
+		if _, _, err := p.motoDo(r, http.MethodPatch, api+"/stages/"+url.PathEscape(in.StageName), "", mustJSON(map[string]any{"patchOperations": ops})); err != nil {
+			return apigwError(name, err)
+		}
+	}
+	return &served{name: name, status: status, body: out, changed: true}
 }
 
 // stageFields are the fields of an HTTP API stage that CreateStage takes.

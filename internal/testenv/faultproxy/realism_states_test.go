@@ -134,9 +134,10 @@ func TestRealismSettle(t *testing.T) {
 	}
 }
 
-// The API Gateway updates moto does not implement are carried out on
-// moto's state: a REST API's UpdateIntegration, an HTTP API's UpdateStage
-// and CreateDeployment.
+// The API Gateway updates moto does not implement, or implements otherwise,
+// are carried out on moto's state: a REST API's UpdateIntegration and its
+// CreateDeployment to an existing stage, an HTTP API's UpdateStage and
+// CreateDeployment.
 func TestRealismAPIGatewayUpdates(t *testing.T) {
 	t.Parallel()
 	s := moto.Shared(t)
@@ -175,7 +176,26 @@ func TestRealismAPIGatewayUpdates(t *testing.T) {
 		_, err := v2.CreateDeployment(ctx, &apigatewayv2.CreateDeploymentInput{ApiId: aws.String(httpID), StageName: aws.String(stage)})
 		return err
 	}
-	// moto alone implements none of them.
+	deployREST := func() map[string]string {
+		t.Helper()
+		if _, err := rest.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: aws.String(restID), StageName: aws.String("prod")}); err != nil {
+			t.Fatal(err)
+		}
+		st, err := s.APIGateway().GetStage(ctx, &apigateway.GetStageInput{RestApiId: aws.String(restID), StageName: aws.String("prod")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Variables
+	}
+	// moto alone implements none of them, and loses a stage's variables
+	// when it deploys to it.
+	if vars := deployREST(); vars["lambdaAlias"] == "prod" {
+		t.Error("moto kept the stage's variables: the realism layer would not be needed")
+	}
+	if _, err := s.APIGateway().UpdateStage(ctx, &apigateway.UpdateStageInput{RestApiId: aws.String(restID), StageName: aws.String("prod"),
+		PatchOperations: []agtypes.PatchOperation{{Op: agtypes.OpReplace, Path: aws.String("/variables/lambdaAlias"), Value: aws.String("prod")}}}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := update(); err == nil {
 		t.Error("moto carried out UpdateIntegration: the realism layer would not be needed")
 	}
@@ -187,6 +207,9 @@ func TestRealismAPIGatewayUpdates(t *testing.T) {
 	}
 
 	p.SetRealism(faultproxy.Realism{APIGatewayUpdates: true})
+	if diff := cmp.Diff(map[string]string{"lambdaAlias": "prod"}, deployREST()); diff != "" {
+		t.Errorf("the stage's variables after a deployment to it (-want +got):\n%s", diff)
+	}
 	out, err := update()
 	if err != nil || aws.ToString(out.Uri) != newURI || out.Type != agtypes.IntegrationTypeAwsProxy {
 		t.Errorf("UpdateIntegration = %v, %v; want the new URI", out, err)
