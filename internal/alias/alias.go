@@ -66,7 +66,7 @@ func (f Function) Broken() error {
 			"function %s version %s is in state Failed: %s; see it with: %s, fix the cause and deploy the code again", f.Name, f.Version, f.StateReason, see)
 	case f.Update == string(types.LastUpdateStatusFailed):
 		see := fix.AWS("lambda", "get-function-configuration", "--function-name", f.Name, "--query", "[LastUpdateStatus,LastUpdateStatusReason,LastUpdateStatusReasonCode]")
-		return fix.Errorf("fix the cause and deploy the code again (aws lambda update-function-code, or your deploy step); see why with:", see,
+		return fix.Errorf("fix the cause and deploy the code again (your deploy step, or update-function-code); see why with:", see,
 			"the last update of function %s failed: %s; fix it and deploy the code again; see it with: %s", f.Name, f.UpdateWhy, see)
 	}
 	return nil

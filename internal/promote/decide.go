@@ -96,7 +96,7 @@ func decide(cfg config.Config, f facts) (decision, error) {
 			switch rec, ok, err := alias.ParseRecord(f.alias.Description); {
 			case err != nil:
 				errs = append(errs, fix.Errorf("finish or undo the canary by hand (either command clears the description):", finishOrUndo(f.name(), cfg.Alias, extra, f.alias.Version),
-					"alias %s has a canary of version %s in progress, and its description, which should record when the canary began, cannot be read: %w; finalize or undo the canary by hand (aws lambda update-alias)", cfg.Alias, extra, err))
+					"alias %s has a canary of version %s in progress, and its description, which should record when the canary began, cannot be read: %w; finalize or undo the canary by hand, as the commands given next do", cfg.Alias, extra, err))
 			case ok && rec.State == alias.Shifting && rec.New == extra:
 				d.since = rec.Since
 			}
@@ -192,7 +192,7 @@ func (d *decision) decideDetach(cfg config.Config, f facts) error {
 		if split {
 			next, code = "finish or undo the rollout by hand (either command clears the description):", finishOrUndo(f.name(), cfg.Alias, extra, f.alias.Version)
 		}
-		return fix.Errorf(next, code, "input \"detach\": %w; put the alias where you want it by hand (aws lambda update-alias)", err)
+		return fix.Errorf(next, code, "input \"detach\": %w; clear the description, or put the alias where you want it by hand, as the commands given next do", err)
 	}
 	extra, w, split := f.alias.Split()
 	if !ok || rec.Plan == "" || rec.State != alias.Shifting {
@@ -228,7 +228,7 @@ func (d *decision) decideDetach(cfg config.Config, f facts) error {
 		at := plan.Steps[min(rec.Step, len(plan.Steps)-1)].Weight
 		next := "roll back with rollback: true, or put the alias where you want it by hand; either command below clears the record:"
 		code := finishOrUndo(f.name(), cfg.Alias, rec.New, rec.Stable)
-		return fix.Errorf(next, code, "input \"detach\": alias %s serves %s, but its record says step %d of %s (%s on %s, %s on %s): it was changed by hand; roll back with rollback: true, or put the alias where you want it and clear its description (aws lambda update-alias --description '')", cfg.Alias, f.alias, rec.Step+1, plan.Name, at, rec.New, 100-at, rec.Stable)
+		return fix.Errorf(next, code, "input \"detach\": alias %s serves %s, but its record says step %d of %s (%s on %s, %s on %s): it was changed by hand; roll back with rollback: true, or put the alias where you want it by hand and clear its description, as the commands given next do", cfg.Alias, f.alias, rec.Step+1, plan.Name, at, rec.New, 100-at, rec.Stable)
 	}
 	// A version other than the rollout's is refused: the canary check
 	// above says so. Carrying the rollout on publishes nothing.
@@ -554,9 +554,9 @@ func aliasAt(f facts) string {
 }
 
 // finishOrUndoInputs are the workflow inputs that finish a canary of extra or
-// undo it, back onto stable.
+// undo it, back onto stable: a choice, one comment line each.
 func finishOrUndoInputs(extra, stable string) string {
-	return fmt.Sprintf("# finish: all traffic on %s\nversion: %q\ntraffic-weight: 100\n# or undo: all traffic back on %s\nrollback: true", extra, extra, stable)
+	return fmt.Sprintf("# either finish: all traffic on %s\nversion: %q\ntraffic-weight: 100\n# or undo: all traffic back on %s\nrollback: true", extra, extra, stable)
 }
 
 // finishOrUndo is what to run to end a split by hand, either way, clearing

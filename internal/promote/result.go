@@ -287,7 +287,7 @@ func (s sentences) write(e ending, dec decision) (state, next, code string) {
 	case e.how == done && e.status == outcome.Canary:
 		state = s.describe(e.alias)
 		next = "finish the canary or undo it: start the workflow again with one of these inputs (a re-run would reuse this run's inputs)"
-		code = fmt.Sprintf("# finish: all traffic on %s\nversion: %q\ntraffic-weight: 100\n# or undo: all traffic back on %s\nrollback: true", newV, newV, dec.stable)
+		code = finishOrUndoInputs(newV, dec.stable)
 	case e.how == done:
 		state = s.describe(e.alias)
 	case e.how == rolledBack:
