@@ -371,7 +371,12 @@ func WeightedRules(stable, next Function) error {
 		}
 	}
 	if stable.Role != next.Role {
-		errs = append(errs, fmt.Errorf("weighted routing needs the same execution role on both versions: version %s has %s, version %s has %s; promote all at once (strategy: all-at-once) or give both the same role", stable.Version, stable.Role, next.Version, next.Role))
+		// The role of a published version cannot change: $LATEST takes the
+		// stable one's, and a version published from it shares traffic.
+		// https://docs.aws.amazon.com/lambda/latest/dg/configuration-versions.html
+		same := fix.AWS("lambda", "update-function-configuration", "--function-name", next.Name, "--role", stable.Role)
+		errs = append(errs, fix.Errorf(fmt.Sprintf("give $LATEST the execution role of version %s and promote it (version: publish), or promote all at once (strategy: all-at-once) to change the role:", stable.Version), same,
+			"weighted routing needs the same execution role on both versions: version %s has %s, version %s has %s; promote all at once (strategy: all-at-once) or give both the same role", stable.Version, stable.Role, next.Version, next.Role))
 	}
 	if stable.DeadLetter != next.DeadLetter {
 		errs = append(errs, fmt.Errorf("weighted routing needs the same dead-letter queue on both versions: version %s has %q, version %s has %q; promote all at once (strategy: all-at-once) or give both the same dead-letter config", stable.Version, stable.DeadLetter, next.Version, next.DeadLetter))

@@ -1,8 +1,13 @@
 package e2e
 
 import (
+	"context"
+	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,6 +23,12 @@ import (
 // faultproxy helpers) and sets the inputs, the block to run, and what the
 // reader sees and does; claim the calls of fix.AWS whose commands it runs.
 func fixCases() []fixCase {
+	return append(checkFixCases(), moreFixCases()...)
+}
+
+// checkFixCases are the cases of failed checks and of reads that found
+// nothing.
+func checkFixCases() []fixCase {
 	return []fixCase{
 		// The stage variable.
 		{
@@ -234,6 +245,22 @@ func fixCases() []fixCase {
 			block: "alias permission",
 		},
 
+		{
+			// Lambda's AddPermission writes no Deny; a policy put whole
+			// (PutResourcePolicy, which the realism layer keeps) can.
+			name:   "alias permission denied by a statement",
+			claims: []fixKey{"internal/stage/permission.go Finding.fixCalls lambda remove-permission"},
+			seed: func(h *fixWorld) {
+				h.demo("fixpermdeny")
+				api := h.w.RESTAPIID
+				policy := `{"Version":"2012-10-17","Statement":[` +
+					`{"Sid":"allow-api","Effect":"Allow","Principal":{"Service":"apigateway.amazonaws.com"},"Action":"lambda:InvokeFunction","Resource":"` + h.w.AliasARN + `","Condition":{"ArnLike":{"AWS:SourceArn":"` + h.srv.ExecuteAPIARN(api, "*") + `"}}},` +
+					`{"Sid":"no-prod","Effect":"Deny","Principal":"*","Action":"lambda:InvokeFunction","Resource":"` + h.w.AliasARN + `","Condition":{"ArnLike":{"AWS:SourceArn":"` + h.srv.ExecuteAPIARN(api, "prod/*") + `"}}}]}`
+				_, err := h.lambda().PutResourcePolicy(h.ctx(), &lambda.PutResourcePolicyInput{ResourceArn: aws.String(h.w.AliasARN), Policy: aws.String(policy)})
+				h.must(err)
+			},
+			block: "alias permission",
+		},
 		// The function and the version.
 		{
 			name:   "function in state Failed",
@@ -554,4 +581,201 @@ func (h *fixWorld) setAlias(version string, weights map[string]float64, descript
 		RoutingConfig: &ltypes.AliasRoutingConfiguration{AdditionalVersionWeights: weights}, Description: aws.String(description),
 	})
 	h.must(err)
+}
+
+// moreFixCases are the cases of rollouts, records and rollbacks.
+func moreFixCases() []fixCase {
+	return []fixCase{
+		{
+			name:   "weighted routing: the new version runs as another role",
+			claims: []fixKey{"internal/alias/alias.go WeightedRules lambda update-function-configuration"},
+			seed: func(h *fixWorld) {
+				h.demo("fixrole")
+				role, err := h.srv.CreateRole(h.ctx(), h.w.Function+"-other-role")
+				h.must(err)
+				_, err = h.srv.Lambda().UpdateFunctionConfiguration(h.ctx(), &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String(h.w.Function), Role: aws.String(role)})
+				h.must(err)
+				h.in["steps"], h.in["interval"] = "50,100", "1s"
+			},
+			block: "Next",
+		},
+		{
+			// $LATEST changed during a canary: publishing would make a
+			// version other than the canary's. The reader finishes or
+			// undoes the canary with the printed inputs, then promotes.
+			name: "configuration changed during a canary",
+			seed: func(h *fixWorld) {
+				h.demo("fixcanaryconfig")
+				h.runOK(map[string]string{"traffic-weight": "10"})
+				_, err := h.srv.Lambda().UpdateFunctionConfiguration(h.ctx(), &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String(h.w.Function), Timeout: aws.Int32(7)})
+				h.must(err)
+			},
+			block: "Next",
+		},
+		{
+			name:   "canary whose record cannot be read",
+			claims: []fixKey{"internal/promote/result.go cmdMoveClear lambda update-alias"},
+			seed: func(h *fixWorld) {
+				h.demo("fixcanaryrecord")
+				h.publish()
+				h.setAlias("1", map[string]float64{"2": 0.1}, unreadableRecord)
+			},
+			block: "Next",
+		},
+		{
+			name:   "detached rollout whose record cannot be read",
+			claims: []fixKey{"internal/promote/decide.go decision.decideDetach lambda update-alias"},
+			seed: func(h *fixWorld) {
+				h.demo("fixdetachrecord")
+				h.setAlias("1", nil, unreadableRecord)
+				h.detached()
+			},
+			block: "Next",
+			want:  wantExit0,
+		},
+		{
+			name:   "detached rollout whose record cannot be read, alias split",
+			claims: []fixKey{"internal/promote/result.go cmdMoveClear lambda update-alias"},
+			seed: func(h *fixWorld) {
+				h.demo("fixdetachsplit")
+				h.publish()
+				h.setAlias("1", map[string]float64{"2": 0.1}, unreadableRecord)
+				h.detached()
+			},
+			block: "Next",
+			want:  wantExit0,
+		},
+		{
+			name:   "detached rollout changed by hand",
+			claims: []fixKey{"internal/promote/result.go cmdMoveClear lambda update-alias"},
+			seed: func(h *fixWorld) {
+				h.demo("fixdetachhand")
+				h.detached()
+				h.runOK(nil)
+				h.must(raceMove(h.srv, h.w.Function, "1", map[string]float64{"2": 0.3}))
+			},
+			block: "Next",
+			want:  wantExit0,
+		},
+		{
+			name: "rollback with a record that cannot be read",
+			claims: []fixKey{
+				"internal/promote/decide.go versionsThenMove lambda list-versions-by-function",
+				"internal/promote/result.go cmdMoveClear lambda update-alias",
+			},
+			seed: func(h *fixWorld) {
+				h.demo("fixrollbackrecord")
+				h.setAlias(h.publish(), nil, unreadableRecord)
+				h.rollback()
+			},
+			block: "Next",
+			n:     func(*fixWorld) string { return "1" },
+			see:   func(h *fixWorld) []string { return []string{`"1"`, `"2"`} },
+			then:  func(h *fixWorld) { h.wantAlias("1", "") },
+		},
+		{
+			name: "rollback with no record of an earlier promotion",
+			claims: []fixKey{
+				"internal/promote/decide.go versionsThenMove lambda list-versions-by-function",
+				"internal/promote/result.go cmdMove lambda update-alias",
+			},
+			seed: func(h *fixWorld) {
+				h.demo("fixrollbacknone")
+				h.setAlias(h.publish(), nil, "promoted by hand")
+				h.rollback()
+			},
+			block: "Next",
+			n:     func(*fixWorld) string { return "1" },
+			see:   func(h *fixWorld) []string { return []string{`"1"`, `"2"`} },
+			then:  func(h *fixWorld) { h.wantAlias("1", "promoted by hand") },
+		},
+		{
+			// A release whose rollback AWS refuses: the job is cancelled at
+			// 50%, every UpdateAlias then answers 503, and the 5 s the
+			// rollback has after a cancel run out. Then AWS takes writes
+			// again, and the reader runs what was printed.
+			name:   "release left split: AWS refused the rollback",
+			claims: []fixKey{"internal/promote/result.go sentences.cmdAlias lambda get-alias", "internal/promote/result.go cmdMove lambda update-alias"},
+			long:   "the rollback's 5 s after a cancel, and a release of two functions",
+			seed: func(h *fixWorld) {
+				svc, err := h.srv.SeedService(h.ctx(), unique("fixsplit"), 2)
+				h.must(err)
+				h.svc = svc
+				h.in = releaseInputs(svc, "steps", "50,100", "interval", "10m")
+				h.again = releaseInputs(svc)
+				h.opts.Wait = func(ctx context.Context, cmd *exec.Cmd) {
+					for attempt := 1; attempt <= len(svc.Functions); attempt++ {
+						if _, ok := h.p.Answered(ctx, "UpdateAlias", attempt); !ok {
+							return
+						}
+					}
+					h.p.Inject("UpdateAlias", faultproxy.Every, faultproxy.Unavailable)
+					cancelJob(cmd)
+				}
+			},
+			before: func(h *fixWorld) {
+				if got := routes(h.t, h.srv, h.svc); !slices.ContainsFunc(got, func(r string) bool { return strings.Contains(r, "+") }) {
+					h.t.Fatalf("the aliases are %v: none was left split", got)
+				}
+				h.p.ClearFaults()
+			},
+			block: "Next",
+			see:   func(h *fixWorld) []string { return []string{`"FunctionVersion": "1"`} },
+			then: func(h *fixWorld) {
+				for i, got := range routes(h.t, h.srv, h.svc) {
+					if got != "1" {
+						h.t.Errorf("after the printed commands %s routes %s, want 1 with no weights", h.svc.Functions[i], got)
+					}
+				}
+			},
+		},
+	}
+}
+
+// unreadableRecord is an alias description that starts as lambda-promote's
+// record and cannot be read as one.
+const unreadableRecord = "lambda-promote/1 shifting stable=1 new"
+
+// detached makes the inputs a detached rollout's: steps that take an hour,
+// each run doing what is due and exiting.
+func (h *fixWorld) detached() {
+	h.in["detach"], h.in["steps"], h.in["interval"] = "true", "10,50,100", "1h"
+}
+
+// rollback makes the inputs ask for a rollback; the run after the fix
+// promotes again, without it.
+func (h *fixWorld) rollback() {
+	h.again = maps.Clone(h.in)
+	h.in["rollback"] = "true"
+}
+
+// runOK runs the action with the inputs and more, to build a state; it must
+// succeed.
+func (h *fixWorld) runOK(more map[string]string) {
+	h.t.Helper()
+	in := maps.Clone(h.in)
+	maps.Copy(in, more)
+	if r := h.run(in, Options{}); r.Code != 0 {
+		h.t.Fatalf("the run that builds the state ended with exit %d:\n%s", r.Code, r.Summary)
+	}
+}
+
+// wantAlias wants the demo's alias on version with no weights and the
+// description.
+func (h *fixWorld) wantAlias(version, description string) {
+	h.t.Helper()
+	out, err := h.srv.Lambda().GetAlias(h.ctx(), &lambda.GetAliasInput{FunctionName: aws.String(h.w.Function), Name: aws.String("prod")})
+	h.must(err)
+	if got := aliasRoute(h.t, h.srv, h.w.Function, "prod"); got != version || aws.ToString(out.Description) != description {
+		h.t.Errorf("the alias routes %s with description %q, want %s with %q", got, aws.ToString(out.Description), version, description)
+	}
+}
+
+// wantExit0 wants the run after the fix to succeed, whatever it did: a
+// detached run starts a rollout and exits with its first step taken.
+func wantExit0(h *fixWorld, r Run) {
+	h.t.Helper()
+	if r.Code != 0 {
+		h.t.Errorf("after the fix: exit %d, status %q:\n%s", r.Code, r.Outputs["status"], r.Summary)
+	}
 }

@@ -89,7 +89,8 @@ type fixWorld struct {
 	t   *testing.T
 	srv *moto.Server
 	p   *faultproxy.Proxy
-	w   moto.World // when seeded with demo
+	w   moto.World   // when seeded with demo
+	svc moto.Service // when seeded with a service of several functions
 	// in are the workflow's inputs; opts the options of the run that
 	// prints the fix; again, when set, the inputs of the run after the fix
 	// in place of in.

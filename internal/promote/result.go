@@ -111,6 +111,16 @@ func result(cfg config.Config, fs []facts, rd releaseDecision, endings []ending,
 	if res.Next == "" {
 		res.Next, res.NextCode = says[0].next, says[0].code
 	}
+	// The same step for several functions (each alias left split, to put
+	// back by hand) gives the commands for every one of them, not only the
+	// first's.
+	codes := []string{res.NextCode}
+	for _, s := range says {
+		if s.next == res.Next && s.code != "" && !slices.Contains(codes, s.code) {
+			codes = append(codes, s.code)
+		}
+	}
+	res.NextCode = strings.Join(slices.DeleteFunc(codes, func(c string) bool { return c == "" }), "\n")
 	res.Error = strings.Join(errs, "\n")
 	if same := res.Functions[0].Error; same != "" && !slices.ContainsFunc(res.Functions, func(fr outcome.FunctionResult) bool { return fr.Error != same }) {
 		// One cause for every function (a cancelled job, a failed alarm):

@@ -99,6 +99,11 @@ type Realism struct {
 	// moto does not implement: a REST API's UpdateIntegration, and an HTTP
 	// API's UpdateStage and CreateDeployment. See realism_apigw.go.
 	APIGatewayUpdates bool
+
+	// ResourcePolicies keeps the resource policies PutResourcePolicy puts
+	// on a function, version or alias, which may hold a Deny; moto
+	// implements neither. See realism_policy.go.
+	ResourcePolicies bool
 }
 
 // DefaultRealism is every behaviour on, with the quotas AWS documents and
@@ -120,6 +125,7 @@ func DefaultRealism() Realism {
 		ProvisionedConcurrency: true,
 		AllocationReads:        1,
 		APIGatewayUpdates:      true,
+		ResourcePolicies:       true,
 	}
 }
 
@@ -198,6 +204,7 @@ type realism struct {
 	provisioned  map[string]*provisionedConfig // function name + ":" + qualifier
 	failed       map[string]failure            // function name
 	failing      map[string][]failingCode      // function name
+	policies     map[string]*policyDoc         // function name + ":" + qualifier
 	keys         map[string]time.Time
 	seconds      map[secondKey]*secondState
 	stats        RealismStats
@@ -211,6 +218,7 @@ func newRealism() *realism {
 		provisioned:  map[string]*provisionedConfig{},
 		failed:       map[string]failure{},
 		failing:      map[string][]failingCode{},
+		policies:     map[string]*policyDoc{},
 		keys:         map[string]time.Time{},
 		seconds:      map[secondKey]*secondState{},
 	}

@@ -19,8 +19,8 @@ type served struct {
 }
 
 // realismServe carries out the operations the realism layer answers
-// itself (see Realism: ProvisionedConcurrency, APIGatewayUpdates, and the
-// function errors of CodeFails), and reports whether it answered. It runs
+// itself (see Realism: ProvisionedConcurrency, APIGatewayUpdates,
+// ResourcePolicies, and the function errors of CodeFails), and reports whether it answered. It runs
 // after the faults a test injected before forwarding, so a fault on such an
 // operation still applies; one injected AfterForward does not.
 func (p *Proxy) realismServe(w http.ResponseWriter, r *http.Request, op Op, proto protocol, body []byte, rec *Record, requestID string) bool {
@@ -62,6 +62,8 @@ func (p *Proxy) serveLambda(r *http.Request, op Op, body []byte) *served {
 		return p.serveProvisioned(r, op, body)
 	case "Invoke":
 		return p.serveFailingCode(r)
+	case "PutResourcePolicy", "GetResourcePolicy", "DeleteResourcePolicy", "GetPolicy", "AddPermission", "RemovePermission":
+		return p.servePolicy(r, op, body)
 	}
 	return nil
 }

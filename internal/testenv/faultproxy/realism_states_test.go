@@ -241,3 +241,79 @@ func TestRealismAPIGatewayUpdates(t *testing.T) {
 		t.Errorf("CreateDeployment on a stage that does not exist = %v, want NotFoundException", err)
 	}
 }
+
+// A resource policy put whole replaces what AddPermission wrote, may hold a
+// Deny, and AddPermission and RemovePermission then work on it, as Lambda
+// does; moto has no PutResourcePolicy.
+func TestRealismResourcePolicies(t *testing.T) {
+	t.Parallel()
+	s := moto.Shared(t)
+	w := demo(t, s, moto.Unique("policy"))
+	p := faultproxy.NewT(t, s.URL)
+	cfg := p.AWSConfig(s.AWSConfig())
+	cfg.RetryMaxAttempts = 1
+	lc := lambda.NewFromConfig(cfg)
+	ctx := t.Context()
+	policy := `{"Version":"2012-10-17","Statement":[` +
+		`{"Sid":"allow-api","Effect":"Allow","Principal":{"Service":"apigateway.amazonaws.com"},"Action":"lambda:InvokeFunction","Resource":"` + w.AliasARN + `"},` +
+		`{"Sid":"no-dev","Effect":"Deny","Principal":"*","Action":"lambda:InvokeFunction","Resource":"` + w.AliasARN + `","Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:execute-api:us-east-1:123456789012:*/dev/*"}}}]}`
+	put := func() error {
+		_, err := lc.PutResourcePolicy(ctx, &lambda.PutResourcePolicyInput{ResourceArn: aws.String(w.AliasARN), Policy: aws.String(policy)})
+		return err
+	}
+	sids := func() []string {
+		t.Helper()
+		out, err := lc.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String(w.Function), Qualifier: aws.String("prod")})
+		if isA[*ltypes.ResourceNotFoundException](err) {
+			return nil
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct{ Statement []struct{ Sid, Effect string } }
+		if err := json.Unmarshal([]byte(aws.ToString(out.Policy)), &doc); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, st := range doc.Statement {
+			got = append(got, st.Sid+"/"+st.Effect)
+		}
+		return got
+	}
+	if err := put(); err == nil {
+		t.Error("moto took PutResourcePolicy: the realism layer would not be needed")
+	}
+	p.SetRealism(faultproxy.Realism{ResourcePolicies: true})
+	if err := put(); err != nil {
+		t.Fatal(err)
+	}
+	// Demo's statement (AddPermission) is replaced.
+	if diff := cmp.Diff([]string{"allow-api/Allow", "no-dev/Deny"}, sids()); diff != "" {
+		t.Errorf("after PutResourcePolicy (-want +got):\n%s", diff)
+	}
+	if _, err := lc.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String(w.Function), Qualifier: aws.String("prod"), StatementId: aws.String("more"),
+		Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("apigateway.amazonaws.com"), SourceArn: aws.String("arn:aws:execute-api:us-east-1:123456789012:x/*")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lc.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String(w.Function), Qualifier: aws.String("prod"), StatementId: aws.String("more"),
+		Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("apigateway.amazonaws.com")}); !isA[*ltypes.ResourceConflictException](err) {
+		t.Errorf("AddPermission of a Sid that exists = %v, want ResourceConflictException", err)
+	}
+	for _, sid := range []string{"no-dev", "allow-api"} {
+		if _, err := lc.RemovePermission(ctx, &lambda.RemovePermissionInput{FunctionName: aws.String(w.Function), Qualifier: aws.String("prod"), StatementId: aws.String(sid)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if diff := cmp.Diff([]string{"more/Allow"}, sids()); diff != "" {
+		t.Errorf("after RemovePermission (-want +got):\n%s", diff)
+	}
+	if _, err := lc.RemovePermission(ctx, &lambda.RemovePermissionInput{FunctionName: aws.String(w.Function), Qualifier: aws.String("prod"), StatementId: aws.String("no-dev")}); !isA[*ltypes.ResourceNotFoundException](err) {
+		t.Errorf("RemovePermission of a Sid that is gone = %v, want ResourceNotFoundException", err)
+	}
+	if _, err := lc.RemovePermission(ctx, &lambda.RemovePermissionInput{FunctionName: aws.String(w.Function), Qualifier: aws.String("prod"), StatementId: aws.String("more")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := sids(); got != nil {
+		t.Errorf("with no statement left the policy is %v, want none", got)
+	}
+}
