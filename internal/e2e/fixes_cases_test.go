@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
@@ -63,6 +64,13 @@ func checkFixCases() []fixCase {
 				})
 			},
 			block: "stage variable",
+			then: func(h *fixWorld) {
+				st, err := h.srv.APIGatewayV2().GetStage(h.ctx(), &apigatewayv2.GetStageInput{ApiId: aws.String(h.in["api-id"]), StageName: aws.String("$default")})
+				h.must(err)
+				if want := map[string]string{"lambdaAlias": "prod", "other": "kept as it is"}; !maps.Equal(st.StageVariables, want) {
+					h.t.Errorf("the stage's variables after the fix: %v, want %v", st.StageVariables, want)
+				}
+			},
 		},
 		{
 			name:   "HTTP stage variable wrong",
@@ -88,6 +96,7 @@ func checkFixCases() []fixCase {
 				"internal/stage/check.go Finding.fixRoute apigateway put-integration",
 				"internal/stage/check.go Finding.redeploy apigateway create-deployment",
 			},
+			long: "two choices of four AWS CLI commands each",
 			seed: func(h *fixWorld) {
 				h.demo("fixrestroute")
 				h.restAPI(moto.RESTSpec{Methods: []moto.RESTMethod{{Path: "/other", Method: "GET", URI: h.srv.RESTIntegrationURI(h.srv.FunctionARN("someone-else"))}}}, true)
@@ -442,6 +451,7 @@ func checkFixCases() []fixCase {
 				"internal/promote/decide.go judgeProvisioned lambda delete-provisioned-concurrency-config #2",
 				"internal/promote/decide.go judgeProvisioned lambda put-provisioned-concurrency-config",
 			},
+			long: "two choices, each followed by a gradual rollout",
 			seed: func(h *fixWorld) {
 				h.demo("fixpcfailed")
 				h.provision("prod", 5, "FUNCTION_ERROR_INIT_FAILURE")
@@ -611,6 +621,28 @@ func moreFixCases() []fixCase {
 				h.must(err)
 			},
 			block: "Next",
+		},
+		{
+			// A canary of 2 holds, and the reader asks for version 3.
+			name: "another version asked for during a canary",
+			seed: func(h *fixWorld) {
+				h.demo("fixcanaryother")
+				h.runOK(map[string]string{"traffic-weight": "10"})
+				h.must(h.srv.UpdateCode(h.ctx(), h.w.Function))
+				h.in["version"] = h.publish()
+			},
+			block: "Next",
+		},
+		{
+			// Not a failure: a held canary says how to finish or undo it.
+			name: "held canary",
+			seed: func(h *fixWorld) {
+				h.demo("fixheld")
+				h.in["traffic-weight"] = "10"
+			},
+			firstOK: true,
+			block:   "Next",
+			want:    wantExit0,
 		},
 		{
 			name:   "canary whose record cannot be read",

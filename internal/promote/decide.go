@@ -77,14 +77,14 @@ func decide(cfg config.Config, f facts) (decision, error) {
 		if extra, w, ok := f.alias.Split(); ok {
 			switch {
 			case !d.publish && d.target.Version != extra:
-				errs = append(errs, fix.Errorf("finish the canary or undo it first: start the workflow with one of these inputs, then promote again:", finishOrUndoInputs(extra, d.stable),
+				errs = append(errs, fix.Errorf(finishOrUndoNext, finishOrUndoInputs(extra, d.stable),
 					"alias %s has a canary of version %s in progress at %s; finalize it (traffic-weight: 100) or undo it (rollback: true) before promoting version %s", cfg.Alias, extra, w, d.target.Version))
 			case d.publish && f.canary != nil && f.canary.Config != f.fn.Config:
 				// Publishing would make a version other than the canary's:
 				// $LATEST holds other code or other configuration
 				// (https://docs.aws.amazon.com/lambda/latest/api/API_PublishVersion.html).
 				// Refuse before publishing anything.
-				errs = append(errs, fix.Errorf("finish the canary or undo it first: start the workflow with one of these inputs, then promote again:", finishOrUndoInputs(extra, d.stable),
+				errs = append(errs, fix.Errorf(finishOrUndoNext, finishOrUndoInputs(extra, d.stable),
 					"alias %s has a canary of version %s in progress at %s, and $LATEST holds other code or configuration, so publishing would make a new version; finalize the canary (version: %s, traffic-weight: 100) or undo it (rollback: true) first", cfg.Alias, extra, w, extra))
 			}
 			if len(d.plan.Steps) > 1 {
@@ -305,12 +305,17 @@ func judgeProvisioned(cfg config.Config, f facts, d decision) (*outcome.Check, e
 	case "FAILED":
 		c.OK = false
 		c.Detail = fmt.Sprintf("alias %s asks for %d provisioned concurrency and its allocation failed: %s", cfg.Alias, p.Requested, p.Reason)
+		// Lambda says why in StatusReason; an allocation fails most often
+		// because the version's initialization fails
+		// (FUNCTION_ERROR_INIT_FAILURE: aws/aws-cdk#6016,
+		// serverless/serverless#7250), which a new allocation of the same
+		// version meets again.
 		c.Fix = strings.Join([]string{
-			"# see why (the account's unreserved concurrency is often too low for it)",
+			"# see why: StatusReason says what failed",
 			fix.AWS("lambda", "get-provisioned-concurrency-config", "--function-name", f.name(), "--qualifier", cfg.Alias),
 			"# either: remove it",
 			fix.AWS("lambda", "delete-provisioned-concurrency-config", "--function-name", f.name(), "--qualifier", cfg.Alias),
-			"# or: ask for less, N of your choice",
+			"# or: allocate it again once the cause is fixed, N of your choice",
 			fix.AWS("lambda", "put-provisioned-concurrency-config", "--function-name", f.name(), "--qualifier", cfg.Alias, "--provisioned-concurrent-executions", "N"),
 		}, "\n")
 		return &c, nil
@@ -552,6 +557,10 @@ func aliasAt(f facts) string {
 	}
 	return f.alias.String()
 }
+
+// finishOrUndoNext says what to do with finishOrUndoInputs where a canary in
+// progress stands in the way.
+const finishOrUndoNext = "finish the canary or undo it first: start the workflow with one of these inputs, then promote again:"
 
 // finishOrUndoInputs are the workflow inputs that finish a canary of extra or
 // undo it, back onto stable: a choice, one comment line each.
