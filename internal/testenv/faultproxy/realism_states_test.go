@@ -270,7 +270,9 @@ func TestRealismResourcePolicies(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var doc struct{ Statement []struct{ Sid, Effect string } }
+		var doc struct {
+			Statement []struct{ Sid, Effect string }
+		}
 		if err := json.Unmarshal([]byte(aws.ToString(out.Policy)), &doc); err != nil {
 			t.Fatal(err)
 		}
