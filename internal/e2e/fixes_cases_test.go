@@ -645,6 +645,17 @@ func moreFixCases() []fixCase {
 			want:    wantExit0,
 		},
 		{
+			// Not a failure: a detached rollout says how to stop it.
+			name: "detached rollout between its steps",
+			seed: func(h *fixWorld) {
+				h.demo("fixdetachstop")
+				h.detached()
+			},
+			firstOK: true,
+			block:   "Next",
+			want:    wantExit0,
+		},
+		{
 			name:   "canary whose record cannot be read",
 			claims: []fixKey{"internal/promote/result.go cmdMoveClear lambda update-alias"},
 			seed: func(h *fixWorld) {

@@ -248,4 +248,18 @@ func TestPrintedBlocks(t *testing.T) {
 	if diff := cmp.Diff(map[string]bool{"stage variable": false, "alias permission": true}, checkMarks(summary)); diff != "" {
 		t.Errorf("checkMarks (-want +got):\n%s", diff)
 	}
+
+	// What every printed block is held to, shown to catch what it must.
+	for _, bad := range []printed{
+		{where: "Next", lang: "sh", code: "aws lambda get-alias --function-name orders --name prod --profile " + secretKeyID},
+		{where: "Next", lang: "sh", code: "aws apigatewayv2 create-route --api-id a1 --route-key 'ANY /{proxy+} --target integrations/x1"},
+		{where: "Next", lang: "yaml", code: "traffic-weight: 100\nrollout: back"},
+	} {
+		if len(printedProblems(bad)) == 0 {
+			t.Errorf("printedProblems found nothing wrong with %q", bad.code)
+		}
+	}
+	if p := printedProblems(got[2]); len(p) != 0 {
+		t.Errorf("printedProblems of a good block: %q", p)
+	}
 }

@@ -324,14 +324,22 @@ func wantFixed(t *testing.T, r Run, check string) {
 	}
 }
 
-// checkPrinted checks what any printed block must be: no secret in it,
-// every command line one a POSIX shell parses (its values quoted), every
-// input line an input of the action.
+// checkPrinted fails the test on what printedProblems finds.
 func checkPrinted(t *testing.T, b printed) {
 	t.Helper()
+	for _, p := range printedProblems(b) {
+		t.Error(p)
+	}
+}
+
+// printedProblems checks what any printed block must be: no secret in it,
+// every command line one a POSIX shell parses (its values quoted), every
+// input line an input of the action.
+func printedProblems(b printed) []string {
+	var problems []string
 	for _, s := range secretNeedles {
 		if strings.Contains(b.code, s) {
-			t.Errorf("the %s block holds a secret (%q):\n%s", b.where, s, b.code)
+			problems = append(problems, fmt.Sprintf("the %s block holds a secret (%q):\n%s", b.where, s, b.code))
 		}
 	}
 	for _, run := range readBlock(b.code).runs() {
@@ -345,13 +353,14 @@ func checkPrinted(t *testing.T, b printed) {
 					}
 				}
 				if !ok {
-					t.Errorf("the %s block's line %q is not an input of the action", b.where, line)
+					problems = append(problems, fmt.Sprintf("the %s block's line %q is not an input of the action", b.where, line))
 				}
 			default:
 				if out, err := exec.Command("sh", "-n", "-c", line).CombinedOutput(); err != nil {
-					t.Errorf("a POSIX shell cannot parse the %s block's line %q: %v\n%s", b.where, line, err, out)
+					problems = append(problems, fmt.Sprintf("a POSIX shell cannot parse the %s block's line %q: %v\n%s", b.where, line, err, out))
 				}
 			}
 		}
 	}
+	return problems
 }
