@@ -50,10 +50,7 @@ import (
 // serveAPIGateway answers the API Gateway operations the realism layer
 // carries out, or returns nil.
 func (p *Proxy) serveAPIGateway(r *http.Request, op Op, body []byte) *served {
-	p.mu.Lock()
-	on := p.real.cfg.APIGatewayUpdates
-	p.mu.Unlock()
-	if !on {
+	if !p.realismConfig().APIGatewayUpdates {
 		return nil
 	}
 	switch {

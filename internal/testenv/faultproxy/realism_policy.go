@@ -56,10 +56,7 @@ func policyKey(arn string) (fn, qualifier string, ok bool) {
 // servePolicy answers the resource-policy operations of a resource whose
 // policy was put whole, or returns nil for moto to answer.
 func (p *Proxy) servePolicy(r *http.Request, op Op, body []byte) *served {
-	p.mu.Lock()
-	on := p.real.cfg.ResourcePolicies
-	p.mu.Unlock()
-	if !on {
+	if !p.realismConfig().ResourcePolicies {
 		return nil
 	}
 	const name = "ResourcePolicy"

@@ -82,10 +82,7 @@ func (c *provisionedConfig) answer() []byte {
 // serveProvisioned answers Put, Get and Delete of provisioned concurrency,
 // or returns nil when Realism.ProvisionedConcurrency is off.
 func (p *Proxy) serveProvisioned(r *http.Request, op Op, body []byte) *served {
-	p.mu.Lock()
-	on := p.real.cfg.ProvisionedConcurrency
-	p.mu.Unlock()
-	if !on {
+	if !p.realismConfig().ProvisionedConcurrency {
 		return nil
 	}
 	const name = "ProvisionedConcurrency"

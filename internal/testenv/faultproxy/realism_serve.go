@@ -68,6 +68,13 @@ func (p *Proxy) serveLambda(r *http.Request, op Op, body []byte) *served {
 	return nil
 }
 
+// realismConfig is the realism layer's configuration as it is now.
+func (p *Proxy) realismConfig() Realism {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.real.cfg
+}
+
 // failed is the served answer of an API error.
 func failed(name string, status int, code, message string) *served {
 	return &served{name: name, err: &apiError{status: status, code: code, message: message}}
