@@ -76,7 +76,7 @@ func (f Function) Broken() error {
 			"function %s version %s is in state Failed: %s; see it with: %s, fix the cause and deploy the code again", f.Name, f.Version, f.StateReason, see)
 	case f.Update == string(types.LastUpdateStatusFailed):
 		see := fix.AWS("lambda", "get-function", "--function-name", f.Name, "--query", "Configuration.[LastUpdateStatus,LastUpdateStatusReason,LastUpdateStatusReasonCode]")
-		return fix.Errorf("fix the cause and deploy the code again (aws lambda update-function-code, or your deploy step); see why with:", see,
+		return fix.Errorf("fix the cause and deploy the code again (your deploy step, or update-function-code); see why with:", see,
 			"the last update of function %s failed: %s; fix it and deploy the code again; see it with: %s", f.Name, f.UpdateWhy, see)
 	}
 	return nil
@@ -406,7 +406,12 @@ func WeightedRules(stable, next Function) error {
 		}
 	}
 	if stable.Role != next.Role {
-		errs = append(errs, fmt.Errorf("weighted routing needs the same execution role on both versions: version %s has %s, version %s has %s; promote all at once (strategy: all-at-once) or give both the same role", stable.Version, stable.Role, next.Version, next.Role))
+		// The role of a published version cannot change: $LATEST takes the
+		// stable one's, and a version published from it shares traffic.
+		// https://docs.aws.amazon.com/lambda/latest/dg/configuration-versions.html
+		same := fix.AWS("lambda", "update-function-configuration", "--function-name", next.Name, "--role", stable.Role)
+		errs = append(errs, fix.Errorf(fmt.Sprintf("give $LATEST the execution role of version %s and promote it (version: publish), or promote all at once (strategy: all-at-once) to change the role:", stable.Version), same,
+			"weighted routing needs the same execution role on both versions: version %s has %s, version %s has %s; promote all at once (strategy: all-at-once) or give both the same role", stable.Version, stable.Role, next.Version, next.Role))
 	}
 	if stable.DeadLetter != next.DeadLetter {
 		errs = append(errs, fmt.Errorf("weighted routing needs the same dead-letter queue on both versions: version %s has %q, version %s has %q; promote all at once (strategy: all-at-once) or give both the same dead-letter config", stable.Version, stable.DeadLetter, next.Version, next.DeadLetter))

@@ -218,6 +218,13 @@ func finish(ctx context.Context, log *logger, e Env, inActions bool, cfg config.
 		}
 		log.errorf("alias now: %s", res.AliasState)
 		log.errorf("next: %s", res.Next)
+		// The command or inputs Next ends on, as the summary shows them:
+		// without them a log that says "see it with:" says nothing.
+		for _, line := range strings.Split(res.NextCode, "\n") {
+			if strings.TrimSpace(line) != "" {
+				log.infof("    %s", line)
+			}
+		}
 		return &reportedError{err: fmt.Errorf("%s", res.Status)}
 	}
 	if len(errs) > 0 {

@@ -125,6 +125,14 @@ func TestRun(t *testing.T) {
 			wantStatus: "failed",
 			wantOut:    `check "stage variable" failed`,
 		},
+		{
+			// The log's next step ends on the command it names.
+			name:       "a missing function: the log says what to run next",
+			inputs:     map[string]string{"function-name": w.Function + "-typo", "alias": w.Alias},
+			wantErr:    true,
+			wantStatus: "failed",
+			wantOut:    "list functions with:\n    aws lambda list-functions --query 'Functions[].FunctionName'\n",
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

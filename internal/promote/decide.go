@@ -86,14 +86,14 @@ func decide(cfg config.Config, f facts) (decision, error) {
 		if extra, w, ok := f.alias.Split(); ok {
 			switch {
 			case !d.publish && d.target.Version != extra:
-				errs = append(errs, fix.Errorf("finish the canary or undo it first: start the workflow with one of these inputs, then promote again:", finishOrUndoInputs(extra, d.stable),
+				errs = append(errs, fix.Errorf(finishOrUndoNext, finishOrUndoInputs(extra, d.stable),
 					"alias %s has a canary of version %s in progress at %s; finalize it (traffic-weight: 100) or undo it (rollback: true) before promoting version %s", cfg.Alias, extra, w, d.target.Version))
 			case d.publish && f.canary != nil && f.canary.Config != f.fn.Config:
 				// Publishing would make a version other than the canary's:
 				// $LATEST holds other code or other configuration
 				// (https://docs.aws.amazon.com/lambda/latest/api/API_PublishVersion.html).
 				// Refuse before publishing anything.
-				errs = append(errs, fix.Errorf("finish the canary or undo it first: start the workflow with one of these inputs, then promote again:", finishOrUndoInputs(extra, d.stable),
+				errs = append(errs, fix.Errorf(finishOrUndoNext, finishOrUndoInputs(extra, d.stable),
 					"alias %s has a canary of version %s in progress at %s, and $LATEST holds other code or configuration, so publishing would make a new version; finalize the canary (version: %s, traffic-weight: 100) or undo it (rollback: true) first", cfg.Alias, extra, w, extra))
 			}
 			if len(d.plan.Steps) > 1 {
@@ -105,7 +105,7 @@ func decide(cfg config.Config, f facts) (decision, error) {
 			switch rec, ok, err := alias.ParseRecord(f.alias.Description); {
 			case err != nil:
 				errs = append(errs, fix.Errorf("finish or undo the canary by hand (either command clears the description):", finishOrUndo(f.name(), cfg.Alias, extra, f.alias.Version),
-					"alias %s has a canary of version %s in progress, and its description, which should record when the canary began, cannot be read: %w; finalize or undo the canary by hand (aws lambda update-alias)", cfg.Alias, extra, err))
+					"alias %s has a canary of version %s in progress, and its description, which should record when the canary began, cannot be read: %w; finalize or undo the canary by hand, as the commands given next do", cfg.Alias, extra, err))
 			case ok && rec.State == alias.Shifting && rec.New == extra:
 				d.since = rec.Since
 			}
@@ -201,7 +201,7 @@ func (d *decision) decideDetach(cfg config.Config, f facts) error {
 		if split {
 			next, code = "finish or undo the rollout by hand (either command clears the description):", finishOrUndo(f.name(), cfg.Alias, extra, f.alias.Version)
 		}
-		return fix.Errorf(next, code, "input \"detach\": %w; put the alias where you want it by hand (aws lambda update-alias)", err)
+		return fix.Errorf(next, code, "input \"detach\": %w; clear the description, or put the alias where you want it by hand, as the commands given next do", err)
 	}
 	extra, w, split := f.alias.Split()
 	if !ok || rec.Plan == "" || rec.State != alias.Shifting {
@@ -237,7 +237,7 @@ func (d *decision) decideDetach(cfg config.Config, f facts) error {
 		at := plan.Steps[min(rec.Step, len(plan.Steps)-1)].Weight
 		next := "roll back with rollback: true, or put the alias where you want it by hand; either command below clears the record:"
 		code := finishOrUndo(f.name(), cfg.Alias, rec.New, rec.Stable)
-		return fix.Errorf(next, code, "input \"detach\": alias %s serves %s, but its record says step %d of %s (%s on %s, %s on %s): it was changed by hand; roll back with rollback: true, or put the alias where you want it and clear its description (aws lambda update-alias --description '')", cfg.Alias, f.alias, rec.Step+1, plan.Name, at, rec.New, 100-at, rec.Stable)
+		return fix.Errorf(next, code, "input \"detach\": alias %s serves %s, but its record says step %d of %s (%s on %s, %s on %s): it was changed by hand; roll back with rollback: true, or put the alias where you want it by hand and clear its description, as the commands given next do", cfg.Alias, f.alias, rec.Step+1, plan.Name, at, rec.New, 100-at, rec.Stable)
 	}
 	// A version other than the rollout's is refused: the canary check
 	// above says so. Carrying the rollout on publishes nothing.
@@ -314,12 +314,17 @@ func judgeProvisioned(cfg config.Config, f facts, d decision) (*outcome.Check, e
 	case "FAILED":
 		c.OK = false
 		c.Detail = fmt.Sprintf("alias %s asks for %d provisioned concurrency and its allocation failed: %s", cfg.Alias, p.Requested, p.Reason)
+		// Lambda says why in StatusReason; an allocation fails most often
+		// because the version's initialization fails
+		// (FUNCTION_ERROR_INIT_FAILURE: aws/aws-cdk#6016,
+		// serverless/serverless#7250), which a new allocation of the same
+		// version meets again.
 		c.Fix = strings.Join([]string{
-			"# see why (the account's unreserved concurrency is often too low for it)",
+			"# see why: StatusReason says what failed",
 			fix.AWS("lambda", "get-provisioned-concurrency-config", "--function-name", f.name(), "--qualifier", cfg.Alias),
 			"# either: remove it",
 			fix.AWS("lambda", "delete-provisioned-concurrency-config", "--function-name", f.name(), "--qualifier", cfg.Alias),
-			"# or: ask for less, N of your choice",
+			"# or: allocate it again once the cause is fixed, N of your choice",
 			fix.AWS("lambda", "put-provisioned-concurrency-config", "--function-name", f.name(), "--qualifier", cfg.Alias, "--provisioned-concurrent-executions", "N"),
 		}, "\n")
 		return &c, nil
@@ -590,10 +595,14 @@ func aliasAt(f facts) string {
 	return f.alias.String()
 }
 
+// finishOrUndoNext says what to do with finishOrUndoInputs where a canary in
+// progress stands in the way.
+const finishOrUndoNext = "finish the canary or undo it first: start the workflow with one of these inputs, then promote again:"
+
 // finishOrUndoInputs are the workflow inputs that finish a canary of extra or
-// undo it, back onto stable.
+// undo it, back onto stable: a choice, one comment line each.
 func finishOrUndoInputs(extra, stable string) string {
-	return fmt.Sprintf("# finish: all traffic on %s\nversion: %q\ntraffic-weight: 100\n# or undo: all traffic back on %s\nrollback: true", extra, extra, stable)
+	return fmt.Sprintf("# either finish: all traffic on %s\nversion: %q\ntraffic-weight: 100\n# or undo: all traffic back on %s\nrollback: true", extra, extra, stable)
 }
 
 // finishOrUndo is what to run to end a split by hand, either way, clearing

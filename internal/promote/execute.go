@@ -362,7 +362,8 @@ func (x *execution) resolveTarget(ctx context.Context) error {
 		return nil
 	}
 	if extra, w, ok := x.f.alias.Split(); ok && extra != x.target.Version {
-		return fmt.Errorf("alias %s has a canary of version %s in progress at %s, and $LATEST published as version %s; finalize the canary (traffic-weight: 100, version: %s) or undo it (rollback: true) first", x.cfg.Alias, extra, w, x.target.Version, extra)
+		return fix.Errorf(finishOrUndoNext, finishOrUndoInputs(extra, x.f.alias.Version),
+			"alias %s has a canary of version %s in progress at %s, and $LATEST published as version %s; finalize the canary (traffic-weight: 100, version: %s) or undo it (rollback: true) first", x.cfg.Alias, extra, w, x.target.Version, extra)
 	}
 	if gradual(x.dec.plan) && x.f.stable != nil {
 		// The rules were checked against $LATEST; check the real version.

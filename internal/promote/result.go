@@ -116,6 +116,16 @@ func result(cfg config.Config, fs []facts, rd releaseDecision, endings []ending,
 	if res.Next == "" {
 		res.Next, res.NextCode = says[0].next, says[0].code
 	}
+	// The same step for several functions (each alias left split, to put
+	// back by hand) gives the commands for every one of them, not only the
+	// first's.
+	codes := []string{res.NextCode}
+	for _, s := range says {
+		if s.next == res.Next && s.code != "" && !slices.Contains(codes, s.code) {
+			codes = append(codes, s.code)
+		}
+	}
+	res.NextCode = strings.Join(slices.DeleteFunc(codes, func(c string) bool { return c == "" }), "\n")
 	res.Error = strings.Join(errs, "\n")
 	if same := res.Functions[0].Error; same != "" && !slices.ContainsFunc(res.Functions, func(fr outcome.FunctionResult) bool { return fr.Error != same }) {
 		// One cause for every function (a cancelled job, a failed alarm):
@@ -292,7 +302,7 @@ func (s sentences) write(e ending, dec decision) (state, next, code string) {
 	case e.how == done && e.status == outcome.Canary:
 		state = s.describe(e.alias)
 		next = "finish the canary or undo it: start the workflow again with one of these inputs (a re-run would reuse this run's inputs)"
-		code = fmt.Sprintf("# finish: all traffic on %s\nversion: %q\ntraffic-weight: 100\n# or undo: all traffic back on %s\nrollback: true", newV, newV, dec.stable)
+		code = finishOrUndoInputs(newV, dec.stable)
 	case e.how == done:
 		state = s.describe(e.alias)
 	case e.how == rolledBack:

@@ -122,7 +122,7 @@ func fixtures() map[string]outcome.Result {
 	canary.Strategy = "traffic-weight 10"
 	canary.AliasState = "prod serves 6 on 90% and 7 on 10%"
 	canary.Next = "finish the canary or undo it: start the workflow again with one of these inputs (a re-run would reuse this run's inputs)"
-	canary.NextCode = "traffic-weight: 100  # finish: all traffic on 7\nrollback: true       # or undo: all traffic back on 6"
+	canary.NextCode = "# either finish: all traffic on 7\nversion: \"7\"\ntraffic-weight: 100\n# or undo: all traffic back on 6\nrollback: true"
 	canary.Timeline = []outcome.Event{
 		{At: t0.Add(30 * time.Second), Weight: 0, Note: "smoke test passed", Gates: []outcome.Gate{{Kind: outcome.GateSmoke, Name: "smoke test", OK: true, Detail: "200 in 84ms"}}},
 		{At: t0.Add(40 * time.Second), Weight: 10, Note: "shifted", Gates: []outcome.Gate{alarm(true), rate(0, 0)}},

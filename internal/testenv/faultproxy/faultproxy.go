@@ -377,13 +377,17 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		hook(op, rec.Attempt)
 	}
 
-	if a := p.realismBefore(r, op, body, p.realismCheck(r, op), time.Now()); a != nil {
+	if a := p.realismBefore(r, op, body, time.Now()); a != nil {
 		status := writeError(w, proto, op, a.err, requestID)
 		p.done(rec, func(rec *Record) { rec.Status, rec.Realism = status, a.name })
 		return
 	}
 
 	if !f.after && p.inject(w, r, f, op, call, proto, rec, requestID) {
+		return
+	}
+
+	if p.realismServe(w, r, op, proto, body, rec, requestID) {
 		return
 	}
 

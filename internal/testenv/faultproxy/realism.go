@@ -91,15 +91,25 @@ type Realism struct {
 	// realism_revision.go.
 	Revisions bool
 
-	// NoProvisionedConcurrency answers GetProvisionedConcurrencyConfig as
-	// Lambda does for an alias or version without provisioned concurrency:
-	// 404 ProvisionedConcurrencyConfigNotFoundException
-	// (https://docs.aws.amazon.com/lambda/latest/api/API_GetProvisionedConcurrencyConfig.html).
-	// moto does not implement the operation and answers an HTML 404. Only
-	// a function and qualifier moto knows are answered so: for any other
-	// (an alias not created yet), Lambda answers 404
-	// ResourceNotFoundException, and so does the proxy.
-	NoProvisionedConcurrency bool
+	// ProvisionedConcurrency keeps the provisioned concurrency of aliases
+	// and versions as Lambda does; moto does not implement it and answers
+	// an HTML 404. See realism_provisioned.go.
+	ProvisionedConcurrency bool
+	// AllocationReads and AllocationFor are how long an allocation of
+	// provisioned concurrency stays IN_PROGRESS: that many reads of it, or
+	// that long, whichever ends first; both 0 settle it at its first read.
+	AllocationReads int
+	AllocationFor   time.Duration
+
+	// APIGatewayUpdates carries out, as API Gateway does, the updates that
+	// moto does not implement: a REST API's UpdateIntegration, and an HTTP
+	// API's UpdateStage and CreateDeployment. See realism_apigw.go.
+	APIGatewayUpdates bool
+
+	// ResourcePolicies keeps the resource policies PutResourcePolicy puts
+	// on a function, version or alias, which may hold a Deny; moto
+	// implements neither. See realism_policy.go.
+	ResourcePolicies bool
 
 	// PolicyPerQualifier answers GetPolicy with the statements of the
 	// qualifier asked for (the unqualified function's without one), and
@@ -140,11 +150,14 @@ func DefaultRealism() Realism {
 		GetPolicyRate:       15,
 		Revisions:           true,
 
-		NoProvisionedConcurrency: true,
-		PolicyPerQualifier:       true,
-		MappingQualifiers:        true,
-		URLPerQualifier:          true,
-		Percentiles:              true,
+		ProvisionedConcurrency: true,
+		AllocationReads:        1,
+		APIGatewayUpdates:      true,
+		ResourcePolicies:       true,
+		PolicyPerQualifier:     true,
+		MappingQualifiers:      true,
+		URLPerQualifier:        true,
+		Percentiles:            true,
 	}
 }
 
@@ -219,9 +232,13 @@ type Issued struct {
 // realism is the state of the realism layer, guarded by Proxy.mu.
 type realism struct {
 	cfg          Realism
-	pending      map[string]*window // function name + ":" + version
-	updating     map[string]*window // function name
-	conflictNext map[string]int     // operation → calls left
+	pending      map[string]*window            // function name + ":" + version
+	updating     map[string]*window            // function name
+	conflictNext map[string]int                // operation → calls left
+	provisioned  map[string]*provisionedConfig // function name + ":" + qualifier
+	failed       map[string]failure            // function name
+	failing      map[string][]failingCode      // function name
+	policies     map[string]*policyDoc         // function name + ":" + qualifier
 	keys         map[string]time.Time
 	seconds      map[secondKey]*secondState
 	stats        RealismStats
@@ -237,6 +254,10 @@ func newRealism() *realism {
 		pending:      map[string]*window{},
 		updating:     map[string]*window{},
 		conflictNext: map[string]int{},
+		provisioned:  map[string]*provisionedConfig{},
+		failed:       map[string]failure{},
+		failing:      map[string][]failingCode{},
+		policies:     map[string]*policyDoc{},
 		keys:         map[string]time.Time{},
 		seconds:      map[secondKey]*secondState{},
 		mappings:     map[string]string{},
@@ -315,10 +336,12 @@ func (p *Proxy) ConflictNext(op string, k int) {
 // BeginUpdate puts function fn (its name) in an update in progress, as
 // UpdateFunctionCode through the proxy would: for code a test uploaded
 // straight to moto, as a workflow step does before the action runs. It
-// does nothing when UpdateReads and UpdateFor are both 0.
+// ends a state FailFunction or FailUpdate set; the update in progress
+// itself is left out when UpdateReads and UpdateFor are both 0.
 func (p *Proxy) BeginUpdate(fn string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	delete(p.real.failed, fn) // an update replaces a failed state
 	if w := newWindow(p.real.cfg.UpdateReads, p.real.cfg.UpdateFor, time.Now()); w != nil {
 		p.real.updating[fn] = w
 	}
@@ -353,7 +376,7 @@ type realAnswer struct {
 // before decides, as a request arrives, whether AWS would refuse it: expired
 // credentials, a quota, an update in progress, a Pending version. It
 // returns nil to let the request go on.
-func (p *Proxy) realismBefore(r *http.Request, op Op, body []byte, pre checked, now time.Time) *realAnswer {
+func (p *Proxy) realismBefore(r *http.Request, op Op, body []byte, now time.Time) *realAnswer {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	rl := p.real
@@ -370,12 +393,6 @@ func (p *Proxy) realismBefore(r *http.Request, op Op, body []byte, pre checked, 
 	}
 	if a := rl.quota(r, op, now); a != nil {
 		return a
-	}
-	if op.Name == "GetProvisionedConcurrencyConfig" && rl.cfg.NoProvisionedConcurrency {
-		if !pre.qualifierKnown {
-			return &realAnswer{name: "NoProvisionedConcurrency", err: apiError{status: http.StatusNotFound, code: "ResourceNotFoundException", message: "Function not found"}}
-		}
-		return &realAnswer{name: "NoProvisionedConcurrency", err: apiError{status: http.StatusNotFound, code: "ProvisionedConcurrencyConfigNotFoundException", message: "No Provisioned Concurrency Config found for this function"}}
 	}
 	if a := rl.updateConflict(r, op, now); a != nil {
 		return a

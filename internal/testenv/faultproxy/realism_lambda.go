@@ -1,9 +1,9 @@
 package faultproxy
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -222,37 +222,6 @@ func (p *Proxy) realismPrepare(r *http.Request, op Op) prepared {
 	return prepared{latest: latest, ok: true}
 }
 
-// checked is what the proxy asked moto before the realism layer decides
-// whether to answer a request itself.
-type checked struct {
-	// qualifierKnown is true when the request is a
-	// GetProvisionedConcurrencyConfig whose function and qualifier moto
-	// has: Lambda answers ProvisionedConcurrencyConfigNotFoundException
-	// only for those, ResourceNotFoundException for any other.
-	qualifierKnown bool
-}
-
-// realismCheck asks moto, without the proxy's lock, what realismBefore
-// needs to know.
-func (p *Proxy) realismCheck(r *http.Request, op Op) checked {
-	if op.Service != "lambda" || op.Name != "GetProvisionedConcurrencyConfig" || !p.noProvisionedOn() {
-		return checked{}
-	}
-	fn, q := lambdaTarget(r)
-	if fn == "" || q == "" {
-		return checked{}
-	}
-	_, err := p.motoGet(r, "/2015-03-31/functions/"+url.PathEscape(fn)+"/configuration", "Qualifier="+url.QueryEscape(q))
-	return checked{qualifierKnown: err == nil}
-}
-
-// noProvisionedOn reports whether NoProvisionedConcurrency is on.
-func (p *Proxy) noProvisionedOn() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.real.cfg.NoProvisionedConcurrency
-}
-
 // latestVersion lists the versions of fn on moto, with the headers of r
 // (moto picks the account by the access key), and returns the highest.
 func (p *Proxy) latestVersion(r *http.Request, fn string) (int, error) {
@@ -306,6 +275,13 @@ func (rl *realism) lambdaAfter(r *http.Request, op Op, reqBody, respBody []byte,
 				}
 				delete(rl.updating, fn)
 			}
+			if f, ok := rl.failed[fn]; ok {
+				name := "State=Failed"
+				if f.update {
+					name = "LastUpdateStatus=Failed"
+				}
+				return editConfig(respBody, nested, f.fields), name
+			}
 			return respBody, ""
 		}
 		if w := rl.pending[fn+":"+q]; w != nil {
@@ -317,8 +293,10 @@ func (rl *realism) lambdaAfter(r *http.Request, op Op, reqBody, respBody []byte,
 	case "ListVersionsByFunction":
 		return rl.listPending(fn, respBody, now)
 	case "UpdateFunctionCode", "UpdateFunctionConfiguration":
-		// The answer to an update already says InProgress; the function
-		// stays so until Lambda has applied it.
+		// An update replaces a failed state. The answer to it already
+		// says InProgress; the function stays so until Lambda has applied
+		// it.
+		delete(rl.failed, fn)
 		if w := newWindow(rl.cfg.UpdateReads, rl.cfg.UpdateFor, now); w != nil {
 			rl.updating[fn] = w
 			return setInProgress(respBody, ""), "LastUpdateStatus=InProgress"
@@ -455,18 +433,42 @@ func jsonString(body []byte, key string) string {
 // credentials of r (moto picks the account by the access key), and returns
 // the body of a 2xx answer (moto answers some reads with 201).
 func (p *Proxy) motoGet(r *http.Request, escapedPath, query string) ([]byte, error) {
+	b, _, err := p.motoDo(r, http.MethodGet, escapedPath, query, nil)
+	return b, err
+}
+
+// motoError is a non-2xx answer of moto's.
+type motoError struct {
+	status int
+	body   []byte
+}
+
+func (e *motoError) Error() string { return http.StatusText(e.status) + ": " + string(e.body) }
+
+// motoDo sends moto a request of its own: method, escapedPath (already
+// escaped), query and a JSON body (nil for none), with the credentials of r.
+// It returns the body and status of a 2xx answer; another answer is a
+// *motoError.
+func (p *Proxy) motoDo(r *http.Request, method, escapedPath, query string, body []byte) ([]byte, int, error) {
 	u := *p.target
 	u.RawPath = strings.TrimSuffix(p.target.EscapedPath(), "/") + escapedPath
 	path, err := url.PathUnescape(u.RawPath)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	u.Path, u.RawQuery = path, query
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	for _, h := range []string{"Authorization", "X-Amz-Date", "X-Amz-Security-Token"} {
 		if v := r.Header.Get(h); v != "" {
@@ -475,15 +477,15 @@ func (p *Proxy) motoGet(r *http.Request, escapedPath, query string) ([]byte, err
 	}
 	resp, err := p.transport.RoundTrip(req)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if resp.StatusCode/100 != 2 {
-		return nil, errors.New(resp.Status)
+		return nil, resp.StatusCode, &motoError{status: resp.StatusCode, body: b}
 	}
-	return b, nil
+	return b, resp.StatusCode, nil
 }

@@ -14,9 +14,19 @@ import (
 // that points the AWS CLI at this server, and returns what it printed. A
 // command that exits non-zero is an error that carries its output.
 func (s *Server) RunCLI(ctx context.Context, command string) (string, error) {
+	return s.RunCLIAt(ctx, s.URL, "", command)
+}
+
+// RunCLIAt is RunCLI with the AWS CLI pointed at endpoint (such as a fault
+// proxy in front of this server, so that its requests meet what the
+// action's met), run in directory dir ("" for the current one), with env
+// added last (credentials of the caller's own, say).
+func (s *Server) RunCLIAt(ctx context.Context, endpoint, dir, command string, env ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, "sh", "-c", command)
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), s.Env()...)
-	cmd.Env = append(cmd.Env, "AWS_PAGER=", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+	cmd.Env = append(cmd.Env, "AWS_ENDPOINT_URL="+endpoint, "AWS_PAGER=", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+	cmd.Env = append(cmd.Env, env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {

@@ -145,7 +145,7 @@ type HTTPAuthorizer struct {
 }
 
 // HTTPSpec is an HTTP API: integrations (some maybe used by no route),
-// routes, authorizers and one auto-deployed stage.
+// routes, authorizers and one stage, auto-deployed unless ManualDeploy.
 type HTTPSpec struct {
 	Name         string
 	Integrations []HTTPIntegration
@@ -153,6 +153,7 @@ type HTTPSpec struct {
 	Authorizers  []HTTPAuthorizer
 	Stage        string
 	Variables    map[string]string
+	ManualDeploy bool // the stage does not deploy changes by itself
 }
 
 // HTTPAPI creates an HTTP API from spec and returns its id, the ids of its
@@ -205,7 +206,7 @@ func (s *Server) HTTPAPI(ctx context.Context, spec HTTPSpec) (id string, integra
 		}
 	}
 	if _, err := c.CreateStage(ctx, &apigatewayv2.CreateStageInput{
-		ApiId: api.ApiId, StageName: aws.String(spec.Stage), AutoDeploy: aws.Bool(true), StageVariables: spec.Variables,
+		ApiId: api.ApiId, StageName: aws.String(spec.Stage), AutoDeploy: aws.Bool(!spec.ManualDeploy), StageVariables: spec.Variables,
 	}); err != nil {
 		return "", nil, nil, fmt.Errorf("create stage %s of http api %s: %w", spec.Stage, id, err)
 	}
