@@ -156,7 +156,7 @@ func (in Input) grantFixes(g stage.Grant, t target) []outcome.Fix {
 			add = append(add, grant{principal: p, sourceARN: a})
 		}
 	}
-	var lines []string
+	var adds []string
 	for i, a := range add {
 		sid := statementID(g.Sid, in.Alias)
 		if i > 0 {
@@ -169,23 +169,46 @@ func (in Input) grantFixes(g stage.Grant, t target) []outcome.Fix {
 		if len(g.SourceAccounts) == 1 {
 			args = append(args, "--source-account", g.SourceAccounts[0])
 		}
-		lines = append(lines, fix.AWS("lambda", "add-permission", args...))
+		adds = append(adds, fix.AWS("lambda", "add-permission", args...))
 	}
+	var lines []string
 	if len(g.SourceAccounts) > 1 || len(g.OtherConditions) > 0 {
 		lines = append(lines, "# the grant's other conditions ("+grantDetail(stage.Grant{SourceAccounts: g.SourceAccounts, OtherConditions: g.OtherConditions})+") are not copied: add them to the alias's statement as you need them")
 	}
-	lines = append(lines, sourceSteps(g, from, to)...)
-	lines = append(lines, "# once nothing invokes "+from+" any more:", remove)
+	// Where every source can be pointed at the alias with a command, the
+	// whole fix is one chain: the function's grant is removed only once the
+	// alias's grant is in place and every source invokes the alias, so a
+	// step that fails stops it before traffic is cut off. Where a source
+	// must be changed by hand, the removal waits for the reader.
+	steps := sourceSteps(g, from, to)
+	chain, manual := adds, false
+	for _, st := range steps {
+		lines = append(lines, st.comment)
+		if st.command == "" {
+			manual = true
+			continue
+		}
+		chain = append(chain, st.command)
+	}
+	if manual {
+		lines = append(lines, strings.Join(chain, " && \\\n  "), "# once nothing invokes "+from+" any more:", remove)
+	} else {
+		lines = append(lines, strings.Join(append(chain, remove), " && \\\n  "))
+	}
 	return []outcome.Fix{
 		{Choice: "grant the alias and point the source at it", Commands: strings.Join(lines, "\n")},
 		{Choice: "remove the grant, if nothing uses it", Commands: remove},
 	}
 }
 
-// sourceSteps say, as comments, the change each source needs: that it
-// invokes the alias, which is set in the source's service, not in Lambda.
-func sourceSteps(g stage.Grant, from, to string) []string {
-	var lines []string
+// step is one change a source of a grant needs: what it is, and the
+// command that makes it ("" when the reader must make it by hand).
+type step struct{ comment, command string }
+
+// sourceSteps are the change each source needs: that it invokes the alias,
+// which is set in the source's service, not in Lambda.
+func sourceSteps(g stage.Grant, from, to string) []step {
+	var lines []step
 	sources := g.SourceARNs
 	if len(sources) == 0 {
 		sources = []string{""}
@@ -198,26 +221,38 @@ func sourceSteps(g stage.Grant, from, to string) []string {
 			}
 			switch {
 			case s == "s3.amazonaws.com" && res != "":
-				lines = append(lines, fmt.Sprintf("# S3 sends the bucket's events to the ARN in its notification configuration, which Lambda cannot change: %s > notification.json, replace %s with %s in it, then %s",
-					fix.AWS("s3api", "get-bucket-notification-configuration", "--bucket", res), from, to,
-					fix.AWS("s3api", "put-bucket-notification-configuration", "--bucket", res, "--notification-configuration", "file://notification.json")))
+				// The configuration comes back as JSON that put reads;
+				// only the quoted ARN itself is replaced, not one that
+				// goes on with a qualifier.
+				lines = append(lines, step{"# S3 sends the bucket's events to the ARN in its notification configuration, which Lambda cannot change: point it at the alias",
+					fix.And(
+						fix.AWS("s3api", "get-bucket-notification-configuration", "--bucket", res)+" > notification.json",
+						"sed "+fix.Quote(`s|"`+from+`"|"`+to+`"|g`)+" notification.json > notification-alias.json",
+						fix.AWS("s3api", "put-bucket-notification-configuration", "--bucket", res, "--notification-configuration", "file://notification-alias.json"))})
 			case s == "sns.amazonaws.com" && res != "":
-				lines = append(lines, fmt.Sprintf("# SNS delivers to its subscriptions, which Lambda cannot change: %s, then remove the function's subscription (%s shows it; aws sns unsubscribe --subscription-arn ARN)",
-					fix.AWS("sns", "subscribe", "--topic-arn", a, "--protocol", "lambda", "--notification-endpoint", to), fix.AWS("sns", "list-subscriptions-by-topic", "--topic-arn", a)))
+				lines = append(lines, step{"# SNS delivers to the function's own subscription, which Lambda cannot change: subscribe the alias, then end the function's subscription",
+					fix.And(
+						fix.AWS("sns", "subscribe", "--topic-arn", a, "--protocol", "lambda", "--notification-endpoint", to),
+						fix.Capture("subscription", fix.AWS("sns", "list-subscriptions-by-topic", "--topic-arn", a,
+							"--query", "Subscriptions[?Endpoint=='"+from+"'].SubscriptionArn | [0]", "--output", "text")),
+						fix.AWS("sns", "unsubscribe", "--subscription-arn", fix.Expand("$subscription")))})
 			case s == "events.amazonaws.com" && strings.HasPrefix(res, "rule/"):
 				args := []string{"--rule", strings.TrimPrefix(res, "rule/")}
 				if b, r, ok := strings.Cut(args[1], "/"); ok {
 					args = []string{"--rule", r, "--event-bus-name", b}
 				}
-				lines = append(lines, fmt.Sprintf("# EventBridge invokes the rule's targets, which Lambda cannot change: %s shows the target's Id; %s",
-					fix.AWS("events", "list-targets-by-rule", args...), fix.AWS("events", "put-targets", append(args, "--targets", "Id=ID,Arn="+to)...)))
+				lines = append(lines, step{"# EventBridge invokes the rule's target, which Lambda cannot change: point the target at the alias",
+					fix.And(
+						fix.Capture("target", fix.AWS("events", "list-targets-by-rule", append(slices.Clone(args),
+							"--query", "Targets[?Arn=='"+from+"'].Id | [0]", "--output", "text")...)),
+						fix.AWS("events", "put-targets", append(slices.Clone(args), "--targets", fix.Expand("Id=$target,Arn="+to))...))})
 			default:
-				lines = append(lines, fmt.Sprintf("# %s invokes the ARN it is configured with, which Lambda cannot change: configure it with %s instead of %s", s, to, from))
+				lines = append(lines, step{comment: fmt.Sprintf("# %s invokes the ARN it is configured with, which Lambda cannot change: configure it with %s instead of %s", s, to, from)})
 			}
 		}
 	}
 	if g.Everyone || len(g.Accounts) > 0 {
-		lines = append(lines, "# the callers choose the ARN they invoke: they must invoke "+to+" instead of "+from)
+		lines = append(lines, step{comment: "# the callers choose the ARN they invoke: they must invoke " + to + " instead of " + from})
 	}
 	return lines
 }

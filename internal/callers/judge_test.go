@@ -187,7 +187,8 @@ func TestJudgeFixes(t *testing.T) {
 		},
 		"S3 bucket uploads (statement s3)": {
 			{Choice: "grant the alias and point the source at it", Commands: "aws lambda add-permission --function-name orders-api --qualifier prod --statement-id s3-prod --action lambda:InvokeFunction --principal s3.amazonaws.com --source-arn arn:aws:s3:::uploads --source-account 123456789012\n" +
-				"# S3 sends the bucket's events to the ARN in its notification configuration, which Lambda cannot change: aws s3api get-bucket-notification-configuration --bucket uploads > notification.json, replace " + arn + " with " + arn + ":prod in it, then aws s3api put-bucket-notification-configuration --bucket uploads --notification-configuration file://notification.json\n" +
+				"# S3 sends the bucket's events to the ARN in its notification configuration, which Lambda cannot change: point it at the alias\n" +
+				"aws s3api get-bucket-notification-configuration --bucket uploads > notification.json && sed 's|\"" + arn + "\"|\"" + arn + ":prod\"|g' notification.json > notification-alias.json && aws s3api put-bucket-notification-configuration --bucket uploads --notification-configuration file://notification-alias.json\n" +
 				"# once nothing invokes " + arn + " any more:\n" +
 				"aws lambda remove-permission --function-name orders-api --statement-id s3"},
 			{Choice: "remove the grant, if nothing uses it", Commands: "aws lambda remove-permission --function-name orders-api --statement-id s3"},

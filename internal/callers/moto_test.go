@@ -66,8 +66,17 @@ func seed(t *testing.T, name string) world {
 	must(t, err)
 	_, err = srv.CreateFunctionURL(ctx, srv.Lambda(), w.Function, "", "NONE")
 	must(t, err)
-	must(t, srv.Grant(ctx, w.Function, "", "s3-uploads", "s3.amazonaws.com", "arn:aws:s3:::"+w.Function+"-uploads", srv.AccountID))
-	must(t, srv.Grant(ctx, w.Function, "", "sns-orders", "sns.amazonaws.com", "arn:aws:sns:"+srv.Region+":"+srv.AccountID+":orders", ""))
+	// The sources of the grants exist and invoke the unqualified function,
+	// as their triggers were set up.
+	bucket, err := srv.Bucket(ctx, w.Function+"-uploads", w.FunctionARN)
+	must(t, err)
+	topic, err := srv.Topic(ctx, w.Function+"-orders", w.FunctionARN)
+	must(t, err)
+	rule, err := srv.Rule(ctx, w.Function+"-nightly", w.FunctionARN)
+	must(t, err)
+	must(t, srv.Grant(ctx, w.Function, "", "s3-uploads", "s3.amazonaws.com", bucket, srv.AccountID))
+	must(t, srv.Grant(ctx, w.Function, "", "sns-orders", "sns.amazonaws.com", topic, ""))
+	must(t, srv.Grant(ctx, w.Function, "", "events-nightly", "events.amazonaws.com", rule, ""))
 	must(t, srv.Grant(ctx, w.Function, "", "partner", "111122223333", "", ""))
 	return world{srv: srv, proxy: p, lc: lc, w: w, fn: lambdaarn.MustParse(w.FunctionARN)}
 }
@@ -107,9 +116,10 @@ func TestReadOnMoto(t *testing.T) {
 	}
 	fnName := w.w.Function
 	want := map[string]string{
-		"resource-policy grant: S3 bucket " + fnName + "-uploads (statement s3-uploads)": "$LATEST (unqualified ARN) / bypass",
-		"resource-policy grant: SNS topic orders (statement sns-orders)":                 "$LATEST (unqualified ARN) / bypass",
-		"resource-policy grant: account 111122223333 (statement partner)":                "$LATEST (unqualified ARN) / bypass",
+		"resource-policy grant: S3 bucket " + fnName + "-uploads (statement s3-uploads)":            "$LATEST (unqualified ARN) / bypass",
+		"resource-policy grant: SNS topic " + fnName + "-orders (statement sns-orders)":             "$LATEST (unqualified ARN) / bypass",
+		"resource-policy grant: EventBridge rule " + fnName + "-nightly (statement events-nightly)": "$LATEST (unqualified ARN) / bypass",
+		"resource-policy grant: account 111122223333 (statement partner)":                           "$LATEST (unqualified ARN) / bypass",
 	}
 	for k, v := range got {
 		switch {
@@ -125,8 +135,8 @@ func TestReadOnMoto(t *testing.T) {
 			}
 		}
 	}
-	if len(got) != 6 {
-		t.Errorf("%d paths, want 6: %v", len(got), got)
+	if len(got) != 7 {
+		t.Errorf("%d paths, want 7: %v", len(got), got)
 	}
 	for k, v := range want {
 		if got[k] != v {
@@ -155,8 +165,8 @@ func TestFixesRun(t *testing.T) {
 			t.Parallel()
 			w := seed(t, fmt.Sprintf("callers-fix%d", choice+1))
 			before := bypassing(w.judge(t))
-			if len(before) != 5 {
-				t.Fatalf("%d paths bypass the alias before the fixes, want 5", len(before))
+			if len(before) != 6 {
+				t.Fatalf("%d paths bypass the alias before the fixes, want 6", len(before))
 			}
 			for _, p := range before {
 				fx := p.Fixes[min(choice, len(p.Fixes)-1)]
@@ -165,6 +175,25 @@ func TestFixesRun(t *testing.T) {
 			if after := bypassing(w.judge(t)); len(after) > 0 {
 				for _, p := range after {
 					t.Errorf("after its fix, %s %s still invokes %s", p.Kind, p.Source, p.Invokes)
+				}
+			}
+			if choice > 0 {
+				return // the grants were removed, their sources left as they are
+			}
+			// The sources invoke the alias now, and no longer the
+			// function: what the grant's fix said it would do.
+			alias := w.w.FunctionARN + ":prod"
+			for name, read := range map[string]func() (string, error){
+				"bucket " + w.w.Function + "-uploads": func() (string, error) { return w.srv.BucketNotification(t.Context(), w.w.Function+"-uploads") },
+				"topic " + w.w.Function + "-orders": func() (string, error) {
+					return w.srv.Subscriptions(t.Context(), w.srv.TopicARN(w.w.Function+"-orders"))
+				},
+				"rule " + w.w.Function + "-nightly": func() (string, error) { return w.srv.RuleTargets(t.Context(), w.w.Function+"-nightly") },
+			} {
+				got, err := read()
+				must(t, err)
+				if !strings.Contains(got, alias) || strings.Contains(got, w.w.FunctionARN+"<") || strings.Contains(got, w.w.FunctionARN+`"`) {
+					t.Errorf("after the fix, %s does not invoke %s alone:\n%s", name, alias, got)
 				}
 			}
 		})

@@ -24,7 +24,7 @@ import (
 // faultproxy helpers) and sets the inputs, the block to run, and what the
 // reader sees and does; claim the calls of fix.AWS whose commands it runs.
 func fixCases() []fixCase {
-	return append(checkFixCases(), moreFixCases()...)
+	return slices.Concat(checkFixCases(), moreFixCases(), pathFixCases())
 }
 
 // checkFixCases are the cases of failed checks and of reads that found
@@ -273,7 +273,7 @@ func checkFixCases() []fixCase {
 		// The function and the version.
 		{
 			name:   "function in state Failed",
-			claims: []fixKey{"internal/alias/alias.go Function.Broken lambda get-function-configuration"},
+			claims: []fixKey{"internal/alias/alias.go Function.Broken lambda get-function"},
 			seed: func(h *fixWorld) {
 				h.demo("fixfailed")
 				h.p.FailFunction(h.w.Function, "Lambda was unable to configure access to your environment variables because the KMS key is invalid for CreateGrant.", "InvalidStateKMSKey")
@@ -284,7 +284,7 @@ func checkFixCases() []fixCase {
 		},
 		{
 			name:   "last update of the function failed",
-			claims: []fixKey{"internal/alias/alias.go Function.Broken lambda get-function-configuration #2"},
+			claims: []fixKey{"internal/alias/alias.go Function.Broken lambda get-function #2"},
 			seed: func(h *fixWorld) {
 				h.demo("fixupdatefailed")
 				h.p.FailUpdate(h.w.Function, "Could not unzip uploaded file. Please check your file, then try to upload again.", "InvalidZipFileException")
@@ -295,7 +295,7 @@ func checkFixCases() []fixCase {
 		},
 		{
 			name:   "update in progress outlasts wait-timeout",
-			claims: []fixKey{"internal/alias/alias.go WaitReady lambda get-function-configuration"},
+			claims: []fixKey{"internal/alias/alias.go WaitReady lambda get-function"},
 			seed: func(h *fixWorld) {
 				h.demo("fixupdating")
 				r := faultproxy.DefaultRealism()
@@ -310,7 +310,7 @@ func checkFixCases() []fixCase {
 		},
 		{
 			name:   "version Pending outlasts wait-timeout",
-			claims: []fixKey{"internal/alias/patience.go WaitActive lambda get-function-configuration"},
+			claims: []fixKey{"internal/alias/patience.go WaitActive lambda get-function"},
 			seed: func(h *fixWorld) {
 				h.demo("fixpending")
 				r := faultproxy.DefaultRealism()
@@ -820,5 +820,121 @@ func wantExit0(h *fixWorld, r Run) {
 	h.t.Helper()
 	if r.Code != 0 {
 		h.t.Errorf("after the fix: exit %d, status %q:\n%s", r.Code, r.Outputs["status"], r.Summary)
+	}
+}
+
+// pathFixCases are the paths into the function that bypass the alias,
+// refused with require-alias-traffic: true, one path a case: its printed
+// fix points it at the alias (or removes it), and the next run is promoted.
+func pathFixCases() []fixCase {
+	// sourceNow checks, after a choice that points a source at the alias,
+	// that the source invokes the alias and no longer the function.
+	sourceNow := func(h *fixWorld, step string, read func() (string, error)) {
+		h.t.Helper()
+		h.mu.Lock()
+		ran := strings.Join(h.ran, "\n")
+		h.mu.Unlock()
+		if !strings.Contains(ran, step) {
+			return // the choice that removes the grant leaves the source as it is
+		}
+		got, err := read()
+		h.must(err)
+		alias := h.w.FunctionARN + ":prod"
+		if !strings.Contains(got, alias) || strings.Contains(got, h.w.FunctionARN+"<") || strings.Contains(got, h.w.FunctionARN+`"`) {
+			h.t.Errorf("after the fix the source does not invoke %s alone:\n%s", alias, got)
+		}
+	}
+	grantClaims := []fixKey{
+		"internal/callers/grants.go Input.grantFixes lambda add-permission",
+		"internal/callers/grants.go Input.grantFixes lambda remove-permission",
+	}
+	return []fixCase{
+		{
+			name:   "SQS mapping on the unqualified function",
+			claims: []fixKey{"internal/callers/judge.go Input.mappings lambda update-event-source-mapping"},
+			seed: func(h *fixWorld) {
+				h.demo("fixpathsqs")
+				q, err := h.srv.CreateQueue(h.ctx(), h.w.Function+"-jobs")
+				h.must(err)
+				_, err = h.srv.MapQueue(h.ctx(), h.srv.Lambda(), q, h.w.Function)
+				h.must(err)
+				h.in["require-alias-traffic"] = "true"
+			},
+			block: "path: event source mapping: SQS queue ",
+		},
+		{
+			name: "function URL on $LATEST",
+			claims: []fixKey{
+				"internal/callers/judge.go Input.urlFixes lambda create-function-url-config",
+				"internal/callers/judge.go Input.urlFixes lambda add-permission",
+				"internal/callers/judge.go Input.urlFixes lambda add-permission #2",
+				"internal/callers/judge.go Input.urlFixes lambda delete-function-url-config",
+			},
+			seed: func(h *fixWorld) {
+				h.demo("fixpathurl")
+				_, err := h.srv.CreateFunctionURL(h.ctx(), h.srv.Lambda(), h.w.Function, "", "NONE")
+				h.must(err)
+				h.in["require-alias-traffic"] = "true"
+			},
+			block: "path: function URL: ",
+		},
+		{
+			name: "S3 grant on the unqualified function",
+			claims: append(slices.Clone(grantClaims),
+				"internal/callers/grants.go sourceSteps s3api get-bucket-notification-configuration",
+				"internal/callers/grants.go sourceSteps s3api put-bucket-notification-configuration"),
+			seed: func(h *fixWorld) {
+				h.demo("fixpaths3")
+				bucket, err := h.srv.Bucket(h.ctx(), h.w.Function+"-uploads", h.w.FunctionARN)
+				h.must(err)
+				h.must(h.srv.Grant(h.ctx(), h.w.Function, "", "s3-uploads", "s3.amazonaws.com", bucket, h.srv.AccountID))
+				h.in["require-alias-traffic"] = "true"
+			},
+			block: "path: resource-policy grant: S3 bucket ",
+			then: func(h *fixWorld) {
+				sourceNow(h, "put-bucket-notification-configuration", func() (string, error) {
+					return h.srv.BucketNotification(h.ctx(), h.w.Function+"-uploads")
+				})
+			},
+		},
+		{
+			name: "SNS grant on the unqualified function",
+			claims: append(slices.Clone(grantClaims),
+				"internal/callers/grants.go sourceSteps sns subscribe",
+				"internal/callers/grants.go sourceSteps sns list-subscriptions-by-topic",
+				"internal/callers/grants.go sourceSteps sns unsubscribe"),
+			seed: func(h *fixWorld) {
+				h.demo("fixpathsns")
+				topic, err := h.srv.Topic(h.ctx(), h.w.Function+"-orders", h.w.FunctionARN)
+				h.must(err)
+				h.must(h.srv.Grant(h.ctx(), h.w.Function, "", "sns-orders", "sns.amazonaws.com", topic, ""))
+				h.in["require-alias-traffic"] = "true"
+			},
+			block: "path: resource-policy grant: SNS topic ",
+			then: func(h *fixWorld) {
+				sourceNow(h, "sns subscribe", func() (string, error) {
+					return h.srv.Subscriptions(h.ctx(), h.srv.TopicARN(h.w.Function+"-orders"))
+				})
+			},
+		},
+		{
+			name: "EventBridge grant on the unqualified function",
+			claims: append(slices.Clone(grantClaims),
+				"internal/callers/grants.go sourceSteps events list-targets-by-rule",
+				"internal/callers/grants.go sourceSteps events put-targets"),
+			seed: func(h *fixWorld) {
+				h.demo("fixpathrule")
+				rule, err := h.srv.Rule(h.ctx(), h.w.Function+"-nightly", h.w.FunctionARN)
+				h.must(err)
+				h.must(h.srv.Grant(h.ctx(), h.w.Function, "", "events-nightly", "events.amazonaws.com", rule, ""))
+				h.in["require-alias-traffic"] = "true"
+			},
+			block: "path: resource-policy grant: EventBridge rule ",
+			then: func(h *fixWorld) {
+				sourceNow(h, "events put-targets", func() (string, error) {
+					return h.srv.RuleTargets(h.ctx(), h.w.Function+"-nightly")
+				})
+			},
+		},
 	}
 }

@@ -25,6 +25,14 @@ type printed struct {
 // ❌ **NAME:** detail.
 var failedCheck = regexp.MustCompile(`^❌ \*\*(.+?):\*\*`)
 
+// bypassLine names a path of "What calls this function" that bypasses the
+// alias, before its fix: **KIND: SOURCE** bypasses the alias. To fix it, …
+// Its block is named "path: KIND: SOURCE".
+var bypassLine = regexp.MustCompile(`^\*\*(.+?)\*\* bypasses the alias\. To fix it, `)
+
+// choiceLine is one numbered choice of a path's fix: 1\. what it does:
+var choiceLine = regexp.MustCompile(`^\d+\\\. (.+):$`)
+
 // unescape undoes the report's escaping of a name (a backslash before
 // markdown punctuation).
 func unescape(s string) string {
@@ -48,12 +56,22 @@ func printedBlocks(summary string) []printed {
 		cur   *printed
 		lines []string
 	)
+	choice := "" // the numbered choice of a path's fix the next block is
 	for _, line := range strings.Split(summary, "\n") {
 		switch {
 		case cur != nil && line == fence:
 			cur.code = strings.Join(lines, "\n")
-			out = append(out, *cur)
-			cur, lines = nil, nil
+			// A path's numbered choices, one block each, are read as
+			// one block of choices, as the reader chooses one of them.
+			if n := len(out); choice != "" && n > 0 && out[n-1].where == cur.where && cur.where != "" {
+				out[n-1].code += "\n# or: " + choice + "\n" + cur.code
+			} else {
+				if choice != "" {
+					cur.code = "# either: " + choice + "\n" + cur.code
+				}
+				out = append(out, *cur)
+			}
+			cur, lines, choice = nil, nil, ""
 		case cur != nil:
 			lines = append(lines, line)
 		case strings.HasPrefix(line, "```"):
@@ -68,7 +86,12 @@ func printedBlocks(summary string) []printed {
 			where = "Next"
 		case failedCheck.MatchString(line):
 			where = unescape(failedCheck.FindStringSubmatch(line)[1])
-		case strings.HasPrefix(line, "|"), strings.HasPrefix(line, "#"), strings.HasPrefix(line, "<details>"), strings.HasPrefix(line, "**Error:**"), strings.HasPrefix(line, "**Alias now:**"):
+		case bypassLine.MatchString(line):
+			where, choice = "path: "+unescape(bypassLine.FindStringSubmatch(line)[1]), ""
+		case where != "" && choiceLine.MatchString(line):
+			choice = choiceLine.FindStringSubmatch(line)[1]
+		case strings.HasPrefix(line, "|"), strings.HasPrefix(line, "#"), strings.HasPrefix(line, "<details>"), strings.HasPrefix(line, "**Error:**"), strings.HasPrefix(line, "**Alias now:**"),
+			strings.HasPrefix(line, "- "), strings.HasPrefix(line, "["):
 			where = ""
 		}
 	}
@@ -208,6 +231,13 @@ func TestPrintedBlocks(t *testing.T) {
 		"# either: remove it\naws lambda delete-provisioned-concurrency-config --function-name orders --qualifier prod\n" +
 		"# or: ask for less, N of your choice\naws lambda put-provisioned-concurrency-config --function-name orders --qualifier prod --provisioned-concurrent-executions N\n````\n\n" +
 		"| Check | Found |\n|---|---|\n| ❌ stage variable | dev |\n| ✅ alias permission | ok |\n\n" +
+		"#### What calls this function\n\n| Path | Invokes | Covered | Found |\n|---|---|---|---|\n\n" +
+		"**event source mapping: SQS queue jobs (mapping u1)** bypasses the alias. To fix it, point the mapping at the alias:\n\n" +
+		"```sh\naws lambda update-event-source-mapping --uuid u1 --function-name orders:prod\n```\n\n" +
+		"**function URL: https://a.lambda\\-url.on.aws/** bypasses the alias. To fix it, do one of these:\n\n" +
+		"1\\. serve the URL from the alias:\n\n```sh\naws lambda create-function-url-config --function-name orders --qualifier prod --auth-type AWS_IAM\n```\n\n" +
+		"2\\. delete the URL, if nothing calls it:\n\n```sh\naws lambda delete-function-url-config --function-name orders\n```\n\n" +
+		"- ⚠️ resource-policy grants: not checked\n\n" +
 		"```mermaid\nxychart-beta\n```\n"
 	got := printedBlocks(summary)
 	want := []printed{
@@ -216,6 +246,10 @@ func TestPrintedBlocks(t *testing.T) {
 		{where: "orders-1: provisioned concurrency", lang: "sh", code: "# see why\naws lambda get-provisioned-concurrency-config --function-name orders --qualifier prod\n" +
 			"# either: remove it\naws lambda delete-provisioned-concurrency-config --function-name orders --qualifier prod\n" +
 			"# or: ask for less, N of your choice\naws lambda put-provisioned-concurrency-config --function-name orders --qualifier prod --provisioned-concurrent-executions N"},
+		{where: "path: event source mapping: SQS queue jobs (mapping u1)", lang: "sh", code: "aws lambda update-event-source-mapping --uuid u1 --function-name orders:prod"},
+		// A path's numbered choices are one block of choices.
+		{where: "path: function URL: https://a.lambda-url.on.aws/", lang: "sh", code: "# either: serve the URL from the alias\naws lambda create-function-url-config --function-name orders --qualifier prod --auth-type AWS_IAM\n" +
+			"# or: delete the URL, if nothing calls it\naws lambda delete-function-url-config --function-name orders"},
 	}
 	if diff := cmp.Diff(want, got, cmp.AllowUnexported(printed{})); diff != "" {
 		t.Fatalf("printedBlocks (-want +got):\n%s", diff)

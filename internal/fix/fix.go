@@ -42,12 +42,13 @@ const expandMark = "\x00expand:"
 // Expand is a value that names a shell variable set earlier in the same
 // command line by Capture, such as "integrations/$id": it is written in
 // double quotes so that the shell puts the variable in. Only letters,
-// digits, "/", "_", "-", "." and "$NAME" may appear in it.
+// digits, "$NAME" and the characters "/_-.:=,@+%" may appear in it (none
+// of them special in double quotes).
 func Expand(s string) string { return expandMark + s }
 
 func value(a string) string {
 	if s, ok := strings.CutPrefix(a, expandMark); ok {
-		if strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_-.$") != "" {
+		if strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_-.:=,@+%$") != "" {
 			return Quote(s) // not an expansion after all: taken literally
 		}
 		return `"` + s + `"`
