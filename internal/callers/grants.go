@@ -180,20 +180,22 @@ func (in Input) grantFixes(g stage.Grant, t target) []outcome.Fix {
 	// alias's grant is in place and every source invokes the alias, so a
 	// step that fails stops it before traffic is cut off. Where a source
 	// must be changed by hand, the removal waits for the reader.
-	steps := sourceSteps(g, from, to)
-	chain, manual := adds, false
-	for _, st := range steps {
-		lines = append(lines, st.comment)
+	var byHand []string
+	chain := adds
+	for _, st := range sourceSteps(g, from, to) {
 		if st.command == "" {
-			manual = true
+			byHand = append(byHand, st.comment)
 			continue
 		}
+		lines = append(lines, st.comment)
 		chain = append(chain, st.command)
 	}
-	if manual {
-		lines = append(lines, strings.Join(chain, " && \\\n  "), "# once nothing invokes "+from+" any more:", remove)
-	} else {
+	if len(byHand) == 0 {
 		lines = append(lines, strings.Join(append(chain, remove), " && \\\n  "))
+	} else {
+		lines = append(lines, strings.Join(chain, " && \\\n  "))
+		lines = append(lines, byHand...)
+		lines = append(lines, "# once nothing invokes "+from+" any more:", remove)
 	}
 	return []outcome.Fix{
 		{Choice: "grant the alias and point the source at it", Commands: strings.Join(lines, "\n")},

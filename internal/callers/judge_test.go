@@ -186,11 +186,12 @@ func TestJudgeFixes(t *testing.T) {
 			{Choice: "delete the URL, if nothing calls it", Commands: "aws lambda delete-function-url-config --function-name orders-api"},
 		},
 		"S3 bucket uploads (statement s3)": {
-			{Choice: "grant the alias and point the source at it", Commands: "aws lambda add-permission --function-name orders-api --qualifier prod --statement-id s3-prod --action lambda:InvokeFunction --principal s3.amazonaws.com --source-arn arn:aws:s3:::uploads --source-account 123456789012\n" +
-				"# S3 sends the bucket's events to the ARN in its notification configuration, which Lambda cannot change: point it at the alias\n" +
-				"aws s3api get-bucket-notification-configuration --bucket uploads > notification.json && sed 's|\"" + arn + "\"|\"" + arn + ":prod\"|g' notification.json > notification-alias.json && aws s3api put-bucket-notification-configuration --bucket uploads --notification-configuration file://notification-alias.json\n" +
-				"# once nothing invokes " + arn + " any more:\n" +
-				"aws lambda remove-permission --function-name orders-api --statement-id s3"},
+			// One chain: the function's grant goes only once the alias's
+			// is in place and the bucket sends its events to the alias.
+			{Choice: "grant the alias and point the source at it", Commands: "# S3 sends the bucket's events to the ARN in its notification configuration, which Lambda cannot change: point it at the alias\n" +
+				"aws lambda add-permission --function-name orders-api --qualifier prod --statement-id s3-prod --action lambda:InvokeFunction --principal s3.amazonaws.com --source-arn arn:aws:s3:::uploads --source-account 123456789012 && \\\n" +
+				"  aws s3api get-bucket-notification-configuration --bucket uploads > notification.json && sed 's|\"" + arn + "\"|\"" + arn + ":prod\"|g' notification.json > notification-alias.json && aws s3api put-bucket-notification-configuration --bucket uploads --notification-configuration file://notification-alias.json && \\\n" +
+				"  aws lambda remove-permission --function-name orders-api --statement-id s3"},
 			{Choice: "remove the grant, if nothing uses it", Commands: "aws lambda remove-permission --function-name orders-api --statement-id s3"},
 		},
 		"account 111122223333 (statement it's)": {

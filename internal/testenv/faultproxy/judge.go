@@ -157,6 +157,13 @@ func (p *Proxy) judgeRequest(op Op, r *http.Request, body []byte) *awsmodel.Call
 		return nil
 	}
 	v := p.judge.Request(r, body)
+	if v.Call == nil && len(v.Problems) > 0 && v.Problems[0].Location == "uri" && p.newerThanModel(op) {
+		// The SDK knows the operation and the installed botocore's model
+		// does not: the model predates it (Lambda's resource-policy
+		// operations are newer than botocore 1.43). There is nothing to
+		// judge it by.
+		v = awsmodel.Verdict{Skipped: op.String() + " is newer than the installed botocore's model"}
+	}
 	now := time.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -179,6 +186,17 @@ func (p *Proxy) judgeRequest(op Op, r *http.Request, body []byte) *awsmodel.Call
 		}})
 	}
 	return v.Call
+}
+
+// newerThanModel reports whether the proxy's route table, taken from the
+// AWS SDK for Go, names op while the model of its service has no operation
+// of that name.
+func (p *Proxy) newerThanModel(op Op) bool {
+	if op.Name == "" || op.Name == unknown {
+		return false
+	}
+	m := p.judge.Model(op.Service)
+	return m != nil && m.Operations[op.Name] == nil
 }
 
 func (p *Proxy) noteUnchecked(names []string) {

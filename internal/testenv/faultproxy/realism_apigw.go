@@ -164,6 +164,7 @@ func (p *Proxy) createDeploymentREST(r *http.Request, body []byte) *served {
 	if err != nil {
 		return apigwError(name, err)
 	}
+	out = deploymentOf(out)
 	if !existed {
 		return &served{name: name, status: status, body: out, changed: true}
 	}
@@ -182,6 +183,25 @@ func (p *Proxy) createDeploymentREST(r *http.Request, body []byte) *served {
 		}
 	}
 	return &served{name: name, status: status, body: out, changed: true}
+}
+
+// deploymentOf is moto's answer to a REST API's CreateDeployment in the
+// shape of API Gateway's Deployment: moto adds the stage's name, which a
+// Deployment does not have
+// (https://docs.aws.amazon.com/apigateway/latest/api/API_CreateDeployment.html).
+func deploymentOf(moto []byte) []byte {
+	var d map[string]json.RawMessage
+	if json.Unmarshal(moto, &d) != nil {
+		return moto
+	}
+	for k := range d {
+		switch k {
+		case "id", "description", "createdDate", "apiSummary":
+		default:
+			delete(d, k)
+		}
+	}
+	return mustJSON(d)
 }
 
 // stageFields are the fields of an HTTP API stage that CreateStage takes.
