@@ -206,6 +206,7 @@ func runCLI(t *testing.T, aws string, w world, commands string) {
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "sh", "-e", "-c", commands)
+	cmd.Dir = t.TempDir() // where the commands write their files (notification.json)
 	cmd.Env = append(w.proxy.Env(w.srv.Env()), "PATH="+os.Getenv("PATH"), "HOME="+t.TempDir(), "AWS_PAGER=")
 	out, err := cmd.CombinedOutput()
 	if err != nil {

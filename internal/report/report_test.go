@@ -197,7 +197,7 @@ func fixtures() map[string]outcome.Result {
 		"require-alias-traffic: function URL https://abcdefghij.lambda-url.eu-west-1.on.aws/ invokes $LATEST (unqualified ARN), not alias prod, so the canary and the gates do not see its traffic; its fix is under \"What calls this function\" in the summary and in the warning above\n" +
 		"require-alias-traffic: resource-policy grants: not checked (AccessDenied on lambda:GetPolicy), so a path around alias prod cannot be ruled out; grant that action to the job's role (see the README's permissions) or set require-alias-traffic: false"
 	bypassed.AliasState = "prod still serves 6; nothing was changed"
-	bypassed.Next = "point each path at the alias with the commands under \"What calls this function\" below (or set require-alias-traffic: false to let them be warnings), then run the workflow again"
+	bypassed.Next = "point each path at the alias with the commands in the warnings above, also under \"What calls this function\" in the summary (or set require-alias-traffic: false to let them be warnings), then run the workflow again"
 	bypassed.Paths = append(bypassed.Paths,
 		outcome.Path{Function: "orders-api", Kind: outcome.PathMapping, Source: "SQS queue orders-legacy (mapping 0c1d2e3f-4a5b-4c6d-8e7f-901a2b3c4d5e)", Invokes: "$LATEST (unqualified ARN)", Bypass: true, Detail: "state Enabled",
 			Fixes: []outcome.Fix{{Choice: "point the mapping at the alias", Commands: "aws lambda update-event-source-mapping --uuid 0c1d2e3f-4a5b-4c6d-8e7f-901a2b3c4d5e --function-name orders-api:prod"}}},
