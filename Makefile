@@ -109,7 +109,7 @@ check-act:
 # The workflows of testdata/workflows/act run by act against podman's Docker
 # API (internal/testenv/act): act builds the Dockerfile for uses: ./, with
 # the stand-ins of make image for its base images.
-act: check-moto check-podman check-standins check-act
+act: check-moto check-podman check-standins check-act github-openapi
 	LAMBDA_PROMOTE_ACT=$(ACT) $(GO) test -count=1 -v -timeout 30m -run '^TestAct$$' ./internal/testenv/act/
 
 # The container contract test against an image already built: IMAGE=…

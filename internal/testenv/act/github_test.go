@@ -2,24 +2,29 @@ package act_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
+
+	"github.com/lambda-promote/lambda-promote/internal/testenv/githubapi"
 )
 
 // fakeGitHub is the GitHub REST API the action reaches in these runs: the
 // calls of a push or a manual run (the merged pull request looked up, a
-// deployment and its statuses), under /api/v3 as on GitHub Enterprise
-// Server so that a request on an absolute path misses it. It is a minimal
-// stand-in, to be replaced by the team's validated fake GitHub.
+// deployment and its statuses), on the team's fake GitHub (githubapi),
+// which judges every request and answer by GitHub's OpenAPI description.
+// It lives under /api/v3 as on GitHub Enterprise Server, so that a request
+// on an absolute path misses it.
 type fakeGitHub struct {
 	URL string // GITHUB_API_URL
 
 	mu      sync.Mutex
 	reqs    []ghRequest
 	nextDep int64
+	envs    map[int64]string // each deployment's environment
 }
 
 type ghRequest struct {
@@ -29,42 +34,51 @@ type ghRequest struct {
 
 func (r ghRequest) String() string { return r.Method + " " + r.Path }
 
-const ghRepo = "/api/v3/repos/acme/orders"
+const ghRepo = githubapi.Prefix + "/repos/acme/orders"
 
 func newFakeGitHub(t *testing.T) *fakeGitHub {
 	t.Helper()
-	g := &fakeGitHub{nextDep: 7001}
+	g := &fakeGitHub{nextDep: 7001, envs: map[int64]string{}}
+	var repo githubapi.Repo
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET "+ghRepo+"/commits/{sha}/pulls", func(w http.ResponseWriter, r *http.Request) {
+	route := strings.TrimPrefix(ghRepo, githubapi.Prefix)
+	mux.HandleFunc("GET "+route+"/commits/{sha}/pulls", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, []any{})
 	})
-	mux.HandleFunc("POST "+ghRepo+"/deployments", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("POST "+route+"/deployments", func(w http.ResponseWriter, r *http.Request) {
 		g.mu.Lock()
 		id := g.nextDep
 		g.nextDep++
+		req := g.reqs[len(g.reqs)-1].Body
+		env, _ := req["environment"].(string)
+		g.envs[id] = env
 		g.mu.Unlock()
-		writeJSON(w, http.StatusCreated, map[string]any{"id": id, "ref": "main", "task": "deploy"})
+		sha, _ := req["ref"].(string)
+		writeJSON(w, http.StatusCreated, repo.Deployment(id, sha, req))
 	})
-	mux.HandleFunc("POST "+ghRepo+"/deployments/{id}/statuses", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("POST "+route+"/deployments/{id}/statuses", func(w http.ResponseWriter, r *http.Request) {
 		id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
-		writeJSON(w, http.StatusCreated, map[string]any{"id": id*10 + 1})
+		g.mu.Lock()
+		req := g.reqs[len(g.reqs)-1].Body
+		env := g.envs[id]
+		g.mu.Unlock()
+		writeJSON(w, http.StatusCreated, repo.DeploymentStatus(id, env, id*10+1, req))
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		t.Errorf("unexpected GitHub request %s %s", r.Method, r.URL.Path)
-		writeJSON(w, http.StatusNotFound, map[string]any{"message": "Not Found"})
+		writeJSON(w, http.StatusNotFound, githubapi.Error(http.StatusNotFound, "Not Found"))
 	})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req := ghRequest{Method: r.Method, Path: r.URL.Path, Auth: r.Header.Get("Authorization")}
-		if r.Body != nil {
-			_ = json.NewDecoder(r.Body).Decode(&req.Body)
-		}
+	srv := githubapi.New(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		req := ghRequest{Method: r.Method, Path: githubapi.Prefix + r.URL.Path, Auth: r.Header.Get("Authorization")}
+		_ = json.Unmarshal(body, &req.Body)
 		g.mu.Lock()
 		g.reqs = append(g.reqs, req)
 		g.mu.Unlock()
 		mux.ServeHTTP(w, r)
 	}))
-	t.Cleanup(srv.Close)
-	g.URL = srv.URL + "/api/v3"
+	repo = srv.Repo("acme", "orders")
+	g.URL = srv.URL
 	return g
 }
 
