@@ -182,6 +182,27 @@ func version(v string) string {
 	return text(v, maxName)
 }
 
+// writeError writes the run's error: one line, or for several errors (one
+// a line, as errors.Join writes them) one bullet each, so that each reads
+// on its own. Together they keep within n runes.
+func writeError(b *strings.Builder, err string, n int) {
+	var lines []string
+	for l := range strings.SplitSeq(truncate(err, n), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) <= 1 {
+		b.WriteString("**Error:** " + Escape(strings.Join(lines, "")) + "\n\n")
+		return
+	}
+	b.WriteString("**Error:**\n\n")
+	for _, l := range lines {
+		b.WriteString("- " + Escape(l) + "\n")
+	}
+	b.WriteString("\n")
+}
+
 // writeLead writes what the person on call reads first, right under the
 // title: the error, where the alias is now, and what to do next — the
 // sentence, the exact command or inputs as code, the detail and fix command
@@ -189,7 +210,7 @@ func version(v string) string {
 // and when its next step is due.
 func writeLead(b *strings.Builder, r outcome.Result, lim leadLimits) {
 	if r.Error != "" {
-		b.WriteString("**Error:** " + text(r.Error, lim.err) + "\n\n")
+		writeError(b, r.Error, lim.err)
 	}
 	if r.AliasState != "" {
 		b.WriteString("**Alias now:** " + text(r.AliasState, lim.sentence) + "\n\n")
