@@ -4,17 +4,13 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	agtypes "github.com/aws/aws-sdk-go-v2/service/apigateway/types"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
@@ -92,26 +88,8 @@ func (s *Server) postIAM(ctx context.Context, body string) (int, []byte, error) 
 // postQuery sends a query-protocol request to service (its signing name),
 // signed, and returns the status and the start of the body.
 func (s *Server) postQuery(ctx context.Context, service, body string) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL+"/", strings.NewReader(body))
-	if err != nil {
-		return 0, nil, err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-	sum := sha256.Sum256([]byte(body))
-	creds, err := s.AWSConfig().Credentials.Retrieve(ctx)
-	if err != nil {
-		return 0, nil, err
-	}
-	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), service, s.Region, time.Now()); err != nil {
-		return 0, nil, fmt.Errorf("sign: %w", err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	return resp.StatusCode, bytes.TrimSpace(msg), nil
+	status, b, err := s.signed(ctx, service, http.MethodPost, "/", "application/x-www-form-urlencoded; charset=utf-8", "", []byte(body))
+	return status, bytes.TrimSpace(b[:min(len(b), 4096)]), err
 }
 
 // CreateFunction creates a python3.12 function from a zip made in memory and

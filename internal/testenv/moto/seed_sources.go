@@ -117,9 +117,22 @@ func (s *Server) events(ctx context.Context, op string, in any) ([]byte, error) 
 // signed, and returns the body of a 2xx answer; any other is an error with
 // the status and the start of the body.
 func (s *Server) send(ctx context.Context, service, method, path, contentType, target string, body []byte) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, method, s.URL+path, bytes.NewReader(body))
+	status, b, err := s.signed(ctx, service, method, path, contentType, target, body)
 	if err != nil {
 		return nil, err
+	}
+	if status/100 != 2 {
+		return nil, fmt.Errorf("%s %s: %d: %s", method, path, status, strings.TrimSpace(string(b[:min(len(b), 512)])))
+	}
+	return b, nil
+}
+
+// signed makes one request of service to the server, signed with the
+// server's test credentials, and returns the status and the body.
+func (s *Server) signed(ctx context.Context, service, method, path, contentType, target string, body []byte) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, method, s.URL+path, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, err
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
@@ -131,24 +144,18 @@ func (s *Server) send(ctx context.Context, service, method, path, contentType, t
 	req.Header.Set("X-Amz-Content-Sha256", hex.EncodeToString(sum[:]))
 	creds, err := s.AWSConfig().Credentials.Retrieve(ctx)
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
 	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), service, s.Region, time.Now()); err != nil {
-		return nil, fmt.Errorf("sign: %w", err)
+		return 0, nil, fmt.Errorf("sign: %w", err)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode/100 != 2 {
-		return nil, fmt.Errorf("%s %s: %d: %s", method, path, resp.StatusCode, strings.TrimSpace(string(b[:min(len(b), 512)])))
-	}
-	return b, nil
+	return resp.StatusCode, b, err
 }
 
 func xmlEscape(w io.Writer, s string) error { return xml.EscapeText(w, []byte(s)) }
