@@ -43,11 +43,19 @@ func (in Input) grants(gs []stage.Grant) []outcome.Path {
 	return out
 }
 
-// grantee says who a grant lets invoke.
+// grantee says who a grant lets invoke, with what narrows it whatever the
+// principal: the source ARNs and the organization.
 func grantee(g stage.Grant) string {
 	var who []string
+	from := ""
+	if len(g.SourceARNs) > 0 {
+		from = " from " + strings.Join(g.SourceARNs, ", ")
+	}
+	if len(g.PrincipalOrgIDs) > 0 {
+		from += " in organization " + strings.Join(g.PrincipalOrgIDs, ", ")
+	}
 	if g.Everyone {
-		who = append(who, `anyone (principal "*")`)
+		who = append(who, `anyone (principal "*")`+from)
 	}
 	for _, s := range g.Services {
 		if len(g.SourceARNs) == 0 {
@@ -59,7 +67,7 @@ func grantee(g stage.Grant) string {
 		}
 	}
 	for _, a := range g.Accounts {
-		who = append(who, principalName(a))
+		who = append(who, principalName(a)+from)
 	}
 	if len(who) == 0 {
 		return "a principal this check does not know"
@@ -113,6 +121,9 @@ func grantDetail(g stage.Grant) string {
 	if len(g.SourceAccounts) > 0 {
 		d = append(d, "source account "+strings.Join(g.SourceAccounts, ", "))
 	}
+	if len(g.PrincipalOrgIDs) > 0 {
+		d = append(d, "organization "+strings.Join(g.PrincipalOrgIDs, ", "))
+	}
 	if len(g.OtherConditions) > 0 {
 		d = append(d, "also tests "+strings.Join(g.OtherConditions, ", "))
 	}
@@ -136,7 +147,20 @@ func (in Input) grantFixes(g stage.Grant, t target) []outcome.Fix {
 		rmArgs = append(rmArgs, "--qualifier", t.qualifier)
 	}
 	remove := fix.AWS("lambda", "remove-permission", append(rmArgs, "--statement-id", g.Sid)...)
+	if g.Sid == "" {
+		// remove-permission names a statement by its Sid; one without
+		// (a policy put whole can hold it) is taken out of the policy by
+		// hand.
+		remove = "# the statement has no Sid, so remove-permission cannot name it: put the policy back without it (Lambda's PutResourcePolicy); it reads:\n" + in.showPolicy(t.qualifier)
+	}
 
+	// The alias's grant narrows it as the function's does: the same source
+	// ARNs and source account, for every principal, and the same
+	// organization. A grant whose conditions add-permission cannot write
+	// (another key, several accounts or organizations) is copied by hand:
+	// printing it without them would open the alias wider than the function
+	// was, to anyone for principal "*".
+	copyable := len(g.OtherConditions) == 0 && len(g.SourceAccounts) <= 1 && len(g.PrincipalOrgIDs) <= 1
 	type grant struct{ principal, sourceARN string }
 	var add []grant
 	principals := slices.Clone(g.Services)
@@ -148,7 +172,7 @@ func (in Input) grantFixes(g stage.Grant, t target) []outcome.Fix {
 		if id, ok := strings.CutPrefix(principalName(p), "account "); ok {
 			p = id // add-permission takes an account by its id
 		}
-		if !slices.Contains(g.Services, p) || len(g.SourceARNs) == 0 {
+		if len(g.SourceARNs) == 0 {
 			add = append(add, grant{principal: p})
 			continue
 		}
@@ -156,11 +180,15 @@ func (in Input) grantFixes(g stage.Grant, t target) []outcome.Fix {
 			add = append(add, grant{principal: p, sourceARN: a})
 		}
 	}
+	base := g.Sid
+	if base == "" {
+		base = "grant"
+	}
 	var adds []string
 	for i, a := range add {
-		sid := statementID(g.Sid, in.Alias)
+		sid := statementID(base, in.Alias)
 		if i > 0 {
-			sid = statementID(fmt.Sprintf("%s-%d", g.Sid, i+1), in.Alias)
+			sid = statementID(fmt.Sprintf("%s-%d", base, i+1), in.Alias)
 		}
 		args := []string{"--function-name", name, "--qualifier", in.Alias, "--statement-id", sid, "--action", "lambda:InvokeFunction", "--principal", a.principal}
 		if a.sourceARN != "" {
@@ -169,11 +197,19 @@ func (in Input) grantFixes(g stage.Grant, t target) []outcome.Fix {
 		if len(g.SourceAccounts) == 1 {
 			args = append(args, "--source-account", g.SourceAccounts[0])
 		}
+		if len(g.PrincipalOrgIDs) == 1 {
+			args = append(args, "--principal-org-id", g.PrincipalOrgIDs[0])
+		}
 		adds = append(adds, fix.AWS("lambda", "add-permission", args...))
 	}
 	var lines []string
-	if len(g.SourceAccounts) > 1 || len(g.OtherConditions) > 0 {
-		lines = append(lines, "# the grant's other conditions ("+grantDetail(stage.Grant{SourceAccounts: g.SourceAccounts, OtherConditions: g.OtherConditions})+") are not copied: add them to the alias's statement as you need them")
+	if !copyable {
+		// The commands cannot carry what the grant tests: the reader copies
+		// its statement, conditions and all, onto the alias.
+		lines = append(lines, "# the grant tests "+strings.Join(slices.Concat(g.OtherConditions, tested("aws:SourceAccount", g.SourceAccounts), tested("aws:PrincipalOrgID", g.PrincipalOrgIDs)), ", ")+
+			", which add-permission cannot write: copy its statement, conditions and all, onto "+to+" by hand (Lambda's PutResourcePolicy); it reads:",
+			in.showPolicy(t.qualifier))
+		adds = nil
 	}
 	// Where every source can be pointed at the alias with a command, the
 	// whole fix is one chain: the function's grant is removed only once the
@@ -190,10 +226,13 @@ func (in Input) grantFixes(g stage.Grant, t target) []outcome.Fix {
 		lines = append(lines, st.comment)
 		chain = append(chain, st.command)
 	}
-	if len(byHand) == 0 {
+	switch {
+	case len(byHand) == 0 && copyable && g.Sid != "":
 		lines = append(lines, strings.Join(append(chain, remove), " && \\\n  "))
-	} else {
-		lines = append(lines, strings.Join(chain, " && \\\n  "))
+	default:
+		if len(chain) > 0 {
+			lines = append(lines, strings.Join(chain, " && \\\n  "))
+		}
 		lines = append(lines, byHand...)
 		lines = append(lines, "# once nothing invokes "+from+" any more:", remove)
 	}
@@ -201,6 +240,24 @@ func (in Input) grantFixes(g stage.Grant, t target) []outcome.Fix {
 		{Choice: "grant the alias and point the source at it", Commands: strings.Join(lines, "\n")},
 		{Choice: "remove the grant, if nothing uses it", Commands: remove},
 	}
+}
+
+// tested names key when a grant tests it against more than one value.
+func tested(key string, values []string) []string {
+	if len(values) > 1 {
+		return []string{key + " (" + strings.Join(values, ", ") + ")"}
+	}
+	return nil
+}
+
+// showPolicy is the command that prints the resource policy of the function
+// (qualifier "") or of one of its versions.
+func (in Input) showPolicy(qualifier string) string {
+	args := []string{"--function-name", in.Function.Name}
+	if qualifier != "" {
+		args = append(args, "--qualifier", qualifier)
+	}
+	return fix.AWS("lambda", "get-policy", append(args, "--query", "Policy", "--output", "text")...)
 }
 
 // step is one change a source of a grant needs: what it is, and the

@@ -89,7 +89,7 @@ func TestJudge(t *testing.T) {
 				{outcome.PathGrant, "SNS topic orders (statement sns)", "$LATEST (unqualified ARN)", false, true, "a grant says who may call; where sns.amazonaws.com sends its calls is set in that service, which is not read here"},
 				{outcome.PathGrant, "EventBridge rule nightly on bus custom-bus (statement rule)", "version 7", false, true, "a grant says who may call; where events.amazonaws.com sends its calls is set in that service, which is not read here"},
 				{outcome.PathGrant, "account 111122223333 (statement partner)", "$LATEST (unqualified ARN)", false, true, ""},
-				{outcome.PathGrant, `anyone (principal "*") (statement open)`, "$LATEST (unqualified ARN)", false, true, "also tests aws:PrincipalOrgID"},
+				{outcome.PathGrant, `anyone (principal "*") in organization o-abc (statement open)`, "$LATEST (unqualified ARN)", false, true, "organization o-abc"},
 				{outcome.PathGrant, "API Gateway a1b2c3d4e5/*/*/* (statement apigw)", "orders-api:prod (the alias promoted)", true, false, ""},
 			},
 		},
@@ -151,11 +151,12 @@ func TestJudgeNotChecked(t *testing.T) {
 		"function URLs: not checked (AccessDenied on lambda:GetFunctionUrlConfig)",
 		"resource-policy grants: not checked (AccessDenied on lambda:GetPolicy)",
 	}
-	if diff := cmp.Diff(want, notChecked); diff != "" {
+	if diff := cmp.Diff(want, whats(notChecked)); diff != "" {
 		t.Errorf("not checked (-want +got):\n%s", diff)
 	}
 	_, notChecked = Judge(Input{Function: fn, Alias: "prod", Mappings: Mappings{Truncated: true}, Read: Function{Policy: "{"}})
-	if len(notChecked) != 2 || !strings.Contains(notChecked[0], "not valid JSON") || !strings.Contains(notChecked[1], "only the first 10000") {
+	if len(notChecked) != 2 || !strings.Contains(notChecked[0].What, "not valid JSON") || !strings.Contains(notChecked[1].What, "only the first 10000") ||
+		strings.Contains(notChecked[0].Remedy+notChecked[1].Remedy, "grant") {
 		t.Errorf("not checked = %q, want the bad policy and the truncated listing", notChecked)
 	}
 }
@@ -204,6 +205,71 @@ func TestJudgeFixes(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("fixes (-want +got):\n%s", diff)
+	}
+}
+
+// TestGrantFixesNarrowAsTheGrant shows that the alias's grant is never
+// wider than the function's: a source ARN and an organization are copied
+// for every principal, and a grant whose conditions add-permission cannot
+// write is copied by hand, not printed without them; a statement with no
+// Sid is removed by hand.
+// whats are the reads not made, as the summary names them.
+func whats(n []NotChecked) []string {
+	var out []string
+	for _, x := range n {
+		out = append(out, x.What)
+	}
+	return out
+}
+
+func TestGrantFixesNarrowAsTheGrant(t *testing.T) {
+	t.Parallel()
+	arn := fn.String()
+	show := "aws lambda get-policy --function-name orders-api --query Policy --output text"
+	tests := []struct {
+		name      string
+		statement string
+		want      []string // in the first choice's commands
+		wantNot   []string
+	}{
+		{name: "anyone, from one bucket",
+			statement: `{"Sid":"any","Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunction","Resource":"` + arn + `","Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:s3:::uploads"}}}`,
+			want:      []string{"--principal '*' --source-arn arn:aws:s3:::uploads"}},
+		{name: "anyone in an organization",
+			statement: `{"Sid":"org","Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunction","Resource":"` + arn + `","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abc"}}}`,
+			want:      []string{"--principal '*' --principal-org-id o-abc"}},
+		{name: "anyone, with a condition add-permission cannot write",
+			statement: `{"Sid":"vpc","Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunction","Resource":"` + arn + `","Condition":{"StringEquals":{"aws:SourceVpc":"vpc-1"}}}`,
+			want:      []string{"the grant tests aws:SourceVpc, which add-permission cannot write", show, "aws lambda remove-permission --function-name orders-api --statement-id vpc"},
+			wantNot:   []string{"aws lambda add-permission"}},
+		{name: "a source ARN under a negation is not copied as one",
+			statement: `{"Sid":"not","Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunction","Resource":"` + arn + `","Condition":{"ArnNotLike":{"AWS:SourceArn":"arn:aws:s3:::private"}}}`,
+			want:      []string{"the grant tests AWS:SourceArn, which", show},
+			wantNot:   []string{"aws lambda add-permission"}},
+		{name: "a statement with no Sid",
+			statement: `{"Effect":"Allow","Principal":{"Service":"sns.amazonaws.com"},"Action":"lambda:InvokeFunction","Resource":"` + arn + `","Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:sns:eu-west-1:123456789012:orders"}}}`,
+			want:      []string{"--statement-id grant-prod ", "the statement has no Sid", show},
+			wantNot:   []string{"aws lambda remove-permission", "--statement-id ''", "--statement-id -prod"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			paths, _ := Judge(Input{Function: fn, Alias: "prod", Read: Function{Policy: policy(tt.statement)}})
+			if len(paths) != 1 || len(paths[0].Fixes) != 2 {
+				t.Fatalf("paths = %+v, want one grant with two choices", paths)
+			}
+			cmds := paths[0].Fixes[0].Commands
+			for _, w := range tt.want {
+				if !strings.Contains(cmds, w) {
+					t.Errorf("the fix does not say %q:\n%s", w, cmds)
+				}
+			}
+			for _, w := range tt.wantNot {
+				if strings.Contains(cmds, w) {
+					t.Errorf("the fix says %q:\n%s", w, cmds)
+				}
+			}
+		})
 	}
 }
 

@@ -898,6 +898,26 @@ func pathFixCases() []fixCase {
 			},
 		},
 		{
+			// A grant whose condition add-permission cannot write (a
+			// policy put whole can hold one): its copy onto the alias is
+			// the reader's, with the policy shown; the function's grant
+			// goes once nothing uses it.
+			name: "grant with a condition add-permission cannot write",
+			claims: []fixKey{
+				"internal/callers/grants.go Input.showPolicy lambda get-policy",
+				"internal/callers/grants.go Input.grantFixes lambda remove-permission",
+			},
+			seed: func(h *fixWorld) {
+				h.demo("fixpathvpc")
+				policy := `{"Version":"2012-10-17","Statement":[{"Sid":"from-vpc","Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunction","Resource":"` +
+					h.w.FunctionARN + `","Condition":{"StringEquals":{"aws:SourceVpc":"vpc-0a1b2c3d"}}}]}`
+				_, err := h.lambda().PutResourcePolicy(h.ctx(), &lambda.PutResourcePolicyInput{ResourceArn: aws.String(h.w.FunctionARN), Policy: aws.String(policy)})
+				h.must(err)
+				h.in["require-alias-traffic"] = "true"
+			},
+			block: "path: resource-policy grant: anyone",
+		},
+		{
 			name: "SNS grant on the unqualified function",
 			claims: append(slices.Clone(grantClaims),
 				"internal/callers/grants.go sourceSteps sns subscribe",

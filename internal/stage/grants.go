@@ -17,10 +17,13 @@ type Grant struct {
 	// "s3.amazonaws.com"; Accounts the AWS principals (account ids or
 	// ARNs).
 	Services, Accounts []string
-	// SourceARNs and SourceAccounts are the values its conditions test
-	// aws:SourceArn and aws:SourceAccount against.
-	SourceARNs, SourceAccounts []string
-	// OtherConditions names the condition keys it tests besides those.
+	// SourceARNs, SourceAccounts and PrincipalOrgIDs are the values its
+	// conditions require aws:SourceArn, aws:SourceAccount and
+	// aws:PrincipalOrgID to match (with ArnLike, ArnEquals, StringLike or
+	// StringEquals, the operators AddPermission writes them with).
+	SourceARNs, SourceAccounts, PrincipalOrgIDs []string
+	// OtherConditions names the condition keys it tests besides those, or
+	// tests those with another operator (a negation, say).
 	OtherConditions []string
 }
 
@@ -57,19 +60,22 @@ func Grants(policyJSON string) ([]Grant, error) {
 				}
 			}
 		}
-		for _, keys := range s.Condition {
+		for op, keys := range s.Condition {
+			matches := slices.ContainsFunc([]string{"ArnLike", "ArnEquals", "StringLike", "StringEquals"}, func(o string) bool { return strings.EqualFold(o, op) })
 			for key, values := range keys {
 				switch {
-				case strings.EqualFold(key, "aws:SourceArn"):
+				case matches && strings.EqualFold(key, "aws:SourceArn"):
 					g.SourceARNs = append(g.SourceARNs, values...)
-				case strings.EqualFold(key, "aws:SourceAccount"):
+				case matches && strings.EqualFold(key, "aws:SourceAccount"):
 					g.SourceAccounts = append(g.SourceAccounts, values...)
+				case matches && strings.EqualFold(key, "aws:PrincipalOrgID"):
+					g.PrincipalOrgIDs = append(g.PrincipalOrgIDs, values...)
 				default:
 					g.OtherConditions = append(g.OtherConditions, key)
 				}
 			}
 		}
-		for _, l := range []*[]string{&g.Services, &g.Accounts, &g.SourceARNs, &g.SourceAccounts, &g.OtherConditions} {
+		for _, l := range []*[]string{&g.Services, &g.Accounts, &g.SourceARNs, &g.SourceAccounts, &g.PrincipalOrgIDs, &g.OtherConditions} {
 			slices.Sort(*l)
 			*l = slices.Compact(*l)
 		}
