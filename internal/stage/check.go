@@ -258,13 +258,19 @@ func (f Finding) fixRoute() string {
 			f.redeploy(),
 		}
 	}
-	if !f.hasRoute("ANY /{proxy+}") && f.rootResource != "" {
-		create := fix.Capture("resource", fix.AWS("apigateway", "create-resource", "--rest-api-id", f.APIID, "--parent-id", f.rootResource,
+	root, proxy := f.resources["/"], f.resources["/{proxy+}"]
+	switch {
+	case f.hasRoute("ANY /{proxy+}"):
+	case proxy != "":
+		// The resource is there (with other methods, or none): it gets ANY.
+		choices = append(choices, "# either: ANY on the resource /{proxy+}, for every path\n"+fix.And(method(proxy)...))
+	case root != "":
+		create := fix.Capture("resource", fix.AWS("apigateway", "create-resource", "--rest-api-id", f.APIID, "--parent-id", root,
 			"--path-part", "{proxy+}", "--query", "id", "--output", "text"))
 		choices = append(choices, "# either: a new resource /{proxy+} for every path\n"+fix.And(append([]string{create}, method(fix.Expand("$resource"))...)...))
 	}
-	if !f.hasRoute("ANY /") && f.rootResource != "" {
-		choices = append(choices, "# or: the root resource /\n"+fix.And(method(f.rootResource)...))
+	if !f.hasRoute("ANY /") && root != "" {
+		choices = append(choices, "# or: the root resource /\n"+fix.And(method(root)...))
 	}
 	return f.oneChoice(choices)
 }

@@ -115,7 +115,7 @@ func TestChecks(t *testing.T) {
 			},
 		},
 		{
-			name: "function name from a variable the stage does not set", st: Stage{Kind: KindREST, APIID: "abc123", Name: "prod", RootResourceID: "root1",
+			name: "function name from a variable the stage does not set", st: Stage{Kind: KindREST, APIID: "abc123", Name: "prod", Resources: map[string]string{"/": "root1"},
 				Routes:       []Route{{Method: "ANY", Path: "/", IntegrationID: "ANY /"}},
 				Integrations: []Integration{{ID: "ANY /", URI: restURI("arn:aws:lambda:us-east-1:123456789012:function:${stageVariables.fn}")}}},
 			alias: "prod",
@@ -173,6 +173,45 @@ func TestChecks(t *testing.T) {
 						"aws apigatewayv2 create-route --api-id xyz789 --route-key '$default' --target integrations/i1\n" +
 						"# or: a route of your own, for example every path\n" +
 						"aws apigatewayv2 create-route --api-id xyz789 --route-key 'ANY /{proxy+}' --target integrations/i1"},
+			},
+		},
+		{
+			// /{proxy+} exists with GET only, calling another function: a
+			// second /{proxy+} cannot be made (one path part a parent), so
+			// the fix puts ANY on the one there is.
+			name: "REST resource /{proxy+} there, no method calls the function", alias: "prod",
+			st: func() Stage {
+				st := restStage(map[string]string{"lambdaAlias": "prod"}, restURI("arn:aws:lambda:us-east-1:123456789012:function:billing"), "GET /{proxy+}", "ANY /")
+				st.Resources = map[string]string{"/": "root1", "/{proxy+}": "px1"}
+				return st
+			}(),
+			want: []outcome.Check{
+				{Name: "stage variable", OK: true, Detail: "stage prod of REST API abc123 sets lambdaAlias=prod"},
+				{Name: "integration", Detail: "no integration of stage prod of REST API abc123 calls function orders (found: GET /{proxy+} calls arn:aws:lambda:us-east-1:123456789012:function:billing, ANY / calls arn:aws:lambda:us-east-1:123456789012:function:billing); if REST API abc123 does not serve orders, fix the api-id input instead",
+					Fix: "aws apigateway put-method --rest-api-id abc123 --resource-id px1 --http-method ANY --authorization-type NONE && " +
+						"aws apigateway put-integration --rest-api-id abc123 --resource-id px1 --http-method ANY --type AWS_PROXY --integration-http-method POST --uri '" + restVarURI + "' && " + deployREST},
+			},
+		},
+		{
+			// The only unused integration calls a fixed version: routing it
+			// would send the route's traffic to version 3, so the fix makes
+			// an integration through the variable instead.
+			name: "HTTP API only an unused integration on a fixed version", alias: "prod",
+			st: func() Stage {
+				st := shapeHTTP("prod")
+				st.Routes = nil
+				st.Integrations = st.Integrations[1:]
+				return st
+			}(),
+			want: []outcome.Check{
+				varOK("stage prod of HTTP API xyz789 sets lambdaAlias=prod"),
+				{Name: "integration", Detail: "no integration of stage prod of HTTP API xyz789 calls function orders (found: integration old calls it but no route uses it); if HTTP API xyz789 does not serve orders, fix the api-id input instead",
+					Fix: "# either: every request that no other route takes ($default)\n" +
+						"integration=$(aws apigatewayv2 create-integration --api-id xyz789 --integration-type AWS_PROXY --payload-format-version 2.0 --integration-uri '" + ordersARN + ":" + varRef + "' --query IntegrationId --output text) && " +
+						`aws apigatewayv2 create-route --api-id xyz789 --route-key '$default' --target "integrations/$integration"` + "\n" +
+						"# or: a route of your own, for example every path\n" +
+						"integration=$(aws apigatewayv2 create-integration --api-id xyz789 --integration-type AWS_PROXY --payload-format-version 2.0 --integration-uri '" + ordersARN + ":" + varRef + "' --query IntegrationId --output text) && " +
+						`aws apigatewayv2 create-route --api-id xyz789 --route-key 'ANY /{proxy+}' --target "integrations/$integration"`},
 			},
 		},
 		{

@@ -83,12 +83,12 @@ type Finding struct {
 	// function but that no route uses: API Gateway never invokes them.
 	Unused []string
 	// unusedIntegrations are the ids of the HTTP API integrations in
-	// Unused; routeKeys are the keys of every route of the API; rootResource
-	// is a REST API's root resource id. The fix for a stage where no route
+	// Unused that select the alias through the stage variable; routeKeys are the keys of every route of the API; resources
+	// are a REST API's resources, path → id. The fix for a stage where no route
 	// calls the function uses them.
 	unusedIntegrations []string
 	routeKeys          []string
-	rootResource       string
+	resources          map[string]string
 	// Unresolved are integrations and authorizers whose URI names a
 	// stage variable the stage does not set, so the function they call is
 	// unknown.
@@ -113,7 +113,7 @@ func (st Stage) Match(variable string, fn lambdaarn.Function) Finding {
 	}
 	f.VariableValue, f.VariableSet = st.Variables[variable]
 	f.routeKeys = routeKeys(st.Routes)
-	f.rootResource = st.RootResourceID
+	f.resources = st.Resources
 
 	routesOf := func(match func(Route) bool) []Route {
 		var rs []Route
@@ -183,13 +183,10 @@ func (f *Finding) add(b Binding, vars map[string]string, used bool) {
 		return
 	case !used:
 		f.Unused = append(f.Unused, b.Where)
-		switch {
-		case b.Kind != BindingIntegration:
-		case r.qualifierVar == f.Variable:
+		if b.Kind == BindingIntegration && r.qualifierVar == f.Variable {
 			// Routing one that selects the alias through the variable is
-			// the fix; put those first.
-			f.unusedIntegrations = slices.Insert(f.unusedIntegrations, 0, b.ID)
-		default:
+			// the fix; one that calls a fixed qualifier would send the
+			// route's traffic around the alias, so it is not offered.
 			f.unusedIntegrations = append(f.unusedIntegrations, b.ID)
 		}
 		return

@@ -111,6 +111,7 @@ func TestReadRESTPages(t *testing.T) {
 	}
 	want := Stage{
 		Kind: KindREST, APIID: "abc123", Name: "prod", Variables: map[string]string{"lambdaAlias": "prod"},
+		Resources: map[string]string{"/orders": "r1", "/health": "r2"},
 		Routes: []Route{
 			{Method: "GET", Path: "/orders", IntegrationID: "GET /orders", AuthorizerID: "a1"},
 			{Method: "POST", Path: "/orders", IntegrationID: "POST /orders"},

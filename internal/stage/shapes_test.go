@@ -13,7 +13,7 @@ var fnOrders = lambdaarn.MustParse(ordersARN)
 // restStage is a REST API stage prod whose methods all call uri through
 // their own integration.
 func restStage(vars map[string]string, uri string, methods ...string) Stage {
-	st := Stage{Kind: KindREST, APIID: "abc123", Name: "prod", Variables: vars, RootResourceID: "root1"}
+	st := Stage{Kind: KindREST, APIID: "abc123", Name: "prod", Variables: vars, Resources: map[string]string{"/": "root1"}}
 	for i, m := range methods {
 		method, path := splitKey(m)
 		id := method + " " + path

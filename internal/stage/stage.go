@@ -81,9 +81,9 @@ type Stage struct {
 	Name       string
 	Variables  map[string]string
 	AutoDeploy bool // an HTTP API stage that deploys every change at once
-	// RootResourceID is a REST API's root resource (path /); "" for an
-	// HTTP API.
-	RootResourceID string
+	// Resources are a REST API's resources, path → id ("/" the root),
+	// those with methods and those without; nil for an HTTP API.
+	Resources map[string]string
 
 	// Routes are what a client can call: a REST API's methods, an HTTP
 	// API's routes.
@@ -148,7 +148,7 @@ func Read(ctx context.Context, c Clients, apiID, stageName string) (Stage, error
 	var (
 		wg                      sync.WaitGroup
 		stageErr, resErr, auErr error
-		root                    string
+		resources               map[string]string
 		stageOut                *apigateway.GetStageOutput
 		restNF, restResNF       *agtypes.NotFoundException
 		routes                  []Route
@@ -158,7 +158,7 @@ func Read(ctx context.Context, c Clients, apiID, stageName string) (Stage, error
 	wg.Go(func() {
 		stageOut, stageErr = c.REST.GetStage(ctx, &apigateway.GetStageInput{RestApiId: aws.String(apiID), StageName: aws.String(stageName)})
 	})
-	wg.Go(func() { routes, integs, root, resErr = readRESTResources(ctx, c.REST, apiID) })
+	wg.Go(func() { routes, integs, resources, resErr = readRESTResources(ctx, c.REST, apiID) })
 	wg.Go(func() { authorizers, auErr = readRESTAuthorizers(ctx, c.REST, apiID) })
 	wg.Wait()
 	switch {
@@ -177,23 +177,22 @@ func Read(ctx context.Context, c Clients, apiID, stageName string) (Stage, error
 		return Stage{}, fmt.Errorf("get authorizers of REST API %s: %w", apiID, auErr)
 	}
 	st.Variables = maps.Clone(stageOut.Variables)
-	st.Routes, st.Integrations, st.Authorizers, st.RootResourceID = routes, integs, authorizers, root
+	st.Routes, st.Integrations, st.Authorizers, st.Resources = routes, integs, authorizers, resources
 	return st, nil
 }
 
 // readRESTResources reads every method of a REST API and its integration. A
 // missing API is returned as the SDK's NotFoundException.
-func readRESTResources(ctx context.Context, c RESTAPI, apiID string) (routes []Route, integs []Integration, root string, err error) {
+func readRESTResources(ctx context.Context, c RESTAPI, apiID string) (routes []Route, integs []Integration, resources map[string]string, err error) {
+	resources = map[string]string{}
 	in := &apigateway.GetResourcesInput{RestApiId: aws.String(apiID), Embed: []string{"methods"}, Limit: aws.Int32(500)}
 	for {
 		out, err := c.GetResources(ctx, in)
 		if err != nil {
-			return nil, nil, "", err
+			return nil, nil, nil, err
 		}
 		for _, r := range out.Items {
-			if aws.ToString(r.Path) == "/" {
-				root = aws.ToString(r.Id)
-			}
+			resources[aws.ToString(r.Path)] = aws.ToString(r.Id)
 			for _, method := range slices.Sorted(maps.Keys(r.ResourceMethods)) {
 				m := r.ResourceMethods[method]
 				route := Route{Method: method, Path: aws.ToString(r.Path)}
@@ -211,7 +210,7 @@ func readRESTResources(ctx context.Context, c RESTAPI, apiID string) (routes []R
 			}
 		}
 		if aws.ToString(out.Position) == "" {
-			return routes, integs, root, nil
+			return routes, integs, resources, nil
 		}
 		in.Position = out.Position
 	}
