@@ -27,12 +27,15 @@ type Input struct {
 // (only traffic through the alias promoted), and gives the commands that
 // point a bypassing path at the alias. notChecked names the reads that could
 // not be made: a path there is unknown, not absent.
-func Judge(in Input) (paths []outcome.Path, notChecked []string) {
+func Judge(in Input) (paths []outcome.Path, notChecked []NotChecked) {
 	paths = append(paths, in.mappings()...)
 	paths = append(paths, in.urls()...)
 	grants, err := stage.Grants(in.Read.Policy)
 	if err != nil {
-		notChecked = append(notChecked, fmt.Sprintf("resource-policy grants: not checked (the resource policy of %s is not valid JSON: %v)", in.Function.Name, err))
+		notChecked = append(notChecked, NotChecked{
+			What:   fmt.Sprintf("resource-policy grants: not checked (the resource policy of %s is not valid JSON: %v)", in.Function.Name, err),
+			Remedy: "put a policy Lambda can read back on the function (its GetPolicy shows what it holds)",
+		})
 	}
 	paths = append(paths, in.grants(grants)...)
 	paths = append(paths, in.routes()...)
@@ -41,16 +44,34 @@ func Judge(in Input) (paths []outcome.Path, notChecked []string) {
 	}
 
 	if in.Mappings.Denied != "" {
-		notChecked = append(notChecked, "event source mappings: not checked (AccessDenied on "+in.Mappings.Denied+")")
+		notChecked = append(notChecked, deniedRead("event source mappings", in.Mappings.Denied))
 	}
 	if in.Mappings.Truncated {
-		notChecked = append(notChecked, fmt.Sprintf("event source mappings: not all checked (only the first %d of the account's mappings in this region were read)", maxMappingPages*100))
+		notChecked = append(notChecked, NotChecked{
+			What:   fmt.Sprintf("event source mappings: not all checked (only the first %d of the account's mappings in this region were read)", maxMappingPages*100),
+			Remedy: "check the function's other mappings by hand (ListEventSourceMappings with its name)",
+		})
 	}
 	for _, a := range in.Read.Denied {
-		what := map[string]string{ActionGetURL: "function URLs", ActionGetPolicy: "resource-policy grants"}[a]
-		notChecked = append(notChecked, what+": not checked (AccessDenied on "+a+")")
+		notChecked = append(notChecked, deniedRead(map[string]string{ActionGetURL: "function URLs", ActionGetPolicy: "resource-policy grants"}[a], a))
 	}
 	return paths, notChecked
+}
+
+// NotChecked is a read of what calls the function that could not be made,
+// and what lets it be made.
+type NotChecked struct {
+	What   string // "function URLs: not checked (AccessDenied on lambda:GetFunctionUrlConfig)"
+	Remedy string // what to do about it
+}
+
+func (n NotChecked) String() string { return n.What }
+
+func deniedRead(what, action string) NotChecked {
+	return NotChecked{
+		What:   what + ": not checked (AccessDenied on " + action + ")",
+		Remedy: "grant that action to the job's role (see the README's permissions)",
+	}
 }
 
 // target is what an ARN of the function invokes. ok is false for an ARN of

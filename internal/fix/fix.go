@@ -107,12 +107,6 @@ func HintOf(err error) (next, code string, ok bool) {
 	return "", "", false
 }
 
-// See wraps err with a read-only command that shows what it is about:
-// "see it with:".
-func See(err error, command string) error {
-	return &Error{Err: err, Next: "see it with:", Code: command}
-}
-
 // Errorf is fmt.Errorf with the hint next and code.
 func Errorf(next, code, format string, args ...any) error {
 	return &Error{Err: fmt.Errorf(format, args...), Next: next, Code: code}

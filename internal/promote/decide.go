@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lambda-promote/lambda-promote/internal/alias"
+	"github.com/lambda-promote/lambda-promote/internal/callers"
 	"github.com/lambda-promote/lambda-promote/internal/compare"
 	"github.com/lambda-promote/lambda-promote/internal/config"
 	"github.com/lambda-promote/lambda-promote/internal/fix"
@@ -41,7 +42,7 @@ type decision struct {
 	// paths are what calls the function besides the alias, and
 	// pathsNotChecked the reads of them that could not be made.
 	paths           []outcome.Path
-	pathsNotChecked []string
+	pathsNotChecked []callers.NotChecked
 }
 
 // decide judges the facts against the inputs and Lambda's rules and settles

@@ -76,7 +76,7 @@ func (d *decision) judgePaths(cfg config.Config, f facts) error {
 		}
 	}
 	for _, n := range d.pathsNotChecked {
-		errs = append(errs, fmt.Errorf("require-alias-traffic: %s, so a path around alias %s cannot be ruled out; grant that action to the job's role (see the README's permissions) or set require-alias-traffic: false", n, cfg.Alias))
+		errs = append(errs, fmt.Errorf("require-alias-traffic: %s, so a path around alias %s cannot be ruled out; %s or set require-alias-traffic: false", n.What, cfg.Alias, n.Remedy))
 	}
 	if len(errs) == 0 {
 		return nil
@@ -98,7 +98,7 @@ func logPaths(log Logger, cfg config.Config, who string, d decision) {
 		log.Warningf("%s%s %s invokes %s, not alias %s: the canary and the gates do not see its traffic%s", who, p.Kind, p.Source, p.Invokes, cfg.Alias, fixText(p.Fixes))
 	}
 	for _, n := range d.pathsNotChecked {
-		log.Warningf("%swhat calls the function: %s; a path around alias %s there is unknown", who, n, cfg.Alias)
+		log.Warningf("%swhat calls the function: %s; a path around alias %s there is unknown (%s)", who, n.What, cfg.Alias, n.Remedy)
 	}
 }
 

@@ -78,7 +78,7 @@ func result(cfg config.Config, fs []facts, rd releaseDecision, endings []ending,
 		res.Paths = append(res.Paths, dec.paths...)
 		res.PathsRead = res.PathsRead || f.callers != nil
 		for _, n := range dec.pathsNotChecked {
-			res.PathsNotChecked = append(res.PathsNotChecked, f.name()+": "+n)
+			res.PathsNotChecked = append(res.PathsNotChecked, f.name()+": "+n.What)
 		}
 	}
 	res.Rollout = rolloutID(cfg, rd, res.Functions, endings)

@@ -33,7 +33,7 @@ func writePaths(b *strings.Builder, r outcome.Result) {
 	}
 	var t strings.Builder
 	if len(r.Paths) == 0 {
-		t.WriteString("Nothing but the alias was found: no event source mapping, function URL or resource-policy grant on $LATEST or a version.\n\n")
+		t.WriteString("Nothing but the alias was found: no event source mapping on $LATEST or a version, no function URL on $LATEST, no grant in the unqualified function's resource policy (the policies of versions are not read).\n\n")
 	} else {
 		cols := "| Path | Invokes | Covered | Found |\n|---|---|---|---|\n"
 		if r.Release() {
