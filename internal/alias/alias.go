@@ -73,11 +73,11 @@ func (f Function) Broken() error {
 	case f.State == string(types.StateFailed):
 		see := fix.AWS("lambda", "get-function", "--function-name", f.Name, "--qualifier", f.Version, "--query", "Configuration.[State,StateReason,StateReasonCode]")
 		return fix.Errorf("fix the cause and deploy the code again; see why with:", see,
-			"function %s version %s is in state Failed: %s; see it with: %s, fix the cause and deploy the code again", f.Name, f.Version, f.StateReason, see)
+			"function %s version %s is in state Failed: %s", f.Name, f.Version, f.StateReason)
 	case f.Update == string(types.LastUpdateStatusFailed):
 		see := fix.AWS("lambda", "get-function", "--function-name", f.Name, "--query", "Configuration.[LastUpdateStatus,LastUpdateStatusReason,LastUpdateStatusReasonCode]")
 		return fix.Errorf("fix the cause and deploy the code again (your deploy step, or update-function-code); see why with:", see,
-			"the last update of function %s failed: %s; fix it and deploy the code again; see it with: %s", f.Name, f.UpdateWhy, see)
+			"the last update of function %s failed: %s", f.Name, f.UpdateWhy)
 	}
 	return nil
 }
@@ -167,7 +167,7 @@ func WaitReady(ctx context.Context, c API, f Function, max time.Duration) (Funct
 	if err != nil {
 		see := fix.AWS("lambda", "get-function", "--function-name", f.Name, "--query", "Configuration.[LastUpdateStatus,LastUpdateStatusReason]")
 		return f, fix.Errorf("run again once its LastUpdateStatus is Successful; see it with:", see,
-			"wait for the update of function %s to finish (nothing was changed; see it with: %s, and run again once it is Successful): %w", f.Name, see, err)
+			"wait for the update of function %s to finish (nothing was changed): %w", f.Name, err)
 	}
 	ready := functionFrom(out)
 	return ready, ready.Broken()

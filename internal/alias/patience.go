@@ -115,7 +115,7 @@ func WaitActive(ctx context.Context, c API, v Function, p Patience) (Function, e
 	if err != nil {
 		see := fix.AWS("lambda", "get-function", "--function-name", v.Name, "--qualifier", v.Version, "--query", "Configuration.[State,StateReason]")
 		return v, fix.Errorf("run again once the version is Active; see it with:", see,
-			"wait for version %s of %s to become Active (Lambda does not invoke a Pending version; see it with: %s): %w", v.Version, v.Name, see, err)
+			"wait for version %s of %s to become Active (Lambda does not invoke a Pending version): %w", v.Version, v.Name, err)
 	}
 	active := functionFrom(out.Configuration)
 	return active, nil

@@ -43,7 +43,7 @@ type MissingAlarmsError struct {
 }
 
 func (e *MissingAlarmsError) Error() string {
-	return fmt.Sprintf("alarms not found: %s; list the alarms with: %s", strings.Join(e.Names, ", "), listAlarms)
+	return "alarms not found: " + strings.Join(e.Names, ", ")
 }
 
 // Hint is what to do about the missing alarms.

@@ -308,7 +308,7 @@ func judgeProvisioned(cfg config.Config, f facts, d decision) (*outcome.Check, e
 	if d.latest {
 		remove := fix.AWS("lambda", "delete-provisioned-concurrency-config", "--function-name", f.name(), "--qualifier", cfg.Alias)
 		return nil, fix.Errorf("promote a published version (version: publish), or remove the provisioned concurrency first:", remove,
-			"alias %s has %d provisioned concurrency, and Lambda does not provision concurrency for $LATEST; promote a published version (version: publish), or remove it first: %s", cfg.Alias, p.Requested, remove)
+			"alias %s has %d provisioned concurrency, and Lambda does not provision concurrency for $LATEST", cfg.Alias, p.Requested)
 	}
 	c := outcome.Check{Name: "provisioned concurrency", OK: true}
 	switch p.Status {

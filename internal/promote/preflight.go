@@ -149,7 +149,7 @@ func readFunction(cfg config.Config, d Deps, r *reads, f *facts) {
 			case !ok:
 				list := fix.AWS("lambda", "list-aliases", "--function-name", name, "--query", "Aliases[].[Name,FunctionVersion]")
 				return fix.Errorf("check the source-alias input; list the function's aliases with:", list,
-					"input \"source-alias\": alias %s of function %s does not exist; list aliases with: %s", cfg.SourceAlias, name, list)
+					"input \"source-alias\": alias %s of function %s does not exist", cfg.SourceAlias, name)
 			}
 			f.source = &src
 			return nil
@@ -258,7 +258,7 @@ func (r *reads) wait() error {
 
 func notFoundHint(err error, next, command string) error {
 	if errors.Is(err, alias.ErrNotFound) {
-		return fix.Errorf(next, command, "%w; %s %s", err, next, command)
+		return fix.Errorf(next, command, "%w", err)
 	}
 	return err
 }

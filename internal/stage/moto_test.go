@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/lambda-promote/lambda-promote/internal/fix"
 	"github.com/lambda-promote/lambda-promote/internal/lambdaarn"
 	"github.com/lambda-promote/lambda-promote/internal/outcome"
 	"github.com/lambda-promote/lambda-promote/internal/stage"
@@ -348,8 +349,10 @@ func TestMoto(t *testing.T) {
 				if !errors.Is(err, stage.ErrNotFound) {
 					t.Fatalf("Read() error = %v, want ErrNotFound", err)
 				}
-				if !strings.Contains(err.Error(), tt.want) {
-					t.Errorf("Read() error = %q, want it to name %q", err, tt.want)
+				// The command is the error's hint, which the summary and
+				// the log show as the next step's code.
+				if _, code, ok := fix.HintOf(err); !ok || !strings.Contains(code, tt.want) {
+					t.Errorf("Read() error = %q with hint %q, want a hint naming %q", err, code, tt.want)
 				}
 			})
 		}

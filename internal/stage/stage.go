@@ -168,7 +168,7 @@ func Read(ctx context.Context, c Clients, apiID, stageName string) (Stage, error
 	case errors.As(stageErr, &restNF):
 		list := fix.AWS("apigateway", "get-stages", "--rest-api-id", apiID, "--query", "item[].stageName")
 		return Stage{}, fix.Errorf("check the stage input; list the API's stages with:", list,
-			"stage %s of REST API %s does not exist; list its stages with: %s: %w", stageName, apiID, list, ErrNotFound)
+			"stage %s of REST API %s does not exist: %w", stageName, apiID, ErrNotFound)
 	case stageErr != nil:
 		return Stage{}, fmt.Errorf("get stage %s of REST API %s: %w", stageName, apiID, stageErr)
 	case resErr != nil:
@@ -267,7 +267,7 @@ func readHTTP(ctx context.Context, c HTTPAPI, apiID, stageName string) (Stage, e
 		list := fix.And(fix.AWS("apigateway", "get-rest-apis", "--query", "items[].[id,name]"),
 			fix.AWS("apigatewayv2", "get-apis", "--query", "Items[].[ApiId,Name,ProtocolType]"))
 		return Stage{}, fix.Errorf("check the api-id input and the region; list the APIs with:", list,
-			"api %s is neither a REST API nor an HTTP API in this region; list them with: %s: %w", apiID, list, ErrNotFound)
+			"api %s is neither a REST API nor an HTTP API in this region: %w", apiID, ErrNotFound)
 	case apiErr != nil:
 		return Stage{}, fmt.Errorf("get http api %s: %w", apiID, apiErr)
 	case api.ProtocolType == agv2types.ProtocolTypeWebsocket:
@@ -275,7 +275,7 @@ func readHTTP(ctx context.Context, c HTTPAPI, apiID, stageName string) (Stage, e
 	case errors.As(stageErr, &stageNF):
 		list := fix.AWS("apigatewayv2", "get-stages", "--api-id", apiID, "--query", "Items[].StageName")
 		return Stage{}, fix.Errorf("check the stage input; list the API's stages with:", list,
-			"stage %s of HTTP API %s does not exist; list its stages with: %s: %w", stageName, apiID, list, ErrNotFound)
+			"stage %s of HTTP API %s does not exist: %w", stageName, apiID, ErrNotFound)
 	case stageErr != nil:
 		return Stage{}, fmt.Errorf("get stage %s of HTTP API %s: %w", stageName, apiID, stageErr)
 	case intErr != nil:
