@@ -104,10 +104,7 @@ func (p *Proxy) policyOf(r *http.Request) *localAnswer {
 	}
 	var keep []map[string]json.RawMessage
 	for _, s := range stmts {
-		var res string
-		_ = json.Unmarshal(s["Resource"], &res)
-		name, qualifier := qualifiedName(res)
-		if name == fn && qualifier == q {
+		if statementOf(s, fn, q) {
 			keep = append(keep, s)
 			awsPrincipal(s)
 			awsConditions(s)
@@ -171,6 +168,17 @@ func awsConditions(stmt map[string]json.RawMessage) {
 	if changed {
 		stmt["Condition"] = mustJSON(cond)
 	}
+}
+
+// statementOf reports whether policy statement s belongs to the policy of
+// function fn's qualifier q ("" for the unqualified function): whether its
+// Resource is that ARN, as Lambda keeps a policy per function, version and
+// alias.
+func statementOf(s map[string]json.RawMessage, fn, q string) bool {
+	var res string
+	_ = json.Unmarshal(s["Resource"], &res)
+	name, qualifier := qualifiedName(res)
+	return name == fn && qualifier == q
 }
 
 // qualifiedName is the function name and qualifier of a function ARN,

@@ -141,7 +141,9 @@ func sid(s map[string]json.RawMessage) string {
 }
 
 // putResourcePolicy keeps the policy put for a resource that exists, and
-// removes moto's statements of it, which the policy replaces.
+// removes moto's statements of it (those whose Resource is its ARN), which
+// the policy replaces; the statements of the function's other qualifiers
+// stay.
 func (p *Proxy) putResourcePolicy(r *http.Request, body []byte) *served {
 	const name = "ResourcePolicy"
 	arn := label(splitPath(r.URL.EscapedPath()), 2)
@@ -167,6 +169,12 @@ func (p *Proxy) putResourcePolicy(r *http.Request, body []byte) *served {
 		var oldDoc struct{ Statement []map[string]json.RawMessage }
 		if json.Unmarshal(b, &old) == nil && json.Unmarshal([]byte(old.Policy), &oldDoc) == nil {
 			for _, s := range oldDoc.Statement {
+				// moto answers every statement of the function, whatever
+				// the qualifier; the policy put replaces the resource's
+				// own alone.
+				if !statementOf(s, fn, q) {
+					continue
+				}
 				if _, _, err := p.motoDo(r, http.MethodDelete, fnPath+"/policy/"+url.PathEscape(sid(s)), query, nil); err != nil {
 					return failed(name, http.StatusInternalServerError, "ServiceException", "fault proxy: "+err.Error())
 				}

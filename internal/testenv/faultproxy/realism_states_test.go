@@ -254,6 +254,9 @@ func TestRealismResourcePolicies(t *testing.T) {
 	cfg.RetryMaxAttempts = 1
 	lc := lambda.NewFromConfig(cfg)
 	ctx := t.Context()
+	// A grant on the unqualified function is of another policy than the
+	// alias's: a policy put on the alias leaves it.
+	must(t, s.Grant(ctx, w.Function, "", "s3-uploads", "s3.amazonaws.com", "arn:aws:s3:::uploads", s.AccountID))
 	policy := `{"Version":"2012-10-17","Statement":[` +
 		`{"Sid":"allow-api","Effect":"Allow","Principal":{"Service":"apigateway.amazonaws.com"},"Action":"lambda:InvokeFunction","Resource":"` + w.AliasARN + `"},` +
 		`{"Sid":"no-dev","Effect":"Deny","Principal":"*","Action":"lambda:InvokeFunction","Resource":"` + w.AliasARN + `","Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:execute-api:us-east-1:123456789012:*/dev/*"}}}]}`
@@ -285,13 +288,18 @@ func TestRealismResourcePolicies(t *testing.T) {
 	if err := put(); err == nil {
 		t.Error("moto took PutResourcePolicy: the realism layer would not be needed")
 	}
-	p.SetRealism(faultproxy.Realism{ResourcePolicies: true})
+	// With a policy per qualifier, the alias's policy is its own once the
+	// policy put is gone, not moto's statements of every qualifier.
+	p.SetRealism(faultproxy.Realism{ResourcePolicies: true, PolicyPerQualifier: true})
 	if err := put(); err != nil {
 		t.Fatal(err)
 	}
 	// Demo's statement (AddPermission) is replaced.
 	if diff := cmp.Diff([]string{"allow-api/Allow", "no-dev/Deny"}, sids()); diff != "" {
 		t.Errorf("after PutResourcePolicy (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"s3-uploads"}, policySids(t, lc, w.Function, "")); diff != "" {
+		t.Errorf("the unqualified function's policy after a PutResourcePolicy on the alias (-want +got):\n%s", diff)
 	}
 	if _, err := lc.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String(w.Function), Qualifier: aws.String("prod"), StatementId: aws.String("more"),
 		Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("apigateway.amazonaws.com"), SourceArn: aws.String("arn:aws:execute-api:us-east-1:123456789012:x/*")}); err != nil {
