@@ -115,7 +115,9 @@ type Realism struct {
 	// qualifier asked for (the unqualified function's without one), and
 	// 404 ResourceNotFoundException when it has none, as Lambda keeps one
 	// policy per function, version and alias; moto answers every
-	// statement of the function. MappingQualifiers keeps the alias ARN as
+	// statement of the function. With it RemovePermission of a statement
+	// that is not the qualifier's answers 404 too, where moto would remove
+	// it from its one policy. MappingQualifiers keeps the alias ARN as
 	// the FunctionArn of an event source mapping made or pointed at an
 	// alias through the proxy; moto answers the ARN of the version the
 	// alias pointed to. URLPerQualifier keeps the function URLs of aliases

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -57,7 +58,8 @@ type localAnswer struct {
 const notFoundMessage = "The resource you requested does not exist."
 
 // realismLocal answers, without moto, the requests whose answer moto cannot
-// give right: GetPolicy of a qualifier, and function URLs of aliases. It
+// give right: GetPolicy of a qualifier, RemovePermission of a statement of
+// another qualifier's policy, and function URLs of aliases. It
 // asks moto what it needs without the proxy's lock, and returns nil to pass
 // the request on.
 func (p *Proxy) realismLocal(r *http.Request, op Op, body []byte) *localAnswer {
@@ -70,6 +72,8 @@ func (p *Proxy) realismLocal(r *http.Request, op Op, body []byte) *localAnswer {
 	switch {
 	case op.Name == "GetPolicy" && cfg.PolicyPerQualifier:
 		return p.policyOf(r)
+	case op.Name == "RemovePermission" && cfg.PolicyPerQualifier:
+		return p.removeOf(r)
 	case cfg.URLPerQualifier && strings.HasSuffix(op.Name, "FunctionUrlConfig"):
 		return p.aliasURL(r, op, body)
 	}
@@ -116,6 +120,49 @@ func (p *Proxy) policyOf(r *http.Request) *localAnswer {
 	doc["Statement"] = mustJSON(keep)
 	out.Policy = string(mustJSON(doc))
 	return &localAnswer{name: "PolicyPerQualifier", status: http.StatusOK, body: mustJSON(out)}
+}
+
+// removeOf answers RemovePermission 404 ResourceNotFoundException when
+// the statement is not in the policy of the qualifier asked for (none: the
+// unqualified function's), as Lambda keeps a policy per function, version
+// and alias: without a Qualifier "the API removes permission associated with
+// the unqualified function ARN"
+// (https://docs.aws.amazon.com/lambda/latest/api/API_RemovePermission.html),
+// and a statement it lacks is ResourceNotFoundException. moto keeps one
+// policy for them all and would remove the Sid from it whatever the
+// qualifier.
+// Otherwise it returns nil, and moto removes it.
+func (p *Proxy) removeOf(r *http.Request) *localAnswer {
+	fn, q := lambdaTarget(r)
+	want := label(splitPath(r.URL.EscapedPath()), 4)
+	stmts, ok := p.motoStatements(r, fn)
+	if !ok || slices.ContainsFunc(stmts, func(s map[string]json.RawMessage) bool { return sid(s) == want && statementOf(s, fn, q) }) {
+		// No policy at all, no function, or the statement is the
+		// qualifier's: moto's answer is Lambda's.
+		return nil
+	}
+	return &localAnswer{name: "PolicyPerQualifier", err: apiError{status: http.StatusNotFound, code: "ResourceNotFoundException", message: statementNotFound(want)}}
+}
+
+// motoStatements are the statements of function fn's one policy in moto,
+// every qualifier's; ok is false when moto answers none (no policy, or no
+// function) or an answer this cannot read.
+func (p *Proxy) motoStatements(r *http.Request, fn string) ([]map[string]json.RawMessage, bool) {
+	b, err := p.motoGet(r, "/2015-03-31/functions/"+url.PathEscape(fn)+"/policy", "")
+	if err != nil {
+		return nil, false
+	}
+	var out struct{ Policy string }
+	var doc struct{ Statement []map[string]json.RawMessage }
+	if json.Unmarshal(b, &out) != nil || json.Unmarshal([]byte(out.Policy), &doc) != nil {
+		return nil, false
+	}
+	return doc.Statement, true
+}
+
+// statementNotFound is Lambda's message for a Sid the policy lacks.
+func statementNotFound(sid string) string {
+	return "Statement " + sid + " is not found in resource policy."
 }
 
 // awsPrincipal writes an account principal as Lambda answers it,

@@ -101,6 +101,53 @@ func TestRealismPolicyPerQualifier(t *testing.T) {
 	}
 }
 
+// RemovePermission removes a statement of the policy of the qualifier it
+// names (none: the unqualified function's), and answers 404 for a
+// statement of another's, as Lambda does; moto removes the Sid from its one
+// policy whatever the Qualifier.
+func TestRealismRemovePermissionPerQualifier(t *testing.T) {
+	t.Parallel()
+	s := moto.Shared(t)
+	w := demo(t, s, moto.Unique("removeq"))
+	must(t, s.Grant(t.Context(), w.Function, "", "s3-uploads", "s3.amazonaws.com", "arn:aws:s3:::uploads", s.AccountID))
+	aliasSid := "apigateway-" + w.RESTAPIID + "-prod"
+	p := faultproxy.NewT(t, s.URL)
+	p.SetRealism(faultproxy.Realism{PolicyPerQualifier: true})
+	cfg := p.AWSConfig(s.AWSConfig())
+	cfg.RetryMaxAttempts = 1
+	lc := lambda.NewFromConfig(cfg)
+	remove := func(qualifier, sid string) error {
+		in := &lambda.RemovePermissionInput{FunctionName: aws.String(w.Function), StatementId: aws.String(sid)}
+		if qualifier != "" {
+			in.Qualifier = aws.String(qualifier)
+		}
+		_, err := lc.RemovePermission(t.Context(), in)
+		return err
+	}
+	for _, tc := range []struct{ qualifier, sid string }{
+		{"", aliasSid},         // the alias's statement, asked of the function
+		{"prod", "s3-uploads"}, // the function's, asked of the alias
+		{"1", aliasSid},        // a version with no policy
+	} {
+		if err := remove(tc.qualifier, tc.sid); !errors.As(err, new(*lambdatypes.ResourceNotFoundException)) {
+			t.Errorf("RemovePermission of %s from %s:%s = %v, want ResourceNotFoundException", tc.sid, w.Function, tc.qualifier, err)
+		}
+	}
+	if diff := cmp.Diff([]string{aliasSid}, policySids(t, lc, w.Function, "prod")); diff != "" {
+		t.Errorf("the alias's policy after removals asked of other qualifiers (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"s3-uploads"}, policySids(t, lc, w.Function, "")); diff != "" {
+		t.Errorf("the function's policy after removals asked of other qualifiers (-want +got):\n%s", diff)
+	}
+	must(t, remove("prod", aliasSid))
+	must(t, remove("", "s3-uploads"))
+	for _, q := range []string{"", "prod"} {
+		if got := policySids(t, lc, w.Function, q); got != nil {
+			t.Errorf("policy of %s:%s after its removal: %v, want none", w.Function, q, got)
+		}
+	}
+}
+
 // An event source mapping made on an alias, or pointed at one, invokes the
 // alias: its FunctionArn is the alias ARN. moto keeps the version's.
 func TestRealismMappingQualifiers(t *testing.T) {

@@ -120,7 +120,7 @@ func (p *Proxy) servePolicy(r *http.Request, op Op, body []byte) *served {
 		st := d.statements()
 		i := slices.IndexFunc(st, func(s map[string]json.RawMessage) bool { return sid(s) == want })
 		if i < 0 {
-			return failed(name, http.StatusNotFound, "ResourceNotFoundException", "Statement "+want+" is not found in resource policy.")
+			return failed(name, http.StatusNotFound, "ResourceNotFoundException", statementNotFound(want))
 		}
 		st = slices.Delete(st, i, i+1)
 		if len(st) == 0 {
@@ -164,21 +164,16 @@ func (p *Proxy) putResourcePolicy(r *http.Request, body []byte) *served {
 	if _, err := p.motoGet(r, fnPath+"/configuration", query); err != nil {
 		return failed(name, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+arn)
 	}
-	if b, err := p.motoGet(r, fnPath+"/policy", query); err == nil {
-		var old struct{ Policy string }
-		var oldDoc struct{ Statement []map[string]json.RawMessage }
-		if json.Unmarshal(b, &old) == nil && json.Unmarshal([]byte(old.Policy), &oldDoc) == nil {
-			for _, s := range oldDoc.Statement {
-				// moto answers every statement of the function, whatever
-				// the qualifier; the policy put replaces the resource's
-				// own alone.
-				if !statementOf(s, fn, q) {
-					continue
-				}
-				if _, _, err := p.motoDo(r, http.MethodDelete, fnPath+"/policy/"+url.PathEscape(sid(s)), query, nil); err != nil {
-					return failed(name, http.StatusInternalServerError, "ServiceException", "fault proxy: "+err.Error())
-				}
-			}
+	stmts, _ := p.motoStatements(r, fn)
+	for _, s := range stmts {
+		// moto keeps every statement of the function in one policy,
+		// whatever the qualifier; the policy put replaces the resource's
+		// own alone.
+		if !statementOf(s, fn, q) {
+			continue
+		}
+		if _, _, err := p.motoDo(r, http.MethodDelete, fnPath+"/policy/"+url.PathEscape(sid(s)), query, nil); err != nil {
+			return failed(name, http.StatusInternalServerError, "ServiceException", "fault proxy: "+err.Error())
 		}
 	}
 	// A single statement may be an object; keep a list.
