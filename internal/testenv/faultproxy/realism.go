@@ -121,8 +121,10 @@ type Realism struct {
 	// the FunctionArn of an event source mapping made or pointed at an
 	// alias through the proxy; moto answers the ARN of the version the
 	// alias pointed to. URLPerQualifier keeps the function URLs of aliases
-	// (Create, Get, Update and Delete with an alias Qualifier); moto keeps
-	// one per function and ignores the Qualifier. See realism_callers.go.
+	// (Create, Get, Update and Delete with an alias Qualifier) and lists
+	// them with the function's (ListFunctionUrlConfigs, which moto does not
+	// implement); moto keeps one per function and ignores the Qualifier.
+	// See realism_callers.go.
 	PolicyPerQualifier bool
 	MappingQualifiers  bool
 	URLPerQualifier    bool

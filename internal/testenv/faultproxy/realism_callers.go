@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -76,6 +77,8 @@ func (p *Proxy) realismLocal(r *http.Request, op Op, body []byte) *localAnswer {
 		return p.removeOf(r)
 	case cfg.URLPerQualifier && strings.HasSuffix(op.Name, "FunctionUrlConfig"):
 		return p.aliasURL(r, op, body)
+	case cfg.URLPerQualifier && op.Name == "ListFunctionUrlConfigs":
+		return p.listFunctionURLs(r)
 	}
 	return nil
 }
@@ -318,6 +321,53 @@ func (p *Proxy) aliasURL(r *http.Request, op Op, body []byte) *localAnswer {
 		return &localAnswer{name: name, status: http.StatusNoContent}
 	}
 	return nil
+}
+
+// listFunctionURLs answers ListFunctionUrlConfigs, which moto does not
+// implement: the function's URL ($LATEST's, moto's) and those of its
+// aliases (the proxy's), ordered by ARN, MaxItems (at most 50) to a page
+// (https://docs.aws.amazon.com/lambda/latest/api/API_ListFunctionUrlConfigs.html).
+func (p *Proxy) listFunctionURLs(r *http.Request) *localAnswer {
+	const name = "URLPerQualifier"
+	fn, _ := lambdaTarget(r)
+	if _, err := p.motoGet(r, "/2015-03-31/functions/"+url.PathEscape(fn)+"/configuration", ""); err != nil {
+		return &localAnswer{name: name, err: apiError{status: http.StatusNotFound, code: "ResourceNotFoundException", message: "Function not found: " + functionARN(r)}}
+	}
+	var list []urlConfig
+	if b, err := p.motoGet(r, "/2021-10-31/functions/"+url.PathEscape(fn)+"/url", ""); err == nil {
+		var c urlConfig
+		if json.Unmarshal(b, &c) == nil {
+			// moto's shape: InvokeMode "Buffered", Cors null.
+			if c.InvokeMode == "Buffered" {
+				c.InvokeMode = "BUFFERED"
+			}
+			if string(c.Cors) == "null" {
+				c.Cors = nil
+			}
+			list = append(list, c)
+		}
+	}
+	p.mu.Lock()
+	for key, c := range p.real.urls {
+		if strings.HasPrefix(key, fn+":") {
+			list = append(list, *c)
+		}
+	}
+	p.mu.Unlock()
+	slices.SortFunc(list, func(a, b urlConfig) int { return strings.Compare(a.FunctionARN, b.FunctionARN) })
+	q := r.URL.Query()
+	start, _ := strconv.Atoi(q.Get("Marker"))
+	start = min(max(start, 0), len(list))
+	size := 50
+	if n, err := strconv.Atoi(q.Get("MaxItems")); err == nil && n > 0 {
+		size = min(n, size)
+	}
+	end := min(start+size, len(list))
+	out := map[string]any{"FunctionUrlConfigs": append([]urlConfig{}, list[start:end]...)}
+	if end < len(list) {
+		out["NextMarker"] = strconv.Itoa(end)
+	}
+	return &localAnswer{name: name, status: http.StatusOK, body: mustJSON(out)}
 }
 
 // urlID is the random part of a function URL's address: 32 lowercase

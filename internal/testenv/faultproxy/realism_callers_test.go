@@ -238,6 +238,11 @@ func TestRealismURLPerQualifier(t *testing.T) {
 	if got := urlOf(t, lc, w.Function, ""); got != latest {
 		t.Errorf("the function's URL is %q, want %q", got, latest)
 	}
+	// ListFunctionUrlConfigs lists the function's and the alias's, a page
+	// at a time.
+	if diff := cmp.Diff([]string{w.FunctionARN + " " + latest, w.AliasARN + " " + onAlias}, listURLs(t, lc, w.Function)); diff != "" {
+		t.Errorf("ListFunctionUrlConfigs (-want +got):\n%s", diff)
+	}
 	_, err = lc.DeleteFunctionUrlConfig(t.Context(), &lambda.DeleteFunctionUrlConfigInput{FunctionName: aws.String(w.Function)})
 	must(t, err)
 	if got := urlOf(t, lc, w.Function, ""); got != "" {
@@ -246,6 +251,25 @@ func TestRealismURLPerQualifier(t *testing.T) {
 	if got := urlOf(t, lc, w.Function, "prod"); got != onAlias {
 		t.Errorf("deleting the function's URL took the alias's: it reads %q, want %q", got, onAlias)
 	}
+}
+
+// listURLs is "ARN URL" of each function URL ListFunctionUrlConfigs lists
+// for fn, one to a page.
+func listURLs(t *testing.T, lc *lambda.Client, fn string) []string {
+	t.Helper()
+	var got []string
+	pages := lambda.NewListFunctionUrlConfigsPaginator(lc, &lambda.ListFunctionUrlConfigsInput{FunctionName: aws.String(fn), MaxItems: aws.Int32(1)})
+	for pages.HasMorePages() {
+		out, err := pages.NextPage(t.Context())
+		must(t, err)
+		if len(out.FunctionUrlConfigs) > 1 {
+			t.Errorf("a page of MaxItems 1 holds %d", len(out.FunctionUrlConfigs))
+		}
+		for _, c := range out.FunctionUrlConfigs {
+			got = append(got, aws.ToString(c.FunctionArn)+" "+aws.ToString(c.FunctionUrl))
+		}
+	}
+	return got
 }
 
 // urlOf is the function URL of fn:qualifier; "" for none.
