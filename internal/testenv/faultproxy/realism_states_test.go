@@ -309,7 +309,43 @@ func TestRealismResourcePolicies(t *testing.T) {
 		Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("apigateway.amazonaws.com")}); !isA[*ltypes.ResourceConflictException](err) {
 		t.Errorf("AddPermission of a Sid that exists = %v, want ResourceConflictException", err)
 	}
-	for _, sid := range []string{"no-dev", "allow-api"} {
+	// An account principal, a function URL's conditions and an
+	// organization's read as Lambda writes them.
+	for _, in := range []*lambda.AddPermissionInput{
+		{StatementId: aws.String("acct"), Principal: aws.String("111122223333"), FunctionUrlAuthType: ltypes.FunctionUrlAuthTypeNone},
+		{StatementId: aws.String("org"), Principal: aws.String("*"), InvokedViaFunctionUrl: aws.Bool(true), PrincipalOrgID: aws.String("o-a1b2c3d4e5")},
+	} {
+		in.FunctionName, in.Qualifier, in.Action = aws.String(w.Function), aws.String("prod"), aws.String("lambda:InvokeFunction")
+		if _, err := lc.AddPermission(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := lc.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String(w.Function), Qualifier: aws.String("prod")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Statement []struct {
+			Sid                  string
+			Principal, Condition json.RawMessage
+		}
+	}
+	if err := json.Unmarshal([]byte(aws.ToString(out.Policy)), &doc); err != nil {
+		t.Fatal(err)
+	}
+	written := map[string]string{}
+	for _, st := range doc.Statement {
+		written[st.Sid] = string(st.Principal) + " " + string(st.Condition)
+	}
+	for sid, want := range map[string]string{
+		"acct": `{"AWS":"arn:aws:iam::111122223333:root"} {"StringEquals":{"lambda:FunctionUrlAuthType":"NONE"}}`,
+		"org":  `"*" {"Bool":{"lambda:InvokedViaFunctionUrl":"true"},"StringEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}`,
+	} {
+		if written[sid] != want {
+			t.Errorf("statement %s added to the policy put reads %s, want %s", sid, written[sid], want)
+		}
+	}
+	for _, sid := range []string{"no-dev", "allow-api", "acct", "org"} {
 		if _, err := lc.RemovePermission(ctx, &lambda.RemovePermissionInput{FunctionName: aws.String(w.Function), Qualifier: aws.String("prod"), StatementId: aws.String(sid)}); err != nil {
 			t.Fatal(err)
 		}
