@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -153,13 +152,7 @@ func TestFixesRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: runs the AWS CLI a dozen times")
 	}
-	aws, err := exec.LookPath("aws")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("the AWS CLI is needed to run the fixes")
-		}
-		t.Skip("no AWS CLI")
-	}
+	moto.RequireCLI(t)
 	for choice := range 2 {
 		t.Run(fmt.Sprintf("choice %d", choice+1), func(t *testing.T) {
 			t.Parallel()
@@ -170,7 +163,7 @@ func TestFixesRun(t *testing.T) {
 			}
 			for _, p := range before {
 				fx := p.Fixes[min(choice, len(p.Fixes)-1)]
-				runCLI(t, aws, w, fx.Commands)
+				runCLI(t, w, fx.Commands)
 			}
 			if after := bypassing(w.judge(t)); len(after) > 0 {
 				for _, p := range after {
@@ -200,17 +193,16 @@ func TestFixesRun(t *testing.T) {
 	}
 }
 
-// runCLI runs commands with sh, the AWS CLI pointed at the world's proxy.
-func runCLI(t *testing.T, aws string, w world, commands string) {
+// runCLI runs commands with the AWS CLI pointed at the world's proxy.
+func runCLI(t *testing.T, w world, commands string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "sh", "-e", "-c", commands)
-	cmd.Dir = t.TempDir() // where the commands write their files (notification.json)
-	cmd.Env = append(w.proxy.Env(w.srv.Env()), "PATH="+os.Getenv("PATH"), "HOME="+t.TempDir(), "AWS_PAGER=")
-	out, err := cmd.CombinedOutput()
+	// The commands write their files (notification.json) in a directory
+	// of their own.
+	out, err := w.srv.RunCLIAt(ctx, w.proxy.URL, t.TempDir(), commands, "HOME="+t.TempDir())
 	if err != nil {
-		t.Fatalf("%s\n%s: %v", commands, out, err)
+		t.Fatal(err)
 	}
 	t.Logf("ran:\n%s\n%s", commands, out)
 }
