@@ -18,13 +18,7 @@ import (
 	"github.com/lambda-promote/lambda-promote/internal/testenv/moto"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if err := moto.StopShared(); err != nil {
-		fmt.Fprintln(os.Stderr, "stop moto:", err)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(moto.Main(m)) }
 
 func must(t *testing.T, err error) {
 	t.Helper()
