@@ -41,14 +41,22 @@ func policySids(t *testing.T, lc *lambda.Client, fn, qualifier string) []string 
 	return sids
 }
 
+// granted is demo world fn with a grant to S3 (Sid s3-uploads) on the
+// unqualified function beside the demo's grant to API Gateway on the
+// alias, and the alias grant's Sid.
+func granted(t *testing.T, s *moto.Server, fn string) (moto.World, string) {
+	t.Helper()
+	w := demo(t, s, fn)
+	must(t, s.Grant(t.Context(), w.Function, "", "s3-uploads", "s3.amazonaws.com", "arn:aws:s3:::uploads", s.AccountID))
+	return w, "apigateway-" + w.RESTAPIID + "-prod"
+}
+
 // GetPolicy answers the policy of the qualifier asked for, as Lambda keeps
 // one per function, version and alias; moto answers them all.
 func TestRealismPolicyPerQualifier(t *testing.T) {
 	t.Parallel()
 	s := moto.Shared(t)
-	w := demo(t, s, moto.Unique("policyq"))
-	must(t, s.Grant(t.Context(), w.Function, "", "s3-uploads", "s3.amazonaws.com", "arn:aws:s3:::uploads", s.AccountID))
-	aliasSid := "apigateway-" + w.RESTAPIID + "-prod"
+	w, aliasSid := granted(t, s, moto.Unique("policyq"))
 
 	p := faultproxy.NewT(t, s.URL)
 	lc := lambda.NewFromConfig(p.AWSConfig(s.AWSConfig()))
@@ -108,9 +116,7 @@ func TestRealismPolicyPerQualifier(t *testing.T) {
 func TestRealismRemovePermissionPerQualifier(t *testing.T) {
 	t.Parallel()
 	s := moto.Shared(t)
-	w := demo(t, s, moto.Unique("removeq"))
-	must(t, s.Grant(t.Context(), w.Function, "", "s3-uploads", "s3.amazonaws.com", "arn:aws:s3:::uploads", s.AccountID))
-	aliasSid := "apigateway-" + w.RESTAPIID + "-prod"
+	w, aliasSid := granted(t, s, moto.Unique("removeq"))
 	p := faultproxy.NewT(t, s.URL)
 	p.SetRealism(faultproxy.Realism{PolicyPerQualifier: true})
 	cfg := p.AWSConfig(s.AWSConfig())

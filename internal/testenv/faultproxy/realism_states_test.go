@@ -248,15 +248,12 @@ func TestRealismAPIGatewayUpdates(t *testing.T) {
 func TestRealismResourcePolicies(t *testing.T) {
 	t.Parallel()
 	s := moto.Shared(t)
-	w := demo(t, s, moto.Unique("policy"))
+	w, _ := granted(t, s, moto.Unique("policy"))
 	p := faultproxy.NewT(t, s.URL)
 	cfg := p.AWSConfig(s.AWSConfig())
 	cfg.RetryMaxAttempts = 1
 	lc := lambda.NewFromConfig(cfg)
 	ctx := t.Context()
-	// A grant on the unqualified function is of another policy than the
-	// alias's: a policy put on the alias leaves it.
-	must(t, s.Grant(ctx, w.Function, "", "s3-uploads", "s3.amazonaws.com", "arn:aws:s3:::uploads", s.AccountID))
 	policy := `{"Version":"2012-10-17","Statement":[` +
 		`{"Sid":"allow-api","Effect":"Allow","Principal":{"Service":"apigateway.amazonaws.com"},"Action":"lambda:InvokeFunction","Resource":"` + w.AliasARN + `"},` +
 		`{"Sid":"no-dev","Effect":"Deny","Principal":"*","Action":"lambda:InvokeFunction","Resource":"` + w.AliasARN + `","Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:execute-api:us-east-1:123456789012:*/dev/*"}}}]}`
@@ -298,6 +295,8 @@ func TestRealismResourcePolicies(t *testing.T) {
 	if diff := cmp.Diff([]string{"allow-api/Allow", "no-dev/Deny"}, sids()); diff != "" {
 		t.Errorf("after PutResourcePolicy (-want +got):\n%s", diff)
 	}
+	// The grant on the unqualified function is of another policy than the
+	// alias's: a policy put on the alias leaves it.
 	if diff := cmp.Diff([]string{"s3-uploads"}, policySids(t, lc, w.Function, "")); diff != "" {
 		t.Errorf("the unqualified function's policy after a PutResourcePolicy on the alias (-want +got):\n%s", diff)
 	}
