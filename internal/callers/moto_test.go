@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -19,13 +18,7 @@ import (
 	"github.com/lambda-promote/lambda-promote/internal/testenv/moto"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if err := moto.StopShared(); err != nil {
-		fmt.Fprintln(os.Stderr, "stop moto:", err)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(moto.Main(m)) }
 
 func must(t *testing.T, err error) {
 	t.Helper()
@@ -153,13 +146,7 @@ func TestFixesRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: runs the AWS CLI a dozen times")
 	}
-	aws, err := exec.LookPath("aws")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("the AWS CLI is needed to run the fixes")
-		}
-		t.Skip("no AWS CLI")
-	}
+	moto.RequireCLI(t)
 	for choice := range 2 {
 		t.Run(fmt.Sprintf("choice %d", choice+1), func(t *testing.T) {
 			t.Parallel()
@@ -170,7 +157,7 @@ func TestFixesRun(t *testing.T) {
 			}
 			for _, p := range before {
 				fx := p.Fixes[min(choice, len(p.Fixes)-1)]
-				runCLI(t, aws, w, fx.Commands)
+				runCLI(t, w, fx.Commands)
 			}
 			if after := bypassing(w.judge(t)); len(after) > 0 {
 				for _, p := range after {
@@ -182,7 +169,6 @@ func TestFixesRun(t *testing.T) {
 			}
 			// The sources invoke the alias now, and no longer the
 			// function: what the grant's fix said it would do.
-			alias := w.w.FunctionARN + ":prod"
 			for name, read := range map[string]func() (string, error){
 				"bucket " + w.w.Function + "-uploads": func() (string, error) { return w.srv.BucketNotification(t.Context(), w.w.Function+"-uploads") },
 				"topic " + w.w.Function + "-orders": func() (string, error) {
@@ -192,25 +178,24 @@ func TestFixesRun(t *testing.T) {
 			} {
 				got, err := read()
 				must(t, err)
-				if !strings.Contains(got, alias) || strings.Contains(got, w.w.FunctionARN+"<") || strings.Contains(got, w.w.FunctionARN+`"`) {
-					t.Errorf("after the fix, %s does not invoke %s alone:\n%s", name, alias, got)
+				if !moto.InvokesOnly(got, w.w.FunctionARN, "prod") {
+					t.Errorf("after the fix, %s does not invoke %s:prod alone:\n%s", name, w.w.FunctionARN, got)
 				}
 			}
 		})
 	}
 }
 
-// runCLI runs commands with sh, the AWS CLI pointed at the world's proxy.
-func runCLI(t *testing.T, aws string, w world, commands string) {
+// runCLI runs commands with the AWS CLI pointed at the world's proxy.
+func runCLI(t *testing.T, w world, commands string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "sh", "-e", "-c", commands)
-	cmd.Dir = t.TempDir() // where the commands write their files (notification.json)
-	cmd.Env = append(w.proxy.Env(w.srv.Env()), "PATH="+os.Getenv("PATH"), "HOME="+t.TempDir(), "AWS_PAGER=")
-	out, err := cmd.CombinedOutput()
+	// The commands write their files (notification.json) in a directory
+	// of their own.
+	out, err := w.srv.RunCLIAt(ctx, w.proxy.URL, t.TempDir(), commands, "HOME="+t.TempDir())
 	if err != nil {
-		t.Fatalf("%s\n%s: %v", commands, out, err)
+		t.Fatal(err)
 	}
 	t.Logf("ran:\n%s\n%s", commands, out)
 }

@@ -101,11 +101,12 @@ func TestReadMappings(t *testing.T) {
 		fake      *fakeLambda
 		wantN     int
 		wantCalls int
+		markers   []string // the Marker of each call, when given
 		want      Mappings // List left out
 		wantErr   bool
 	}{
 		{name: "none", fake: &fakeLambda{}, wantCalls: 1},
-		{name: "every page", fake: &fakeLambda{mappings: 250}, wantN: 250, wantCalls: 3},
+		{name: "every page", fake: &fakeLambda{mappings: 250}, wantN: 250, wantCalls: 3, markers: []string{"", "100", "200"}},
 		{name: "at most 100 pages", fake: &fakeLambda{mappings: 10050}, wantN: 10000, wantCalls: 100, want: Mappings{Truncated: true}},
 		{name: "denied", fake: &fakeLambda{listErr: accessDenied}, wantCalls: 1, want: Mappings{Denied: ActionListMappings}},
 		{name: "another error", fake: &fakeLambda{listErr: errors.New("boom")}, wantCalls: 1, wantErr: true},
@@ -125,6 +126,9 @@ func TestReadMappings(t *testing.T) {
 			}
 			if n := tc.fake.calls["ListEventSourceMappings"]; n != tc.wantCalls {
 				t.Errorf("%d calls, want %d", n, tc.wantCalls)
+			}
+			if diff := cmp.Diff(tc.markers, tc.fake.markers); tc.markers != nil && diff != "" {
+				t.Errorf("the calls' markers (-want +got):\n%s", diff)
 			}
 		})
 	}

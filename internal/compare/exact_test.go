@@ -135,6 +135,18 @@ func TestFisherGreaterFallsWithErrors(t *testing.T) {
 	}
 }
 
+func TestFisherGreaterClampsCounts(t *testing.T) {
+	t.Parallel()
+	// CloudWatch's sums can count more errors than invocations (the two
+	// metrics are summed apart); the new version's errors are clamped to
+	// its invocations. A table whose p-value is not 0 at the clamp: at
+	// 6000 errors of 6000 against 270 of 54000 it underflows to 0, as an
+	// unclamped 7000 does.
+	if got, want := FisherGreater(12, 10, 3, 20), FisherGreater(10, 10, 3, 20); got != want || want == 0 {
+		t.Errorf("FisherGreater(12, 10, 3, 20) = %g, want %g, as for 10 errors of 10", got, want)
+	}
+}
+
 func TestBinomialAtLeast(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

@@ -66,11 +66,7 @@ func testMain(m *testing.M) int {
 			return 1
 		}
 	}
-	code := m.Run()
-	if err := moto.StopShared(); err != nil {
-		fmt.Fprintln(os.Stderr, "stop moto:", err)
-	}
-	return code
+	return moto.Main(m)
 }
 
 // Run is one run of the binary as the runner runs it.

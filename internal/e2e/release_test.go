@@ -298,8 +298,15 @@ func TestReleaseCancelRollsEveryAliasBack(t *testing.T) {
 
 // Fifty functions under Lambda's quotas: the pacer keeps every second of
 // each quota within its budget (max-requests-per-second for the control
-// plane, the same share of GetFunction's and GetPolicy's), and the realism
-// layer, which answers 429 past each quota as Lambda does, never has to.
+// plane, the same share of GetFunction's and GetPolicy's). What the test
+// asserts is at the proxy, where a loaded machine's scheduling can bunch
+// requests: the release is promoted, each quota's busiest 5 s holds at
+// most the budget's 6 s of turns, and GetFunction's requests never come
+// closer together than its bucket lets them out (with 0.4 s for the
+// bunching). The realism layer answers 429 past each quota as Lambda does;
+// a 429 the bunching causes is absorbed by the pacer and the SDK's
+// retries, and logged, not failed (make bench's goal, on an idle machine,
+// is none).
 func TestReleaseOfFiftyWithinTheQuota(t *testing.T) {
 	t.Parallel()
 	skipLong(t, "a release of 50 functions")
@@ -345,6 +352,47 @@ func TestReleaseOfFiftyWithinTheQuota(t *testing.T) {
 		}
 		t.Logf("%v: the busiest %v held %d requests (budget %.1f/s)", q, span, busiest, p.Budget(q))
 	}
+	// GetFunction's reads come in waves of one per function (the first
+	// wave of preflight's reads, then the second), each within the
+	// second's budget of 66, so the busiest seconds cannot tell whether
+	// they were paced. Within a span, though, its bucket lets out at most
+	// its burst and the budget's turns over the span: a wave of 50 takes
+	// 0.6 s. Reads that bypassed it arrive all at once. The bound allows
+	// each span 0.4 s more for the bunching of a loaded machine, which
+	// grows with the load while a wave that bypassed the bucket stays
+	// tight. On 2 cores, paced, the densest run was bunched by 0.01 s at
+	// load 8 (18 within 0.1 s), 0.11 s at load 10 beside TestFixes (30
+	// within 0.19 s) and 0.15 s at load 15 (23 within 42 ms); with a build
+	// whose GetFunction bypassed its bucket, 50 arrived within 11 to 16 ms
+	// at loads 8 to 18, 12 over the bound.
+	const bunching = 400 * time.Millisecond
+	var gets []time.Time
+	for _, rec := range r.Proxy.Requests() {
+		if rec.Op.Service == "lambda" && rec.Op.Name == "GetFunction" {
+			gets = append(gets, rec.Arrived)
+		}
+	}
+	slices.SortFunc(gets, time.Time.Compare)
+	budget := p.Budget(pace.GetFunction)
+	var worst struct {
+		n        int
+		span     time.Duration
+		over     float64
+		from, to int
+	}
+	for i := range gets {
+		for j := i; j < len(gets); j++ {
+			n, span := j-i+1, gets[j].Sub(gets[i])
+			if over := float64(n) - (pace.Burst + budget*(span+bunching).Seconds()); over > worst.over || worst.n == 0 {
+				worst.n, worst.span, worst.over, worst.from, worst.to = n, span, over, i, j
+			}
+		}
+	}
+	if worst.over > 0 {
+		t.Errorf("GetFunction requests %d to %d of %d (%d of them) arrived within %v; its bucket lets out at most %.0f in that span (a burst of %d and %.1f/s over the span and %v of bunching): they were not paced",
+			worst.from+1, worst.to+1, len(gets), worst.n, worst.span.Round(time.Millisecond), float64(worst.n)-worst.over, pace.Burst, budget, bunching)
+	}
+	t.Logf("GetFunction: %d requests; the densest run, %d within %v, against its bucket's bound of %.1f", len(gets), worst.n, worst.span.Round(time.Millisecond), float64(worst.n)-worst.over)
 	if n := len(functionsOutput(t, r)); n != 50 {
 		t.Errorf("functions output has %d entries, want 50", n)
 	}

@@ -22,13 +22,7 @@ import (
 	"github.com/lambda-promote/lambda-promote/internal/testenv/moto"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if err := moto.StopShared(); err != nil {
-		fmt.Fprintln(os.Stderr, "stop moto:", err)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(moto.Main(m)) }
 
 // Keys the workflows export for the emulator: moto takes any, and these
 // are unlike any word of the log, since the action masks them.

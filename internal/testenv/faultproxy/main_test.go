@@ -16,9 +16,5 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	code := m.Run()
-	if err := moto.StopShared(); err != nil {
-		fmt.Fprintln(os.Stderr, "stop moto:", err)
-	}
-	os.Exit(code)
+	os.Exit(moto.Main(m))
 }

@@ -115,12 +115,16 @@ type Realism struct {
 	// qualifier asked for (the unqualified function's without one), and
 	// 404 ResourceNotFoundException when it has none, as Lambda keeps one
 	// policy per function, version and alias; moto answers every
-	// statement of the function. MappingQualifiers keeps the alias ARN as
+	// statement of the function. With it RemovePermission of a statement
+	// that is not the qualifier's answers 404 too, where moto would remove
+	// it from its one policy. MappingQualifiers keeps the alias ARN as
 	// the FunctionArn of an event source mapping made or pointed at an
 	// alias through the proxy; moto answers the ARN of the version the
 	// alias pointed to. URLPerQualifier keeps the function URLs of aliases
-	// (Create, Get, Update and Delete with an alias Qualifier); moto keeps
-	// one per function and ignores the Qualifier. See realism_callers.go.
+	// (Create, Get, Update and Delete with an alias Qualifier) and lists
+	// them with the function's (ListFunctionUrlConfigs, which moto does not
+	// implement); moto keeps one per function and ignores the Qualifier.
+	// See realism_callers.go.
 	PolicyPerQualifier bool
 	MappingQualifiers  bool
 	URLPerQualifier    bool

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -57,7 +59,8 @@ type localAnswer struct {
 const notFoundMessage = "The resource you requested does not exist."
 
 // realismLocal answers, without moto, the requests whose answer moto cannot
-// give right: GetPolicy of a qualifier, and function URLs of aliases. It
+// give right: GetPolicy of a qualifier, RemovePermission of a statement of
+// another qualifier's policy, and function URLs of aliases. It
 // asks moto what it needs without the proxy's lock, and returns nil to pass
 // the request on.
 func (p *Proxy) realismLocal(r *http.Request, op Op, body []byte) *localAnswer {
@@ -70,8 +73,12 @@ func (p *Proxy) realismLocal(r *http.Request, op Op, body []byte) *localAnswer {
 	switch {
 	case op.Name == "GetPolicy" && cfg.PolicyPerQualifier:
 		return p.policyOf(r)
+	case op.Name == "RemovePermission" && cfg.PolicyPerQualifier:
+		return p.removeOf(r)
 	case cfg.URLPerQualifier && strings.HasSuffix(op.Name, "FunctionUrlConfig"):
 		return p.aliasURL(r, op, body)
+	case cfg.URLPerQualifier && op.Name == "ListFunctionUrlConfigs":
+		return p.listFunctionURLs(r)
 	}
 	return nil
 }
@@ -104,10 +111,7 @@ func (p *Proxy) policyOf(r *http.Request) *localAnswer {
 	}
 	var keep []map[string]json.RawMessage
 	for _, s := range stmts {
-		var res string
-		_ = json.Unmarshal(s["Resource"], &res)
-		name, qualifier := qualifiedName(res)
-		if name == fn && qualifier == q {
+		if statementOf(s, fn, q) {
 			keep = append(keep, s)
 			awsPrincipal(s)
 			awsConditions(s)
@@ -119,6 +123,49 @@ func (p *Proxy) policyOf(r *http.Request) *localAnswer {
 	doc["Statement"] = mustJSON(keep)
 	out.Policy = string(mustJSON(doc))
 	return &localAnswer{name: "PolicyPerQualifier", status: http.StatusOK, body: mustJSON(out)}
+}
+
+// removeOf answers RemovePermission 404 ResourceNotFoundException when
+// the statement is not in the policy of the qualifier asked for (none: the
+// unqualified function's), as Lambda keeps a policy per function, version
+// and alias: without a Qualifier "the API removes permission associated with
+// the unqualified function ARN"
+// (https://docs.aws.amazon.com/lambda/latest/api/API_RemovePermission.html),
+// and a statement it lacks is ResourceNotFoundException. moto keeps one
+// policy for them all and would remove the Sid from it whatever the
+// qualifier.
+// Otherwise it returns nil, and moto removes it.
+func (p *Proxy) removeOf(r *http.Request) *localAnswer {
+	fn, q := lambdaTarget(r)
+	want := label(splitPath(r.URL.EscapedPath()), 4)
+	stmts, ok := p.motoStatements(r, fn)
+	if !ok || slices.ContainsFunc(stmts, func(s map[string]json.RawMessage) bool { return sid(s) == want && statementOf(s, fn, q) }) {
+		// No policy at all, no function, or the statement is the
+		// qualifier's: moto's answer is Lambda's.
+		return nil
+	}
+	return &localAnswer{name: "PolicyPerQualifier", err: apiError{status: http.StatusNotFound, code: "ResourceNotFoundException", message: statementNotFound(want)}}
+}
+
+// motoStatements are the statements of function fn's one policy in moto,
+// every qualifier's; ok is false when moto answers none (no policy, or no
+// function) or an answer this cannot read.
+func (p *Proxy) motoStatements(r *http.Request, fn string) ([]map[string]json.RawMessage, bool) {
+	b, err := p.motoGet(r, "/2015-03-31/functions/"+url.PathEscape(fn)+"/policy", "")
+	if err != nil {
+		return nil, false
+	}
+	var out struct{ Policy string }
+	var doc struct{ Statement []map[string]json.RawMessage }
+	if json.Unmarshal(b, &out) != nil || json.Unmarshal([]byte(out.Policy), &doc) != nil {
+		return nil, false
+	}
+	return doc.Statement, true
+}
+
+// statementNotFound is Lambda's message for a Sid the policy lacks.
+func statementNotFound(sid string) string {
+	return "Statement " + sid + " is not found in resource policy."
 }
 
 // awsPrincipal writes an account principal as Lambda answers it,
@@ -171,6 +218,17 @@ func awsConditions(stmt map[string]json.RawMessage) {
 	if changed {
 		stmt["Condition"] = mustJSON(cond)
 	}
+}
+
+// statementOf reports whether policy statement s belongs to the policy of
+// function fn's qualifier q ("" for the unqualified function): whether its
+// Resource is that ARN, as Lambda keeps a policy per function, version and
+// alias.
+func statementOf(s map[string]json.RawMessage, fn, q string) bool {
+	var res string
+	_ = json.Unmarshal(s["Resource"], &res)
+	name, qualifier := qualifiedName(res)
+	return name == fn && qualifier == q
 }
 
 // qualifiedName is the function name and qualifier of a function ARN,
@@ -263,6 +321,53 @@ func (p *Proxy) aliasURL(r *http.Request, op Op, body []byte) *localAnswer {
 		return &localAnswer{name: name, status: http.StatusNoContent}
 	}
 	return nil
+}
+
+// listFunctionURLs answers ListFunctionUrlConfigs, which moto does not
+// implement: the function's URL ($LATEST's, moto's) and those of its
+// aliases (the proxy's), ordered by ARN, MaxItems (at most 50) to a page
+// (https://docs.aws.amazon.com/lambda/latest/api/API_ListFunctionUrlConfigs.html).
+func (p *Proxy) listFunctionURLs(r *http.Request) *localAnswer {
+	const name = "URLPerQualifier"
+	fn, _ := lambdaTarget(r)
+	if _, err := p.motoGet(r, "/2015-03-31/functions/"+url.PathEscape(fn)+"/configuration", ""); err != nil {
+		return &localAnswer{name: name, err: apiError{status: http.StatusNotFound, code: "ResourceNotFoundException", message: "Function not found: " + functionARN(r)}}
+	}
+	var list []urlConfig
+	if b, err := p.motoGet(r, "/2021-10-31/functions/"+url.PathEscape(fn)+"/url", ""); err == nil {
+		var c urlConfig
+		if json.Unmarshal(b, &c) == nil {
+			// moto's shape: InvokeMode "Buffered", Cors null.
+			if c.InvokeMode == "Buffered" {
+				c.InvokeMode = "BUFFERED"
+			}
+			if string(c.Cors) == "null" {
+				c.Cors = nil
+			}
+			list = append(list, c)
+		}
+	}
+	p.mu.Lock()
+	for key, c := range p.real.urls {
+		if strings.HasPrefix(key, fn+":") {
+			list = append(list, *c)
+		}
+	}
+	p.mu.Unlock()
+	slices.SortFunc(list, func(a, b urlConfig) int { return strings.Compare(a.FunctionARN, b.FunctionARN) })
+	q := r.URL.Query()
+	start, _ := strconv.Atoi(q.Get("Marker"))
+	start = min(max(start, 0), len(list))
+	size := 50
+	if n, err := strconv.Atoi(q.Get("MaxItems")); err == nil && n > 0 {
+		size = min(n, size)
+	}
+	end := min(start+size, len(list))
+	out := map[string]any{"FunctionUrlConfigs": append([]urlConfig{}, list[start:end]...)}
+	if end < len(list) {
+		out["NextMarker"] = strconv.Itoa(end)
+	}
+	return &localAnswer{name: name, status: http.StatusOK, body: mustJSON(out)}
 }
 
 // urlID is the random part of a function URL's address: 32 lowercase

@@ -41,14 +41,22 @@ func policySids(t *testing.T, lc *lambda.Client, fn, qualifier string) []string 
 	return sids
 }
 
+// granted is demo world fn with a grant to S3 (Sid s3-uploads) on the
+// unqualified function beside the demo's grant to API Gateway on the
+// alias, and the alias grant's Sid.
+func granted(t *testing.T, s *moto.Server, fn string) (moto.World, string) {
+	t.Helper()
+	w := demo(t, s, fn)
+	must(t, s.Grant(t.Context(), w.Function, "", "s3-uploads", "s3.amazonaws.com", "arn:aws:s3:::uploads", s.AccountID))
+	return w, "apigateway-" + w.RESTAPIID + "-prod"
+}
+
 // GetPolicy answers the policy of the qualifier asked for, as Lambda keeps
 // one per function, version and alias; moto answers them all.
 func TestRealismPolicyPerQualifier(t *testing.T) {
 	t.Parallel()
 	s := moto.Shared(t)
-	w := demo(t, s, moto.Unique("policyq"))
-	must(t, s.Grant(t.Context(), w.Function, "", "s3-uploads", "s3.amazonaws.com", "arn:aws:s3:::uploads", s.AccountID))
-	aliasSid := "apigateway-" + w.RESTAPIID + "-prod"
+	w, aliasSid := granted(t, s, moto.Unique("policyq"))
 
 	p := faultproxy.NewT(t, s.URL)
 	lc := lambda.NewFromConfig(p.AWSConfig(s.AWSConfig()))
@@ -97,6 +105,51 @@ func TestRealismPolicyPerQualifier(t *testing.T) {
 	} {
 		if got[sid] != want {
 			t.Errorf("statement %s reads %s, want %s", sid, got[sid], want)
+		}
+	}
+}
+
+// RemovePermission removes a statement of the policy of the qualifier it
+// names (none: the unqualified function's), and answers 404 for a
+// statement of another's, as Lambda does; moto removes the Sid from its one
+// policy whatever the Qualifier.
+func TestRealismRemovePermissionPerQualifier(t *testing.T) {
+	t.Parallel()
+	s := moto.Shared(t)
+	w, aliasSid := granted(t, s, moto.Unique("removeq"))
+	p := faultproxy.NewT(t, s.URL)
+	p.SetRealism(faultproxy.Realism{PolicyPerQualifier: true})
+	cfg := p.AWSConfig(s.AWSConfig())
+	cfg.RetryMaxAttempts = 1
+	lc := lambda.NewFromConfig(cfg)
+	remove := func(qualifier, sid string) error {
+		in := &lambda.RemovePermissionInput{FunctionName: aws.String(w.Function), StatementId: aws.String(sid)}
+		if qualifier != "" {
+			in.Qualifier = aws.String(qualifier)
+		}
+		_, err := lc.RemovePermission(t.Context(), in)
+		return err
+	}
+	for _, tc := range []struct{ qualifier, sid string }{
+		{"", aliasSid},         // the alias's statement, asked of the function
+		{"prod", "s3-uploads"}, // the function's, asked of the alias
+		{"1", aliasSid},        // a version with no policy
+	} {
+		if err := remove(tc.qualifier, tc.sid); !errors.As(err, new(*lambdatypes.ResourceNotFoundException)) {
+			t.Errorf("RemovePermission of %s from %s:%s = %v, want ResourceNotFoundException", tc.sid, w.Function, tc.qualifier, err)
+		}
+	}
+	if diff := cmp.Diff([]string{aliasSid}, policySids(t, lc, w.Function, "prod")); diff != "" {
+		t.Errorf("the alias's policy after removals asked of other qualifiers (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"s3-uploads"}, policySids(t, lc, w.Function, "")); diff != "" {
+		t.Errorf("the function's policy after removals asked of other qualifiers (-want +got):\n%s", diff)
+	}
+	must(t, remove("prod", aliasSid))
+	must(t, remove("", "s3-uploads"))
+	for _, q := range []string{"", "prod"} {
+		if got := policySids(t, lc, w.Function, q); got != nil {
+			t.Errorf("policy of %s:%s after its removal: %v, want none", w.Function, q, got)
 		}
 	}
 }
@@ -191,6 +244,11 @@ func TestRealismURLPerQualifier(t *testing.T) {
 	if got := urlOf(t, lc, w.Function, ""); got != latest {
 		t.Errorf("the function's URL is %q, want %q", got, latest)
 	}
+	// ListFunctionUrlConfigs lists the function's and the alias's, a page
+	// at a time.
+	if diff := cmp.Diff([]string{w.FunctionARN + " " + latest, w.AliasARN + " " + onAlias}, listURLs(t, lc, w.Function)); diff != "" {
+		t.Errorf("ListFunctionUrlConfigs (-want +got):\n%s", diff)
+	}
 	_, err = lc.DeleteFunctionUrlConfig(t.Context(), &lambda.DeleteFunctionUrlConfigInput{FunctionName: aws.String(w.Function)})
 	must(t, err)
 	if got := urlOf(t, lc, w.Function, ""); got != "" {
@@ -199,6 +257,25 @@ func TestRealismURLPerQualifier(t *testing.T) {
 	if got := urlOf(t, lc, w.Function, "prod"); got != onAlias {
 		t.Errorf("deleting the function's URL took the alias's: it reads %q, want %q", got, onAlias)
 	}
+}
+
+// listURLs is "ARN URL" of each function URL ListFunctionUrlConfigs lists
+// for fn, one to a page.
+func listURLs(t *testing.T, lc *lambda.Client, fn string) []string {
+	t.Helper()
+	var got []string
+	pages := lambda.NewListFunctionUrlConfigsPaginator(lc, &lambda.ListFunctionUrlConfigsInput{FunctionName: aws.String(fn), MaxItems: aws.Int32(1)})
+	for pages.HasMorePages() {
+		out, err := pages.NextPage(t.Context())
+		must(t, err)
+		if len(out.FunctionUrlConfigs) > 1 {
+			t.Errorf("a page of MaxItems 1 holds %d", len(out.FunctionUrlConfigs))
+		}
+		for _, c := range out.FunctionUrlConfigs {
+			got = append(got, aws.ToString(c.FunctionArn)+" "+aws.ToString(c.FunctionUrl))
+		}
+	}
+	return got
 }
 
 // urlOf is the function URL of fn:qualifier; "" for none.

@@ -116,6 +116,8 @@ func TestRealismPercentiles(t *testing.T) {
 	// percentile for its period, nor does a negative value.
 	other := moto.Unique("Duration")
 	if _, err := put.PutMetricData(t.Context(), &cloudwatch.PutMetricDataInput{Namespace: aws.String("Test/Percentiles"), MetricData: []cwtypes.MetricDatum{
+		{MetricName: aws.String(other), Dimensions: dims, Value: aws.Float64(8), Timestamp: aws.Time(at.Add(-time.Minute))},
+		{MetricName: aws.String(other), Dimensions: dims, Value: aws.Float64(9), Timestamp: aws.Time(at.Add(-time.Minute))},
 		{MetricName: aws.String(other), Dimensions: dims, Values: []float64{5, 6}, Timestamp: aws.Time(at)},
 		{MetricName: aws.String(other), Dimensions: dims, StatisticValues: &cwtypes.StatisticSet{SampleCount: aws.Float64(3), Sum: aws.Float64(9), Minimum: aws.Float64(1), Maximum: aws.Float64(5)}, Timestamp: aws.Time(at)},
 		{MetricName: aws.String(other), Dimensions: dims, Value: aws.Float64(-1), Timestamp: aws.Time(at.Add(time.Minute))},
@@ -134,6 +136,37 @@ func TestRealismPercentiles(t *testing.T) {
 	if diff := cmp.Diff(want, got, cmpNilEmpty); diff != "" {
 		t.Errorf("no percentile from a statistic set or a negative value (-want +got):\n%s", diff)
 	}
+	// Minute by minute: the minute of plain values alone has one; the
+	// negative value takes the next one's, where 7 is plain.
+	perMinute, err := p99s(t, cw, other, dims, start.Add(-time.Minute), end)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[int64]float64{start.Add(-time.Minute).Unix(): 9}, perMinute); diff != "" {
+		t.Errorf("p99 of each minute (-want +got):\n%s", diff)
+	}
+}
+
+// p99s reads the p99 of each minute of [start, end) that has one, by the
+// minute's start (Unix seconds).
+func p99s(t *testing.T, cw *cloudwatch.Client, metric string, dims []cwtypes.Dimension, start, end time.Time) (map[int64]float64, error) {
+	t.Helper()
+	out, err := cw.GetMetricData(t.Context(), &cloudwatch.GetMetricDataInput{StartTime: aws.Time(start), EndTime: aws.Time(end), MetricDataQueries: []cwtypes.MetricDataQuery{{
+		Id: aws.String("p"), MetricStat: &cwtypes.MetricStat{
+			Metric: &cwtypes.Metric{Namespace: aws.String("Test/Percentiles"), MetricName: aws.String(metric), Dimensions: dims},
+			Period: aws.Int32(60), Stat: aws.String("p99"),
+		},
+	}}})
+	if err != nil {
+		return nil, err
+	}
+	got := map[int64]float64{}
+	for _, r := range out.MetricDataResults {
+		for i, ts := range r.Timestamps {
+			got[ts.Unix()] = r.Values[i]
+		}
+	}
+	return got, nil
 }
 
 // cmpNilEmpty treats a nil and an empty slice alike.

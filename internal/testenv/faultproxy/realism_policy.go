@@ -18,7 +18,9 @@ import (
 // Realism.ResourcePolicies the proxy keeps the policies put so: it removes
 // moto's statements of the resource, answers GetPolicy and
 // GetResourcePolicy from the policy, adds AddPermission's statement to it
-// (as moto writes one) and removes RemovePermission's by its Sid. A
+// (as Lambda writes one: an account principal as its root ARN, an
+// organization and a function URL's settings as conditions) and removes
+// RemovePermission's by its Sid. A
 // resource whose policy was never put is moto's.
 
 // policyDoc is a resource policy the proxy keeps.
@@ -86,7 +88,11 @@ func (p *Proxy) servePolicy(r *http.Request, op Op, body []byte) *served {
 		delete(p.real.policies, fn+":"+q)
 		return &served{name: name, status: http.StatusNoContent}
 	case "AddPermission":
-		var in struct{ StatementId, Action, Principal, SourceArn, SourceAccount string }
+		var in struct {
+			StatementId, Action, Principal, SourceArn, SourceAccount string
+			PrincipalOrgID, FunctionUrlAuthType                      string
+			InvokedViaFunctionUrl                                    bool
+		}
 		if json.Unmarshal(body, &in) != nil || in.StatementId == "" || in.Action == "" || in.Principal == "" {
 			return failed(name, http.StatusBadRequest, "InvalidParameterValueException", "StatementId, Action and Principal are required")
 		}
@@ -98,10 +104,12 @@ func (p *Proxy) servePolicy(r *http.Request, op Op, body []byte) *served {
 			"Sid": mustJSON(in.StatementId), "Effect": mustJSON("Allow"), "Action": mustJSON(in.Action),
 			"Resource": mustJSON(strings.TrimSuffix(functionARN(r)+":"+q, ":")),
 		}
+		// The statement as moto would write it, then in Lambda's shape
+		// (awsPrincipal, awsConditions), as GetPolicy answers it.
 		if strings.Contains(in.Principal, ".") {
 			s["Principal"] = mustJSON(map[string]string{"Service": in.Principal})
 		} else {
-			s["Principal"] = mustJSON(map[string]string{"AWS": in.Principal})
+			s["Principal"] = mustJSON(in.Principal)
 		}
 		cond := map[string]map[string]string{}
 		if in.SourceArn != "" {
@@ -110,9 +118,25 @@ func (p *Proxy) servePolicy(r *http.Request, op Op, body []byte) *served {
 		if in.SourceAccount != "" {
 			cond["StringEquals"] = map[string]string{"AWS:SourceAccount": in.SourceAccount}
 		}
+		// An organization is a condition on the principal's
+		// (https://docs.aws.amazon.com/lambda/latest/dg/permissions-function-organization.html).
+		if in.PrincipalOrgID != "" {
+			if cond["StringEquals"] == nil {
+				cond["StringEquals"] = map[string]string{}
+			}
+			cond["StringEquals"]["aws:PrincipalOrgID"] = in.PrincipalOrgID
+		}
 		if len(cond) > 0 {
 			s["Condition"] = mustJSON(cond)
 		}
+		if in.FunctionUrlAuthType != "" {
+			s["FunctionUrlAuthType"] = mustJSON(in.FunctionUrlAuthType)
+		}
+		if in.InvokedViaFunctionUrl {
+			s["InvokedViaFunctionUrl"] = mustJSON(true)
+		}
+		awsPrincipal(s)
+		awsConditions(s)
 		d.setStatements(append(st, s))
 		return &served{name: name, status: http.StatusCreated, body: mustJSON(map[string]string{"Statement": string(mustJSON(s))})}
 	case "RemovePermission":
@@ -120,7 +144,7 @@ func (p *Proxy) servePolicy(r *http.Request, op Op, body []byte) *served {
 		st := d.statements()
 		i := slices.IndexFunc(st, func(s map[string]json.RawMessage) bool { return sid(s) == want })
 		if i < 0 {
-			return failed(name, http.StatusNotFound, "ResourceNotFoundException", "Statement "+want+" is not found in resource policy.")
+			return failed(name, http.StatusNotFound, "ResourceNotFoundException", statementNotFound(want))
 		}
 		st = slices.Delete(st, i, i+1)
 		if len(st) == 0 {
@@ -141,7 +165,9 @@ func sid(s map[string]json.RawMessage) string {
 }
 
 // putResourcePolicy keeps the policy put for a resource that exists, and
-// removes moto's statements of it, which the policy replaces.
+// removes moto's statements of it (those whose Resource is its ARN), which
+// the policy replaces; the statements of the function's other qualifiers
+// stay.
 func (p *Proxy) putResourcePolicy(r *http.Request, body []byte) *served {
 	const name = "ResourcePolicy"
 	arn := label(splitPath(r.URL.EscapedPath()), 2)
@@ -162,15 +188,16 @@ func (p *Proxy) putResourcePolicy(r *http.Request, body []byte) *served {
 	if _, err := p.motoGet(r, fnPath+"/configuration", query); err != nil {
 		return failed(name, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+arn)
 	}
-	if b, err := p.motoGet(r, fnPath+"/policy", query); err == nil {
-		var old struct{ Policy string }
-		var oldDoc struct{ Statement []map[string]json.RawMessage }
-		if json.Unmarshal(b, &old) == nil && json.Unmarshal([]byte(old.Policy), &oldDoc) == nil {
-			for _, s := range oldDoc.Statement {
-				if _, _, err := p.motoDo(r, http.MethodDelete, fnPath+"/policy/"+url.PathEscape(sid(s)), query, nil); err != nil {
-					return failed(name, http.StatusInternalServerError, "ServiceException", "fault proxy: "+err.Error())
-				}
-			}
+	stmts, _ := p.motoStatements(r, fn)
+	for _, s := range stmts {
+		// moto keeps every statement of the function in one policy,
+		// whatever the qualifier; the policy put replaces the resource's
+		// own alone.
+		if !statementOf(s, fn, q) {
+			continue
+		}
+		if _, _, err := p.motoDo(r, http.MethodDelete, fnPath+"/policy/"+url.PathEscape(sid(s)), query, nil); err != nil {
+			return failed(name, http.StatusInternalServerError, "ServiceException", "fault proxy: "+err.Error())
 		}
 	}
 	// A single statement may be an object; keep a list.

@@ -84,7 +84,9 @@ func TestRealismProvisionedConcurrency(t *testing.T) {
 	if _, err := put("prod", 2); err != nil {
 		t.Fatal(err)
 	}
-	read()
+	if got := read(); got.Status != "IN_PROGRESS" {
+		t.Errorf("first read after a new Put: %+v, want IN_PROGRESS (AllocationReads 1)", got)
+	}
 	if got := read(); got.Status != "READY" || got.Requested != 2 {
 		t.Errorf("after a new Put: %+v, want READY with 2", got)
 	}

@@ -248,7 +248,7 @@ func TestRealismAPIGatewayUpdates(t *testing.T) {
 func TestRealismResourcePolicies(t *testing.T) {
 	t.Parallel()
 	s := moto.Shared(t)
-	w := demo(t, s, moto.Unique("policy"))
+	w, _ := granted(t, s, moto.Unique("policy"))
 	p := faultproxy.NewT(t, s.URL)
 	cfg := p.AWSConfig(s.AWSConfig())
 	cfg.RetryMaxAttempts = 1
@@ -285,13 +285,20 @@ func TestRealismResourcePolicies(t *testing.T) {
 	if err := put(); err == nil {
 		t.Error("moto took PutResourcePolicy: the realism layer would not be needed")
 	}
-	p.SetRealism(faultproxy.Realism{ResourcePolicies: true})
+	// With a policy per qualifier, the alias's policy is its own once the
+	// policy put is gone, not moto's statements of every qualifier.
+	p.SetRealism(faultproxy.Realism{ResourcePolicies: true, PolicyPerQualifier: true})
 	if err := put(); err != nil {
 		t.Fatal(err)
 	}
 	// Demo's statement (AddPermission) is replaced.
 	if diff := cmp.Diff([]string{"allow-api/Allow", "no-dev/Deny"}, sids()); diff != "" {
 		t.Errorf("after PutResourcePolicy (-want +got):\n%s", diff)
+	}
+	// The grant on the unqualified function is of another policy than the
+	// alias's: a policy put on the alias leaves it.
+	if diff := cmp.Diff([]string{"s3-uploads"}, policySids(t, lc, w.Function, "")); diff != "" {
+		t.Errorf("the unqualified function's policy after a PutResourcePolicy on the alias (-want +got):\n%s", diff)
 	}
 	if _, err := lc.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String(w.Function), Qualifier: aws.String("prod"), StatementId: aws.String("more"),
 		Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("apigateway.amazonaws.com"), SourceArn: aws.String("arn:aws:execute-api:us-east-1:123456789012:x/*")}); err != nil {
@@ -301,7 +308,43 @@ func TestRealismResourcePolicies(t *testing.T) {
 		Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("apigateway.amazonaws.com")}); !isA[*ltypes.ResourceConflictException](err) {
 		t.Errorf("AddPermission of a Sid that exists = %v, want ResourceConflictException", err)
 	}
-	for _, sid := range []string{"no-dev", "allow-api"} {
+	// An account principal, a function URL's conditions and an
+	// organization's read as Lambda writes them.
+	for _, in := range []*lambda.AddPermissionInput{
+		{StatementId: aws.String("acct"), Principal: aws.String("111122223333"), FunctionUrlAuthType: ltypes.FunctionUrlAuthTypeNone},
+		{StatementId: aws.String("org"), Principal: aws.String("*"), InvokedViaFunctionUrl: aws.Bool(true), PrincipalOrgID: aws.String("o-a1b2c3d4e5")},
+	} {
+		in.FunctionName, in.Qualifier, in.Action = aws.String(w.Function), aws.String("prod"), aws.String("lambda:InvokeFunction")
+		if _, err := lc.AddPermission(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := lc.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String(w.Function), Qualifier: aws.String("prod")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Statement []struct {
+			Sid                  string
+			Principal, Condition json.RawMessage
+		}
+	}
+	if err := json.Unmarshal([]byte(aws.ToString(out.Policy)), &doc); err != nil {
+		t.Fatal(err)
+	}
+	written := map[string]string{}
+	for _, st := range doc.Statement {
+		written[st.Sid] = string(st.Principal) + " " + string(st.Condition)
+	}
+	for sid, want := range map[string]string{
+		"acct": `{"AWS":"arn:aws:iam::111122223333:root"} {"StringEquals":{"lambda:FunctionUrlAuthType":"NONE"}}`,
+		"org":  `"*" {"Bool":{"lambda:InvokedViaFunctionUrl":"true"},"StringEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}`,
+	} {
+		if written[sid] != want {
+			t.Errorf("statement %s added to the policy put reads %s, want %s", sid, written[sid], want)
+		}
+	}
+	for _, sid := range []string{"no-dev", "allow-api", "acct", "org"} {
 		if _, err := lc.RemovePermission(ctx, &lambda.RemovePermissionInput{FunctionName: aws.String(w.Function), Qualifier: aws.String("prod"), StatementId: aws.String(sid)}); err != nil {
 			t.Fatal(err)
 		}

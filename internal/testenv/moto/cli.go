@@ -9,10 +9,12 @@ import (
 	"testing"
 )
 
-// RunCLI runs command, a POSIX shell command line such as a fix the action
-// prints (`aws lambda add-permission …`), with sh -c and the environment
+// RunCLI runs command, POSIX shell command lines such as a fix the action
+// prints (`aws lambda add-permission …`), with sh -e -c and the environment
 // that points the AWS CLI at this server, and returns what it printed. A
-// command that exits non-zero is an error that carries its output.
+// command that exits non-zero is an error that carries its output; with
+// -e, so is a fix of several lines whose line before the last fails (the
+// lines after it do not run).
 func (s *Server) RunCLI(ctx context.Context, command string) (string, error) {
 	return s.RunCLIAt(ctx, s.URL, "", command)
 }
@@ -22,7 +24,7 @@ func (s *Server) RunCLI(ctx context.Context, command string) (string, error) {
 // action's met), run in directory dir ("" for the current one), with env
 // added last (credentials of the caller's own, say).
 func (s *Server) RunCLIAt(ctx context.Context, endpoint, dir, command string, env ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, "sh", "-c", command)
+	cmd := exec.CommandContext(ctx, "sh", "-e", "-c", command)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), s.Env()...)
 	cmd.Env = append(cmd.Env, "AWS_ENDPOINT_URL="+endpoint, "AWS_PAGER=", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")

@@ -101,6 +101,16 @@ func (s *Server) RuleTargets(ctx context.Context, name string) (string, error) {
 	return string(b), nil
 }
 
+// InvokesOnly reports whether doc, what a source answers for what it
+// invokes (BucketNotification, Subscriptions or RuleTargets: XML or JSON),
+// names alias of the function functionARN (its unqualified ARN) and not
+// the unqualified function, whose ARN would end a value there at a tag or
+// a quote.
+func InvokesOnly(doc, functionARN, alias string) bool {
+	return strings.Contains(doc, functionARN+":"+alias) &&
+		!strings.Contains(doc, functionARN+"<") && !strings.Contains(doc, functionARN+`"`)
+}
+
 func (s *Server) query(ctx context.Context, service string, form url.Values) ([]byte, error) {
 	return s.send(ctx, service, http.MethodPost, "/", "application/x-www-form-urlencoded; charset=utf-8", "", []byte(form.Encode()))
 }

@@ -3,6 +3,7 @@ package moto
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -20,7 +21,8 @@ var (
 
 // Shared returns the test binary's shared server, started on first use.
 // When moto is not installed the test is skipped, or fails when CI=true.
-// The package's TestMain stops it with StopShared.
+// The package's TestMain stops it with StopShared, or runs its tests with
+// Main.
 func Shared(t testing.TB) *Server {
 	t.Helper()
 	sharedOnce.Do(func() { shared, sharedErr = Start(context.Background()) })
@@ -34,6 +36,18 @@ func StopShared() error {
 		return nil
 	}
 	return shared.Stop()
+}
+
+// Main runs the tests of a package that uses the shared server, then stops
+// the server, and returns the tests' exit code, for its TestMain:
+//
+//	func TestMain(m *testing.M) { os.Exit(moto.Main(m)) }
+func Main(m *testing.M) int {
+	code := m.Run()
+	if err := StopShared(); err != nil {
+		fmt.Fprintln(os.Stderr, "stop moto:", err)
+	}
+	return code
 }
 
 // Unique is name with a number no other call in this test binary gets, so
